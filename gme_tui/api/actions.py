@@ -1,0 +1,246 @@
+"""The five recording actions: what goes out and what comes back.
+
+BizId, RecordMode and TaskId go out as JSON integers, user IDs as JSON strings.
+Responses are read from Python's `json`, which keeps integers exact; a TaskId
+that arrives as a float (or anything but an integer or decimal string) is a bad
+answer, never a silently rounded number.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .fields import RecordMode, Subscription
+
+
+class ResponseShapeError(ValueError):
+    """The Response object does not have the shape the action promises."""
+
+
+def encode_body(params: dict[str, Any]) -> bytes:
+    """The exact bytes sent (and signed): compact, UTF-8, keys in a stable order."""
+    return json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _subscription_params(sub: Subscription | None) -> dict[str, Any]:
+    if not sub:
+        return {}
+    inner: dict[str, list[str]] = {}
+    if sub.allow:
+        inner["SubscribeUserIds"] = list(sub.allow)
+    if sub.block:
+        inner["UnSubscribeUserIds"] = list(sub.block)
+    return {"SubscribeRecordUserIds": inner}
+
+
+@dataclass(frozen=True)
+class Action:
+    """A request of one action; subclasses name it and list its parameters."""
+
+    name: ClassVar[str]
+    #: may the service have acted if we do not know the outcome? Then never retry.
+    idempotent: ClassVar[bool] = False
+
+    def params(self) -> dict[str, Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def parse(self, response: dict[str, Any]) -> Result:
+        return Result(request_id=_request_id(response), raw=response)
+
+    @property
+    def room_id(self) -> str | None:
+        return getattr(self, "room", None)
+
+
+@dataclass(frozen=True)
+class StartRecord(Action):
+    name: ClassVar[str] = "StartRecord"
+    biz_id: int
+    room: str
+    mode: RecordMode
+    subscription: Subscription | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"BizId": self.biz_id, "RoomId": self.room, "RecordMode": int(self.mode),
+                **_subscription_params(self.subscription)}
+
+    def parse(self, response: dict[str, Any]) -> StartRecordResult:
+        return StartRecordResult(request_id=_request_id(response), raw=response,
+                                 task_id=_integer(response, "TaskId"))
+
+
+@dataclass(frozen=True)
+class StopRecord(Action):
+    name: ClassVar[str] = "StopRecord"
+    biz_id: int
+    task_id: int
+
+    def params(self) -> dict[str, Any]:
+        return {"BizId": self.biz_id, "TaskId": self.task_id}
+
+
+@dataclass(frozen=True)
+class DescribeTaskInfo(Action):
+    name: ClassVar[str] = "DescribeTaskInfo"
+    idempotent: ClassVar[bool] = True
+    biz_id: int
+    room: str
+
+    def params(self) -> dict[str, Any]:
+        return {"BizId": self.biz_id, "RoomId": self.room}
+
+    def parse(self, response: dict[str, Any]) -> TaskInfoResult:
+        return TaskInfoResult(
+            request_id=_request_id(response), raw=response,
+            task_id=_integer(response, "TaskId"),
+            mode=_mode(response.get("RecordMode")),
+            subscription=_subscription(response.get("SubscribeRecordUserIds")),
+        )
+
+
+@dataclass(frozen=True)
+class DescribeRecordInfo(Action):
+    name: ClassVar[str] = "DescribeRecordInfo"
+    idempotent: ClassVar[bool] = True
+    biz_id: int
+    task_id: int
+
+    def params(self) -> dict[str, Any]:
+        return {"BizId": self.biz_id, "TaskId": self.task_id}
+
+    def parse(self, response: dict[str, Any]) -> RecordInfoResult:
+        records = response.get("RecordInfo") or []
+        if not isinstance(records, list):
+            raise ResponseShapeError("RecordInfo is not a list")
+        return RecordInfoResult(
+            request_id=_request_id(response), raw=response,
+            room=str(response.get("RoomId", "")),
+            mode=_mode(response.get("RecordMode")),
+            records=[RecordInfo.from_json(item) for item in records],
+        )
+
+
+@dataclass(frozen=True)
+class ModifyRecordInfo(Action):
+    name: ClassVar[str] = "ModifyRecordInfo"
+    biz_id: int
+    task_id: int
+    mode: RecordMode
+    subscription: Subscription | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"BizId": self.biz_id, "TaskId": self.task_id, "RecordMode": int(self.mode),
+                **_subscription_params(self.subscription)}
+
+
+ACTIONS: dict[str, type[Action]] = {
+    cls.name: cls for cls in (StartRecord, StopRecord, DescribeTaskInfo, DescribeRecordInfo, ModifyRecordInfo)
+}
+
+
+# --- results ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    request_id: str
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def task_id_value(self) -> int | None:
+        return getattr(self, "task_id", None)
+
+
+@dataclass(frozen=True)
+class StartRecordResult(Result):
+    task_id: int = 0
+
+
+@dataclass(frozen=True)
+class TaskInfoResult(Result):
+    task_id: int = 0
+    mode: RecordMode | None = None
+    subscription: Subscription | None = None
+
+
+RECORD_STATUS = {
+    2: "recording",
+    10: "waiting for transcoding",
+    11: "transcoding",
+    12: "uploading",
+    13: "uploaded",
+    14: "done",
+}
+
+
+@dataclass(frozen=True)
+class RecordInfo:
+    user_id: str
+    file_name: str
+    begin_time: int
+    status: int
+
+    @property
+    def status_words(self) -> str:
+        return RECORD_STATUS.get(self.status, f"status {self.status}")
+
+    @classmethod
+    def from_json(cls, item: Any) -> RecordInfo:
+        if not isinstance(item, dict):
+            raise ResponseShapeError("a RecordInfo entry is not an object")
+        return cls(
+            user_id=str(item.get("UserId", "")),
+            file_name=str(item.get("FileName", "")),
+            begin_time=_integer(item, "RecordBeginTime", required=False) or 0,
+            status=_integer(item, "RecordStatus", required=False) or 0,
+        )
+
+
+@dataclass(frozen=True)
+class RecordInfoResult(Result):
+    room: str = ""
+    mode: RecordMode | None = None
+    records: list[RecordInfo] = field(default_factory=list)
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _request_id(response: dict[str, Any]) -> str:
+    value = response.get("RequestId")
+    if not isinstance(value, str) or not value:
+        raise ResponseShapeError("no RequestId in the Response object")
+    return value
+
+
+def _integer(obj: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool):
+        raise ResponseShapeError(f"{key} is a boolean, not an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise ResponseShapeError(f"{key} is {value!r}, not an exact integer")
+
+
+def _mode(value: Any) -> RecordMode | None:
+    try:
+        return RecordMode(value) if value is not None else None
+    except ValueError:
+        raise ResponseShapeError(f"RecordMode {value!r} is not 1, 2 or 3") from None
+
+
+def _subscription(value: Any) -> Subscription | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ResponseShapeError("SubscribeRecordUserIds is not an object")
+    return Subscription(
+        allow=tuple(str(x) for x in value.get("SubscribeUserIds") or ()),
+        block=tuple(str(x) for x in value.get("UnSubscribeUserIds") or ()),
+    )

@@ -1,0 +1,241 @@
+"""The async client: sign, send, parse, pace.
+
+It knows nothing of screens or files. It turns every way a call can end into
+one of four things: a typed result, a `ServiceError`, or one of the three
+transport errors that tell the operator whether the service may have acted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from .actions import Action, ResponseShapeError, Result, encode_body
+from .errors import BadAnswerError, NotSentError, OutcomeUnknownError, ServiceError
+from .signing import SigningKey, redact, signed_headers
+
+DEFAULT_ENDPOINT = "https://gme.tencentcloudapi.com"
+DEFAULT_TIMEOUT = 10.0
+RETRIES = 2
+BACKOFF = 0.25
+
+
+class RateLimiter:
+    """At most `limit` sends in any window of `window` seconds, across tasks and threads.
+
+    Each caller reserves a slot under a thread lock and then sleeps outside it,
+    so concurrent calls queue fairly without holding anything while they wait.
+    A small margin keeps network jitter from pushing the service's own count
+    over its limit.
+    """
+
+    def __init__(self, limit: int = 20, window: float = 1.0, margin: float = 0.05,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.span = window + margin
+        self._clock = clock
+        self._slots: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Take the next free slot; return how long to wait for it."""
+        with self._lock:
+            now = self._clock()
+            while self._slots and self._slots[0] <= now - self.span:
+                self._slots.popleft()
+            slot = now
+            if len(self._slots) >= self.limit:
+                slot = max(now, self._slots[-self.limit] + self.span)
+            self._slots.append(slot)
+            return slot - now
+
+    async def wait(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+#: one per process: every client shares it, so the whole process stays under the limit
+PROCESS_LIMITER = RateLimiter()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request ready to go: what is signed is exactly what is sent."""
+
+    action: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+    def redacted(self) -> dict[str, object]:
+        return {"method": "POST", "url": self.url, "headers": redact(self.headers),
+                "body": json.loads(self.body)}
+
+
+def host_header(url: httpx.URL) -> str:
+    """The Host value on the wire: port only when it is not the scheme's default."""
+    host = url.host
+    if ":" in host:
+        host = f"[{host}]"
+    return host if url.port is None else f"{host}:{url.port}"
+
+
+class GmeClient:
+    def __init__(
+        self,
+        key: SigningKey | None,
+        *,
+        endpoint: str = DEFAULT_ENDPOINT,
+        region: str | None = None,
+        language: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        limiter: RateLimiter | None = None,
+        retries: int = RETRIES,
+        backoff: float = BACKOFF,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.key = key
+        self.url = httpx.URL(endpoint)
+        self.endpoint = endpoint
+        self.region = region
+        self.language = language
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._limiter = limiter or PROCESS_LIMITER
+        self._clock = clock
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> GmeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        # Built on first use, so a dry run or an invalid form never opens a pool.
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.timeout, verify=True, trust_env=True)
+        return self._http
+
+    def prepare(self, action: Action) -> Prepared:
+        if self.key is None:
+            raise ValueError("no credentials to sign with")
+        body = encode_body(action.params())
+        headers = signed_headers(
+            self.key, action=action.name, host=host_header(self.url), body=body,
+            timestamp=int(self._clock()), region=self.region, language=self.language,
+        )
+        return Prepared(action.name, str(self.url), headers, body)
+
+    async def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
+        """Send one action; retry only where the service cannot have acted twice."""
+        attempt = 0
+        while True:
+            await self._limiter.wait()
+            prepared = self.prepare(action)  # a fresh timestamp on every attempt
+            if on_send is not None:
+                on_send(prepared)
+            try:
+                return await self._send_once(action, prepared)
+            except NotSentError as error:
+                if attempt >= self.retries or error.__cause__ is not None and _is_tls(error.__cause__):
+                    raise
+            except OutcomeUnknownError:
+                if not action.idempotent or attempt >= self.retries:
+                    raise
+            attempt += 1
+            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def _send_once(self, action: Action, prepared: Prepared) -> Result:
+        request = self.http.build_request("POST", prepared.url, headers=prepared.headers,
+                                          content=prepared.body)
+        try:
+            response = await self.http.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+                httpx.UnsupportedProtocol, httpx.ProxyError) as error:
+            raise NotSentError(_describe(error, "could not connect to " + self.endpoint)) from error
+        except httpx.TimeoutException as error:
+            raise OutcomeUnknownError(
+                f"no answer within {self.timeout:g} s after the request was sent") from error
+        except httpx.TransportError as error:
+            raise OutcomeUnknownError(_describe(error, "the connection was lost after sending")) from error
+        try:
+            content = await response.aread()
+        except httpx.TimeoutException as error:
+            raise OutcomeUnknownError(
+                f"the answer stopped arriving within {self.timeout:g} s") from error
+        except httpx.TransportError as error:
+            raise BadAnswerError(_maybe_acted(action, "the answer was truncated "
+                                              f"({_describe(error, 'connection closed')})")) from error
+        finally:
+            await response.aclose()
+        return parse_response(action, response.status_code, content)
+
+
+def parse_response(action: Action, status: int, content: bytes) -> Result:
+    """Turn the bytes of an answer into a result or a typed error."""
+    if status != 200:
+        raise BadAnswerError(_maybe_acted(action, f"HTTP {status}: {_snippet(content)}"))
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise BadAnswerError(_maybe_acted(action, f"not JSON: {_snippet(content)}")) from None
+    inner = data.get("Response") if isinstance(data, dict) else None
+    if not isinstance(inner, dict):
+        raise BadAnswerError(_maybe_acted(action, f"no Response object: {_snippet(content)}"))
+    error = inner.get("Error")
+    if error is not None:
+        if not isinstance(error, dict) or not isinstance(error.get("Code"), str):
+            raise BadAnswerError(_maybe_acted(action, f"malformed Error object: {_snippet(content)}"))
+        request_id = inner.get("RequestId")
+        failure = ServiceError(error["Code"], str(error.get("Message", "")),
+                               request_id if isinstance(request_id, str) else None)
+        failure.raw = inner
+        raise failure
+    try:
+        return action.parse(inner)
+    except ResponseShapeError as shape:
+        raise BadAnswerError(_maybe_acted(action, str(shape))) from None
+
+
+def _maybe_acted(action: Action, detail: str) -> str:
+    if action.idempotent:
+        return detail
+    return f"{detail}; the service may have acted on {action.name}"
+
+
+def _snippet(content: bytes, limit: int = 160) -> str:
+    text = " ".join(content.decode("utf-8", "replace").split())
+    if not text:
+        return "(empty body)"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _describe(error: Exception, fallback: str) -> str:
+    text = str(error).strip()
+    return f"{fallback} ({text})" if text else fallback
+
+
+def _is_tls(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

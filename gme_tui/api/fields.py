@@ -1,0 +1,277 @@
+"""The one home of every input rule.
+
+Each parser takes the operator's text and returns the typed value, or raises
+`FieldError` naming the field and the rule it broke. The command line, the form
+and batch files all call these; nothing else decides what is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+UINT64_MAX = 2**64 - 1
+INT64_MAX = 2**63 - 1
+USER_ID_MIN_EXCLUSIVE = 10000
+MAX_USER_IDS = 20
+ROOM_ID_MAX = 127
+OPENID_MAX = 127
+
+BIZ_ID = "BizId"
+ROOM_ID = "RoomId"
+RECORD_MODE = "RecordMode"
+TASK_ID = "TaskId"
+ALLOW = "SubscribeUserIds"
+BLOCK = "UnSubscribeUserIds"
+
+_DIGITS = re.compile(r"[0-9]+")
+_SEPARATORS = re.compile(r"[,\s]+")
+
+
+class FieldError(ValueError):
+    """A value broke a rule. `str()` reads `Field: rule`."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class FieldWarning:
+    """Something the operator must see before sending, but may send anyway."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class RecordMode(IntEnum):
+    SINGLE = 1
+    MIXED = 2
+    BOTH = 3
+
+    @property
+    def words(self) -> str:
+        return _MODE_WORDS[self]
+
+
+_MODE_WORDS = {
+    RecordMode.SINGLE: "single stream: one file per user",
+    RecordMode.MIXED: "mixed: one file for the room",
+    RecordMode.BOTH: "both: a file per user and one for the room",
+}
+_MODE_NAMES = {"1": RecordMode.SINGLE, "2": RecordMode.MIXED, "3": RecordMode.BOTH,
+               "single": RecordMode.SINGLE, "mixed": RecordMode.MIXED, "both": RecordMode.BOTH}
+
+
+def _unsigned(text: str, name: str, what: str) -> int:
+    value = text.strip()
+    if not value:
+        raise FieldError(name, f"is required ({what})")
+    if not _DIGITS.fullmatch(value):
+        raise FieldError(name, f"must be decimal digits only, 1 to {UINT64_MAX} (got {value!r})")
+    number = int(value)
+    if not 1 <= number <= UINT64_MAX:
+        raise FieldError(name, f"must be from 1 to {UINT64_MAX} (got {value})")
+    return number
+
+
+def parse_biz_id(text: str) -> int:
+    return _unsigned(text, BIZ_ID, "the application ID")
+
+
+def parse_task_id(text: str) -> int:
+    return _unsigned(text, TASK_ID, "the recording task ID")
+
+
+def parse_room_id(text: str) -> str:
+    if text == "":
+        raise FieldError(ROOM_ID, "is required (1 to 127 characters)")
+    if len(text) > ROOM_ID_MAX:
+        raise FieldError(ROOM_ID, f"must be at most {ROOM_ID_MAX} characters (has {len(text)})")
+    if text != text.strip():
+        raise FieldError(ROOM_ID, "must not start or end with blanks")
+    if any(_is_control(ch) for ch in text):
+        raise FieldError(ROOM_ID, "must not contain control characters")
+    return text
+
+
+def parse_record_mode(text: str) -> RecordMode:
+    value = text.strip().lower()
+    if not value:
+        raise FieldError(RECORD_MODE, "is required: 1 single, 2 mixed or 3 both")
+    try:
+        return _MODE_NAMES[value]
+    except KeyError:
+        raise FieldError(
+            RECORD_MODE, f"must be 1, 2, 3 or single, mixed, both (got {text.strip()!r})"
+        ) from None
+
+
+def parse_user_ids(text: str, field: str = ALLOW, *, relaxed: bool = False) -> tuple[str, ...]:
+    """IDs separated by commas, blanks or new lines; empty text is an empty list."""
+    ids = tuple(part for part in _SEPARATORS.split(text) if part)
+    for user_id in ids:
+        _check_user_id(user_id, field, relaxed)
+    seen: set[str] = set()
+    for user_id in ids:
+        if user_id in seen:
+            raise FieldError(field, f"lists {user_id} twice")
+        seen.add(user_id)
+    if len(ids) > MAX_USER_IDS:
+        raise FieldError(field, f"holds at most {MAX_USER_IDS} IDs (has {len(ids)})")
+    return ids
+
+
+def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
+    if relaxed:
+        if len(user_id) > OPENID_MAX:
+            raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({user_id[:20]}...)")
+        if any(_is_control(ch) for ch in user_id):
+            raise FieldError(field, f"an ID must not contain control characters ({user_id!r})")
+        return
+    if not _DIGITS.fullmatch(user_id):
+        raise FieldError(
+            field,
+            f"{user_id!r} is not a decimal user ID (string OpenIDs need relaxed user IDs)",
+        )
+    if len(user_id) > 1 and user_id[0] == "0":
+        raise FieldError(field, f"{user_id} has a leading zero (IDs are sent as written)")
+    number = int(user_id)
+    if number <= USER_ID_MIN_EXCLUSIVE:
+        raise FieldError(field, f"{user_id} must be greater than {USER_ID_MIN_EXCLUSIVE}")
+    if number > INT64_MAX:
+        raise FieldError(field, f"{user_id} is over the Int64 limit {INT64_MAX}")
+
+
+def _is_control(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The allowlist and blocklist of a recording (SubscribeRecordUserIds)."""
+
+    allow: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.allow or self.block)
+
+
+def check_subscription(allow: tuple[str, ...], block: tuple[str, ...]) -> tuple[Subscription, list[FieldWarning]]:
+    """Rules across the two lists: an ID in both is an error, both set a warning."""
+    both = [user_id for user_id in allow if user_id in set(block)]
+    if both:
+        raise FieldError(BLOCK, f"{both[0]} is also in {ALLOW}; an ID may be in one list only")
+    warnings = []
+    if allow and block:
+        warnings.append(FieldWarning(
+            BLOCK,
+            f"both {ALLOW} and {BLOCK} are set; the service documents only one at a time",
+        ))
+    return Subscription(allow, block), warnings
+
+
+@dataclass
+class Checked:
+    """Every field of a form checked at once: values, errors and warnings."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    errors: dict[str, FieldError] = field(default_factory=dict)
+    warnings: list[FieldWarning] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def run(self, name: str, parse, *args, **kwargs) -> None:
+        try:
+            self.values[name] = parse(*args, **kwargs)
+        except FieldError as error:
+            self.errors.setdefault(error.field, error)
+
+
+def check_lists(checked: Checked, allow_text: str, block_text: str, relaxed: bool) -> None:
+    checked.run(ALLOW, parse_user_ids, allow_text, ALLOW, relaxed=relaxed)
+    checked.run(BLOCK, parse_user_ids, block_text, BLOCK, relaxed=relaxed)
+    if ALLOW in checked.values and BLOCK in checked.values:
+        try:
+            sub, warnings = check_subscription(checked.values[ALLOW], checked.values[BLOCK])
+        except FieldError as error:
+            checked.errors.setdefault(error.field, error)
+        else:
+            checked.values["Subscription"] = sub
+            checked.warnings.extend(warnings)
+
+
+def check_start(biz_id: str, room_id: str, mode: str, allow: str = "", block: str = "",
+                *, relaxed: bool = False) -> Checked:
+    """The StartRecord form in one call: every field's verdict."""
+    checked = Checked()
+    checked.run(BIZ_ID, parse_biz_id, biz_id)
+    checked.run(ROOM_ID, parse_room_id, room_id)
+    checked.run(RECORD_MODE, parse_record_mode, mode)
+    check_lists(checked, allow, block, relaxed)
+    return checked
+
+
+def check_modify(biz_id: str, task_id: str, mode: str, allow: str = "", block: str = "",
+                 *, relaxed: bool = False) -> Checked:
+    checked = Checked()
+    checked.run(BIZ_ID, parse_biz_id, biz_id)
+    checked.run(TASK_ID, parse_task_id, task_id)
+    checked.run(RECORD_MODE, parse_record_mode, mode)
+    check_lists(checked, allow, block, relaxed)
+    return checked
+
+
+# --- connection settings (command line now, the settings file later) --------
+
+ENDPOINT = "endpoint"
+TIMEOUT = "timeout"
+LIMIT = "limit"
+MAX_TIMEOUT = 300.0
+
+
+def parse_endpoint(text: str) -> str:
+    """An http(s) URL with no path, query or credentials; a bare host means https."""
+    value = text.strip()
+    if not value:
+        raise FieldError(ENDPOINT, "is required (for example https://gme.tencentcloudapi.com)")
+    if "://" not in value:
+        value = "https://" + value
+    scheme, _, rest = value.partition("://")
+    host, _, path = rest.partition("/")
+    if scheme.lower() not in ("http", "https"):
+        raise FieldError(ENDPOINT, f"must start with https:// or http:// (got {scheme}://)")
+    if not host or "@" in host or any(ch.isspace() for ch in host):
+        raise FieldError(ENDPOINT, f"must name a host, with no user or blanks (got {text.strip()!r})")
+    if path.strip("/") or "?" in host or "#" in host:
+        raise FieldError(ENDPOINT, "must have no path or query: the API lives at /")
+    port = host.rpartition("]")[2].rpartition(":")[2] if ":" in host.rpartition("]")[2] else ""
+    if ":" in host.rpartition("]")[2] and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise FieldError(ENDPOINT, f"has a bad port {port!r} (1 to 65535)")
+    return f"{scheme.lower()}://{host}"
+
+
+def parse_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FieldError(TIMEOUT, f"must be a number of seconds (got {text!r})") from None
+    if not 0 < value <= MAX_TIMEOUT:
+        raise FieldError(TIMEOUT, f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds (got {text})")
+    return value
+
+
+def parse_limit(text: str) -> int:
+    value = text.strip()
+    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= 1_000_000:
+        raise FieldError(LIMIT, f"must be a whole number from 1 to 1000000 (got {text!r})")
+    return int(value)

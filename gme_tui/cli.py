@@ -1,0 +1,330 @@
+"""The command line: the TUI by default, one-shot commands over the same core.
+
+The one-shot path never imports Textual (a test proves it), so scripts start
+fast. Exit codes: 0 ok, 1 cannot run (credentials, data folder), 2 invalid
+input (nothing sent), 3 service error, 4 transport failure or bad answer,
+5 outcome unknown, 130 interrupted. No traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .api import fields
+from .api.errors import GmeError
+
+EXIT_OK = 0
+EXIT_CANNOT_RUN = 1
+EXIT_INVALID = 2
+EXIT_SERVICE = 3
+EXIT_TRANSPORT = 4
+EXIT_UNKNOWN = 5
+EXIT_INTERRUPTED = 130
+
+_EXIT_BY_KIND = {
+    "ok": EXIT_OK,
+    "service_error": EXIT_SERVICE,
+    "not_sent": EXIT_TRANSPORT,
+    "bad_answer": EXIT_TRANSPORT,
+    "transport_error": EXIT_TRANSPORT,
+    "unknown": EXIT_UNKNOWN,
+}
+
+
+class CannotRun(Exception):
+    """Something outside the request stops us (credentials, data folder)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"gme-tui: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gme-tui", description="A console for Tencent Cloud GME voice recording.")
+    parser.add_argument("--version", action="version", version=f"gme-tui {__version__}")
+    parser.add_argument("--profile", default=os.environ.get("GME_TUI_PROFILE", "default"),
+                        help="profile name (recorded in the history)")
+    parser.add_argument("--endpoint", help="API endpoint URL (default https://gme.tencentcloudapi.com)")
+    parser.add_argument("--region", default=os.environ.get("TENCENTCLOUD_REGION") or None,
+                        help="X-TC-Region (optional for GME)")
+    parser.add_argument("--language", choices=["zh-CN", "en-US"], help="language of service messages")
+    parser.add_argument("--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)")
+    parser.add_argument("--timeout", default="10", help="seconds to wait for an answer (default 10)")
+    parser.add_argument("--demo", action="store_true",
+                        help="run against a local emulator with demo credentials (no cloud account)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--output", choices=["text", "json"], default="text")
+        return cmd
+
+    def biz(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--biz-id", default="", help="BizId: the application ID (decimal)")
+
+    def lists(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--allow", default="", metavar="IDS",
+                         help="SubscribeUserIds: record only these users (comma/blank separated, at most 20)")
+        cmd.add_argument("--block", default="", metavar="IDS",
+                         help="UnSubscribeUserIds: record everyone but these users (at most 20)")
+        cmd.add_argument("--relaxed-ids", action="store_true",
+                         help="accept string OpenIDs, not only decimal user IDs above 10000")
+        cmd.add_argument("--dry-run", action="store_true",
+                         help="print the request that would be sent (signature redacted); send nothing")
+
+    start = command("start", "StartRecord: start recording a room")
+    biz(start)
+    start.add_argument("--room-id", default=None, help="RoomId (1 to 127 characters)")
+    start.add_argument("--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both (or the words)")
+    lists(start)
+
+    stop = command("stop", "StopRecord: stop a recording task")
+    biz(stop)
+    stop.add_argument("--task-id", default="", help="TaskId returned by start")
+
+    describe_task = command("describe-task", "DescribeTaskInfo: the running task of a room")
+    biz(describe_task)
+    describe_task.add_argument("--room-id", default=None, help="RoomId")
+
+    describe_record = command("describe-record", "DescribeRecordInfo: a task's files and their status")
+    biz(describe_record)
+    describe_record.add_argument("--task-id", default="", help="TaskId")
+
+    modify = command("modify", "ModifyRecordInfo: change a running task's mode and lists")
+    biz(modify)
+    modify.add_argument("--task-id", default="", help="TaskId")
+    modify.add_argument("--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both")
+    lists(modify)
+
+    history = command("history", "the requests sent, newest first")
+    history.add_argument("--limit", default="20", help="how many rows (default 20)")
+
+    emulator = sub.add_parser("emulator", help="serve a local GME emulator",
+                              description="Serve the five recording actions on loopback for demos and tests.")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8765)
+    emulator.add_argument("--secret-id", default=None, help="SecretId it accepts (default: the demo one)")
+    emulator.add_argument("--secret-key", default=None,
+                          help="its SecretKey (a test key only; default: the demo one)")
+    emulator.add_argument("--fault", action="append", default=[], metavar="KIND[:COUNT]",
+                          help="misbehave: delay=SECONDS, http502, nonjson, truncated, drop (repeatable)")
+    emulator.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    endpoint: str
+    timeout: float
+    demo: object | None = None  # the running emulator in --demo mode
+
+    def history(self):
+        from .config import data_dir
+        from .history import History
+
+        folder = data_dir(self.args.data_dir)
+        try:
+            return History.in_dir(folder)
+        except Exception as error:  # sqlite3.Error, OSError
+            raise CannotRun(f"cannot open the history in {folder}: {error}; nothing was sent") from None
+
+    def key(self, *, required: bool = True):
+        if self.demo is not None:
+            from .api.signing import SigningKey
+            from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+
+            return SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        from .credentials import CredentialsMissing, from_environment
+
+        try:
+            return from_environment()
+        except CredentialsMissing as error:
+            if required:
+                raise CannotRun(str(error)) from None
+            return None
+
+    def client(self, key):
+        from .api.client import GmeClient
+
+        return GmeClient(key, endpoint=self.endpoint, region=self.args.region,
+                         language=self.args.language, timeout=self.timeout)
+
+    def default_biz(self) -> str:
+        if self.args.biz_id or self.demo is None:
+            return self.args.biz_id
+        from .emulator import DEMO_BIZ_ID
+
+        return str(DEMO_BIZ_ID)
+
+
+def _require_room(text: str | None) -> str:
+    return fields.parse_room_id(text if text is not None else "")
+
+
+def _checked_or_raise(checked: fields.Checked) -> fields.Checked:
+    if not checked.ok:
+        raise checked.errors[next(iter(checked.errors))]
+    for warning in checked.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return checked
+
+
+def action_for(ctx: Context):
+    """Turn the parsed arguments into a validated action, or raise FieldError."""
+    from .api import actions
+
+    args = ctx.args
+    biz = ctx.default_biz()
+    if args.command == "start":
+        checked = _checked_or_raise(fields.check_start(
+            biz, args.room_id or "", args.mode, args.allow, args.block, relaxed=args.relaxed_ids))
+        v = checked.values
+        return actions.StartRecord(v[fields.BIZ_ID], v[fields.ROOM_ID], v[fields.RECORD_MODE],
+                                   v["Subscription"] or None)
+    if args.command == "modify":
+        checked = _checked_or_raise(fields.check_modify(
+            biz, args.task_id, args.mode, args.allow, args.block, relaxed=args.relaxed_ids))
+        v = checked.values
+        return actions.ModifyRecordInfo(v[fields.BIZ_ID], v[fields.TASK_ID], v[fields.RECORD_MODE],
+                                        v["Subscription"] or None)
+    if args.command == "stop":
+        return actions.StopRecord(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
+    if args.command == "describe-task":
+        return actions.DescribeTaskInfo(fields.parse_biz_id(biz), _require_room(args.room_id))
+    if args.command == "describe-record":
+        return actions.DescribeRecordInfo(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
+    raise AssertionError(args.command)
+
+
+async def _send(ctx: Context, action) -> int:
+    from .calls import send
+    from .cli_output import print_outcome
+
+    key = ctx.key()
+    with ctx.history() as history:
+        async with ctx.client(key) as client:
+            outcome = await send(client, history, action, profile=ctx.args.profile if not ctx.demo else "demo")
+    print_outcome(outcome, ctx.args.output)
+    return _EXIT_BY_KIND.get(outcome.kind, EXIT_TRANSPORT)
+
+
+def _dry_run(ctx: Context, action) -> int:
+    from .api.signing import SigningKey
+    from .cli_output import print_prepared
+
+    key = ctx.key(required=False)
+    if key is None:
+        print("note: no credentials in the environment; the Authorization header shows where they go",
+              file=sys.stderr)
+        key = SigningKey("<SecretId>", "")
+    print_prepared(ctx.client(key).prepare(action), ctx.args.output)
+    return EXIT_OK
+
+
+def _history(ctx: Context) -> int:
+    from .cli_output import print_history
+
+    limit = fields.parse_limit(ctx.args.limit)
+    with ctx.history() as history:
+        rows = history.rows(limit=limit)
+    print_history(rows, ctx.args.output)
+    return EXIT_OK
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, run_forever
+
+    if (args.secret_id is None) != (args.secret_key is None):
+        raise fields.FieldError("--secret-key" if args.secret_key is None else "--secret-id",
+                                "--secret-id and --secret-key go together")
+    return run_forever(args.host, args.port, args.secret_id or DEMO_SECRET_ID,
+                       args.secret_key or DEMO_SECRET_KEY, faults=args.fault, verbose=args.verbose)
+
+
+def _tui(ctx: Context) -> int:
+    from .tui.app import run_app
+
+    return run_app(ctx)
+
+
+def _dispatch(ctx: Context) -> int:
+    command = ctx.args.command
+    if command == "history":
+        return _history(ctx)
+    if command is None:
+        return _tui(ctx)
+    action = action_for(ctx)
+    if getattr(ctx.args, "dry_run", False):
+        return _dry_run(ctx, action)
+    return asyncio.run(_send(ctx, action))
+
+
+def _with_demo(ctx: Context, run: Callable[[Context], int]) -> int:
+    if not ctx.args.demo:
+        return run(ctx)
+    from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
+
+    with Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}) as emulator:
+        ctx.demo = emulator
+        ctx.endpoint = emulator.url
+        return run(ctx)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("gme-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`); say nothing more.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "emulator":
+            return _emulator(args)
+        from .api.client import DEFAULT_ENDPOINT
+
+        ctx = Context(args, fields.parse_endpoint(args.endpoint or DEFAULT_ENDPOINT),
+                      fields.parse_timeout(args.timeout))
+        return _with_demo(ctx, _dispatch)
+    except fields.FieldError as error:
+        print(f"gme-tui: {error}; nothing was sent", file=sys.stderr)
+        return EXIT_INVALID
+    except CannotRun as error:
+        print(f"gme-tui: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except GmeError as error:  # pragma: no cover - send() turns these into outcomes
+        print(f"gme-tui: {error}", file=sys.stderr)
+        return EXIT_TRANSPORT
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:
+        print(f"gme-tui: internal error: {type(error).__name__}: {error} "
+              "(please report it; nothing secret is in this message)", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+def entry() -> None:  # pragma: no cover
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

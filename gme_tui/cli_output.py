@@ -1,0 +1,123 @@
+"""How the command line prints results, failures and history: text or JSON.
+
+JSON goes through Python's `json`, so 64-bit integers print exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any, TextIO
+
+from .api.actions import RecordInfoResult, Result, TaskInfoResult
+from .api.client import Prepared
+from .api.errors import GmeError, OutcomeUnknownError, ServiceError, TransportError
+from .calls import Outcome
+from .history import Row
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def print_prepared(prepared: Prepared, output: str, out: TextIO = sys.stdout) -> None:
+    shown = prepared.redacted()
+    if output == "json":
+        print(dumps(shown), file=out)
+        return
+    print(f"POST {prepared.url}/" if not prepared.url.endswith("/") else f"POST {prepared.url}", file=out)
+    for name, value in shown["headers"].items():  # type: ignore[union-attr]
+        print(f"{name}: {value}", file=out)
+    print(file=out)
+    print(dumps(shown["body"]), file=out)
+
+
+def print_outcome(outcome: Outcome, output: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+    if outcome.result is not None:
+        if output == "json":
+            print(dumps(outcome.result.raw), file=out)
+        else:
+            _print_result(outcome, outcome.result, out)
+        return
+    error = outcome.error
+    assert error is not None
+    if output == "json":
+        print(dumps(_error_json(error)), file=out)
+    for line in failure_lines(outcome.action.name, error, outcome.action.room_id):
+        print(line, file=err)
+
+
+def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
+    rows: list[tuple[str, object]] = [("Action", f"{outcome.action.name} ok")]
+    if result.task_id_value is not None:
+        rows.append(("TaskId", result.task_id_value))
+    if isinstance(result, TaskInfoResult):
+        rows.append(("RecordMode", f"{int(result.mode)} ({result.mode.words})" if result.mode else "-"))
+        sub = result.subscription
+        rows.append(("Allowlist", ", ".join(sub.allow) if sub and sub.allow else "-"))
+        rows.append(("Blocklist", ", ".join(sub.block) if sub and sub.block else "-"))
+    if isinstance(result, RecordInfoResult):
+        rows.append(("RoomId", result.room))
+        rows.append(("RecordMode", f"{int(result.mode)} ({result.mode.words})" if result.mode else "-"))
+    rows.append(("RequestId", result.request_id))
+    rows.append(("Duration", f"{outcome.duration_ms:.0f} ms"))
+    for name, value in rows:
+        print(f"{name:<11} {value}", file=out)
+    if isinstance(result, RecordInfoResult):
+        print(file=out)
+        print(f"{'UserId':<22} {'Status':<24} {'Began (UTC)':<20} FileName", file=out)
+        for record in result.records:
+            began = datetime.utcfromtimestamp(record.begin_time).strftime("%Y-%m-%d %H:%M:%S") \
+                if record.begin_time else "-"
+            user = "0 (mixed)" if record.user_id == "0" else record.user_id
+            print(f"{user:<22} {f'{record.status} {record.status_words}':<24} {began:<20} {record.file_name}",
+                  file=out)
+
+
+def failure_lines(action: str, error: GmeError, room: str | None) -> list[str]:
+    """What happened and what to do next, for a person reading a terminal."""
+    if isinstance(error, ServiceError):
+        explained = error.explanation
+        return [
+            f"{action} failed: {error.code}",
+            f"  Message:   {error.message}",
+            f"  Meaning:   {explained.meaning}",
+            f"  Next:      {explained.next_step}",
+            f"  RequestId: {error.request_id or '-'}",
+        ]
+    lines = [f"{action}: {error}"]
+    if isinstance(error, OutcomeUnknownError) or (
+        isinstance(error, TransportError) and "may have acted" in str(error)
+    ):
+        check = f"gme-tui describe-task --biz-id BIZID --room-id {room!r}" if room else "gme-tui describe-task"
+        lines.append(f"  The service may have acted. Check before retrying: {check}")
+    elif isinstance(error, TransportError) and error.kind == "not_sent":
+        lines.append("  Nothing reached the service; it is safe to retry. Check the endpoint and the network.")
+    return lines
+
+
+def _error_json(error: GmeError) -> dict[str, Any]:
+    if isinstance(error, ServiceError):
+        raw = getattr(error, "raw", None)
+        if raw is not None:
+            return raw
+        return {"Error": {"Code": error.code, "Message": error.message}, "RequestId": error.request_id}
+    return {"Error": {"Kind": error.kind, "Message": str(error)}}
+
+
+def print_history(rows: list[Row], output: str, out: TextIO = sys.stdout) -> None:
+    if output == "json":
+        print(dumps([row.to_json() for row in rows]), file=out)
+        return
+    if not rows:
+        print("No requests yet.", file=out)
+        return
+    print(f"{'Time':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<4} {'Outcome':<34} TaskId", file=out)
+    for row in rows:
+        when = datetime.fromtimestamp(row.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        outcome = row.error_code if row.outcome == "service_error" else row.outcome
+        room = row.room_id or "-"
+        room = room if len(room) <= 16 else room[:15] + "…"
+        print(f"{when:<19}  {row.action:<18} {room:<16} {row.record_mode or '-':<4} {outcome:<34} "
+              f"{row.task_id or '-'}", file=out)

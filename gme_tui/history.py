@@ -1,0 +1,201 @@
+"""The SQLite store of every request and how it ended.
+
+A row is written (pending) before a request leaves and completed when it ends,
+so a crash can never lose the fact that something was sent. WAL mode and a busy
+timeout let the command line and the app write at once. Secrets never reach
+this file: callers hand it parameters and the service's answer, nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "history.sqlite3"
+
+#: outcomes a row can end with; "pending" reads as "unknown" once its writer is gone
+OUTCOMES = ("pending", "ok", "service_error", "not_sent", "bad_answer", "unknown", "transport_error")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  REAL NOT NULL,
+    finished_at REAL,
+    action      TEXT NOT NULL,
+    profile     TEXT NOT NULL,
+    endpoint    TEXT NOT NULL,
+    region      TEXT,
+    params      TEXT NOT NULL,
+    biz_id      TEXT,
+    room_id     TEXT,
+    record_mode INTEGER,
+    outcome     TEXT NOT NULL DEFAULT 'pending',
+    error_code  TEXT,
+    error_message TEXT,
+    response    TEXT,
+    request_id  TEXT,
+    task_id     TEXT,
+    duration_ms REAL,
+    pid         INTEGER NOT NULL,
+    host        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_started ON requests (started_at DESC, id DESC);
+"""
+
+#: a pending row this old is unknown even if its process seems alive (pid reuse)
+STALE_AFTER = 15 * 60
+
+
+@dataclass(frozen=True)
+class Row:
+    id: int
+    started_at: float
+    finished_at: float | None
+    action: str
+    profile: str
+    endpoint: str
+    region: str | None
+    params: dict[str, Any]
+    biz_id: str | None
+    room_id: str | None
+    record_mode: int | None
+    outcome: str
+    error_code: str | None
+    error_message: str | None
+    response: dict[str, Any] | None
+    request_id: str | None
+    task_id: str | None
+    duration_ms: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """For `history --output json`: TaskId kept as an exact integer."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if self.task_id is not None:
+            data["task_id"] = int(self.task_id)
+        return data
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._write():
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+        try:
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> History:
+        return cls(data_dir / FILE_NAME)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def begin(self, *, action: str, profile: str, endpoint: str, region: str | None,
+              params: dict[str, Any]) -> int:
+        """Record a request about to leave; returns the row to complete later."""
+        mode = params.get("RecordMode")
+        with self._write():
+            cursor = self._db.execute(
+                "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
+                " room_id, record_mode, task_id, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (time.time(), action, profile, endpoint, region, _dump(params),
+                 _text(params.get("BizId")), params.get("RoomId"),
+                 mode if isinstance(mode, int) else None, _text(params.get("TaskId")),
+                 os.getpid(), os.uname().nodename),
+            )
+        return int(cursor.lastrowid)
+
+    def finish(self, row_id: int, *, outcome: str, duration_ms: float,
+               response: dict[str, Any] | None = None, request_id: str | None = None,
+               task_id: int | None = None, error_code: str | None = None,
+               error_message: str | None = None) -> None:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"unknown outcome {outcome!r}")
+        with self._write():
+            self._db.execute(
+                "UPDATE requests SET finished_at=?, outcome=?, duration_ms=?, response=?, request_id=?,"
+                " task_id=COALESCE(?, task_id), error_code=?, error_message=? WHERE id=?",
+                (time.time(), outcome, duration_ms, _dump(response) if response is not None else None,
+                 request_id, _text(task_id), error_code, error_message, row_id),
+            )
+
+    def rows(self, limit: int = 50, offset: int = 0) -> list[Row]:
+        """Newest first."""
+        cursor = self._db.execute(
+            "SELECT * FROM requests ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [self._row(record, cursor.description) for record in cursor.fetchall()]
+
+    def get(self, row_id: int) -> Row | None:
+        cursor = self._db.execute("SELECT * FROM requests WHERE id=?", (row_id,))
+        record = cursor.fetchone()
+        return self._row(record, cursor.description) if record else None
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
+
+    def _row(self, record: tuple, description: Any) -> Row:
+        data = dict(zip((d[0] for d in description), record, strict=True))
+        data["params"] = json.loads(data["params"])
+        data["response"] = json.loads(data["response"]) if data["response"] else None
+        if data["outcome"] == "pending" and not _writer_alive(data):
+            data["outcome"] = "unknown"
+        data.pop("pid")
+        data.pop("host")
+        return Row(**data)
+
+
+def _writer_alive(data: dict[str, Any]) -> bool:
+    """Is the process that wrote this pending row still running (so still waiting)?"""
+    if time.time() - data["started_at"] > STALE_AFTER:
+        return False
+    if data["host"] != os.uname().nodename:
+        return True  # another machine sharing the folder: trust the row for now
+    try:
+        os.kill(data["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -74,7 +74,8 @@ def _unsigned(text: str, name: str, what: str) -> int:
         raise FieldError(name, f"is required ({what})")
     if not _DIGITS.fullmatch(value):
         raise FieldError(name, f"must be decimal digits only, 1 to {UINT64_MAX} (got {value!r})")
-    number = int(value)
+    # Compare lengths first: int() refuses strings of thousands of digits.
+    number = int(value) if len(value.lstrip("0")) <= 20 else UINT64_MAX + 1
     if not 1 <= number <= UINT64_MAX:
         raise FieldError(name, f"must be from 1 to {UINT64_MAX} (got {value})")
     return number
@@ -97,6 +98,8 @@ def parse_room_id(text: str) -> str:
         raise FieldError(ROOM_ID, "must not start or end with blanks")
     if any(_is_control(ch) for ch in text):
         raise FieldError(ROOM_ID, "must not contain control characters")
+    if not _sendable(text):
+        raise FieldError(ROOM_ID, "must be valid Unicode text (it holds a lone surrogate)")
     return text
 
 
@@ -133,6 +136,8 @@ def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
             raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({user_id[:20]}...)")
         if any(_is_control(ch) for ch in user_id):
             raise FieldError(field, f"an ID must not contain control characters ({user_id!r})")
+        if not _sendable(user_id):
+            raise FieldError(field, f"an ID must be valid Unicode text ({user_id!r})")
         return
     if not _DIGITS.fullmatch(user_id):
         raise FieldError(
@@ -141,11 +146,22 @@ def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
         )
     if len(user_id) > 1 and user_id[0] == "0":
         raise FieldError(field, f"{user_id} has a leading zero (IDs are sent as written)")
+    if len(user_id) > 19:
+        raise FieldError(field, f"{user_id[:20]}... is over the Int64 limit {INT64_MAX}")
     number = int(user_id)
     if number <= USER_ID_MIN_EXCLUSIVE:
         raise FieldError(field, f"{user_id} must be greater than {USER_ID_MIN_EXCLUSIVE}")
     if number > INT64_MAX:
         raise FieldError(field, f"{user_id} is over the Int64 limit {INT64_MAX}")
+
+
+def _sendable(text: str) -> bool:
+    """Text that UTF-8 can carry: a bad byte in argv arrives as a lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_control(ch: str) -> bool:

@@ -103,11 +103,13 @@ def signed_headers(
 def redact(headers: dict[str, str]) -> dict[str, str]:
     """Headers safe to print or store: the signature and the token hidden."""
     safe = dict(headers)
-    if "Authorization" in safe:
-        head, sep, _ = safe["Authorization"].rpartition("Signature=")
-        safe["Authorization"] = f"{head}{sep}{REDACTED}" if sep else REDACTED
-    if "X-TC-Token" in safe:
-        safe["X-TC-Token"] = REDACTED
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered == "authorization":
+            head, sep, _ = value.rpartition("Signature=")
+            safe[name] = f"{head}{sep}{REDACTED}" if sep else REDACTED
+        elif lowered == "x-tc-token":
+            safe[name] = REDACTED
     return safe
 
 

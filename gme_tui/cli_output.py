@@ -21,7 +21,8 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def print_prepared(prepared: Prepared, output: str, out: TextIO = sys.stdout) -> None:
+def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     shown = prepared.redacted()
     if output == "json":
         print(dumps(shown), file=out)
@@ -33,7 +34,9 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO = sys.stdout) ->
     print(dumps(shown["body"]), file=out)
 
 
-def print_outcome(outcome: Outcome, output: str, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+def print_outcome(outcome: Outcome, output: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    err = err or sys.stderr
     if outcome.result is not None:
         if output == "json":
             print(dumps(outcome.result.raw), file=out)
@@ -106,7 +109,8 @@ def _error_json(error: GmeError) -> dict[str, Any]:
     return {"Error": {"Kind": error.kind, "Message": str(error)}}
 
 
-def print_history(rows: list[Row], output: str, out: TextIO = sys.stdout) -> None:
+def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     if output == "json":
         print(dumps([row.to_json() for row in rows]), file=out)
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ALGORITHM = "TC3-HMAC-SHA256"
 SIGNED_HEADERS = "content-type;host"
@@ -34,7 +34,7 @@ class SigningKey:
 
 
 def utc_date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
 
 
 def canonical_request(host: str, body: bytes, content_type: str = CONTENT_TYPE) -> str:

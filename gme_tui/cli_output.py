@@ -6,11 +6,12 @@ JSON goes through Python's `json`, so 64-bit integers print exactly.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from datetime import datetime
 from typing import Any, TextIO
 
-from .api.actions import RecordInfoResult, Result, TaskInfoResult
+from .api.actions import Action, RecordInfoResult, Result, TaskInfoResult
 from .api.client import Prepared
 from .api.errors import GmeError, OutcomeUnknownError, ServiceError, TransportError
 from .calls import Outcome
@@ -47,7 +48,7 @@ def print_outcome(outcome: Outcome, output: str, out: TextIO | None = None, err:
     assert error is not None
     if output == "json":
         print(dumps(_error_json(error)), file=out)
-    for line in failure_lines(outcome.action.name, error, outcome.action.room_id):
+    for line in failure_lines(outcome.action, error):
         print(line, file=err)
 
 
@@ -78,22 +79,26 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
                   file=out)
 
 
-def failure_lines(action: str, error: GmeError, room: str | None) -> list[str]:
+def failure_lines(action: Action, error: GmeError) -> list[str]:
     """What happened and what to do next, for a person reading a terminal."""
+    name = action.name
     if isinstance(error, ServiceError):
         explained = error.explanation
         return [
-            f"{action} failed: {error.code}",
+            f"{name} failed: {error.code}",
             f"  Message:   {error.message}",
             f"  Meaning:   {explained.meaning}",
             f"  Next:      {explained.next_step}",
             f"  RequestId: {error.request_id or '-'}",
         ]
-    lines = [f"{action}: {error}"]
+    lines = [f"{name}: {error}"]
     if isinstance(error, OutcomeUnknownError) or (
         isinstance(error, TransportError) and "may have acted" in str(error)
     ):
-        check = f"gme-tui describe-task --biz-id BIZID --room-id {room!r}" if room else "gme-tui describe-task"
+        room = action.room_id
+        biz = getattr(action, "biz_id", "BIZID")
+        check = (f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room)}" if room
+                 else f"gme-tui describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}")
         lines.append(f"  The service may have acted. Check before retrying: {check}")
     elif isinstance(error, TransportError) and error.kind == "not_sent":
         lines.append("  Nothing reached the service; it is safe to retry. Check the endpoint and the network.")

@@ -240,3 +240,36 @@ async def test_without_a_limiter_the_emulator_does_refuse_a_burst(emulator):
         )
     codes = {r.code for r in results if isinstance(r, ServiceError)}
     assert codes == {"RequestLimitExceeded"}
+
+
+async def test_proxies_come_from_the_environment(monkeypatch):
+    """A loopback stand-in proxy sees the absolute-form request httpx sends through it."""
+    import threading
+
+    seen: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            seen.append(data.split(b"\r\n", 1)[0])
+            body = b'{"Response": {"TaskId": 446192236330927912, "RequestId": "via-proxy"}}'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    async with GmeClient(KEY, endpoint="http://gme.example.test", limiter=RateLimiter()) as client:
+        result = await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
+    thread.join(5)
+    server.close()
+    assert result.request_id == "via-proxy"
+    assert seen == [b"POST http://gme.example.test/ HTTP/1.1"]

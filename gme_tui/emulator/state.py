@@ -1,0 +1,327 @@
+"""The recording service itself: tasks, their life, rate limit and parameter checks.
+
+No HTTP here, so the rules can be read (and changed) in one place. The checks are
+the service's own, which are looser than the console's: any string (or integer)
+is a user ID, and there is no "greater than 10000" rule. A client that is
+stricter than the service is fine; one that relies on the service being strict
+is not, and this emulator will not hide that.
+
+Every method is thread-safe: the HTTP server answers requests on many threads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gme_tui.api.fields import (
+    ALLOW,
+    BIZ_ID,
+    BLOCK,
+    MAX_USER_IDS,
+    RECORD_MODE,
+    ROOM_ID,
+    ROOM_ID_MAX,
+    TASK_ID,
+    UINT64_MAX,
+)
+
+SUBSCRIPTION = "SubscribeRecordUserIds"
+#: TaskIds are drawn from here: above 2**53, so a float anywhere on the path loses digits
+TASK_ID_MIN = 2**60
+TASK_ID_MAX = 2**63 - 1
+#: who is "in the room" when a single-stream recording has no allowlist
+EMULATED_USERS = ("10001", "10002")
+MIXED_USER = "0"
+STATUS_RECORDING = 2
+#: after StopRecord: waiting for transcoding, transcoding, uploading, uploaded, done
+STATUS_AFTER_STOP = (10, 11, 12, 13, 14)
+START_LIMIT_PER_SECOND = 20
+
+
+class ApiError(Exception):
+    """An error answer: ``{"Error": {"Code": code, "Message": message}}``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+# --- parameter checks ------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _uint64(params: dict[str, Any], name: str, code: str) -> int:
+    value = params[name]
+    if not _is_int(value) or not 1 <= value <= UINT64_MAX:
+        raise ApiError(code, f"The value of `{name}` must be an integer from 1 to {UINT64_MAX}.")
+    return value
+
+
+def check_biz_id(params: dict[str, Any]) -> int:
+    return _uint64(params, BIZ_ID, "InvalidParameterValue.InvalidBizId")
+
+
+def check_task_id(params: dict[str, Any]) -> int:
+    return _uint64(params, TASK_ID, "InvalidParameterValue.InvalidTaskId")
+
+
+def check_room_id(params: dict[str, Any]) -> str:
+    value = params[ROOM_ID]
+    if not isinstance(value, str) or not 1 <= len(value) <= ROOM_ID_MAX:
+        raise ApiError("InvalidParameterValue.InvalidRoomId",
+                       f"The value of `{ROOM_ID}` must be a string of 1 to {ROOM_ID_MAX} characters.")
+    return value
+
+
+def check_record_mode(params: dict[str, Any]) -> int:
+    value = params[RECORD_MODE]
+    if not _is_int(value) or value not in (1, 2, 3):
+        raise ApiError("InvalidParameterValue.InvalidRecordMode",
+                       f"The value of `{RECORD_MODE}` must be 1, 2 or 3.")
+    return value
+
+
+_LIST_CODES = {
+    ALLOW: "InvalidParameterValue.InvalidSubscribeUserIds",
+    BLOCK: "InvalidParameterValue.InvalidUNSubscribeUserIds",
+}
+
+
+def check_subscription(params: dict[str, Any]) -> dict[str, list[str]] | None:
+    """The lists as sent, user IDs as strings; None when absent (all users)."""
+    value = params.get(SUBSCRIPTION)
+    if value is None:
+        return None
+    bad = ApiError("InvalidParameterValue.InvalidSubscribeRecordUserIds",
+                   f"`{SUBSCRIPTION}` must be an object with lists `{ALLOW}` / `{BLOCK}` of user IDs.")
+    if not isinstance(value, dict):
+        raise bad
+    for key in value:
+        if key not in _LIST_CODES:
+            raise ApiError("UnknownParameter", f"The parameter `{SUBSCRIPTION}.{key}` is not recognized.")
+    lists: dict[str, list[str]] = {}
+    for key in _LIST_CODES:
+        items = value.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list) or not all(isinstance(i, str) or _is_int(i) for i in items):
+            raise bad
+        lists[key] = [str(i) for i in items]
+    for key, code in _LIST_CODES.items():
+        if len(lists.get(key, ())) > MAX_USER_IDS:
+            raise ApiError(code, f"`{SUBSCRIPTION}.{key}` holds at most {MAX_USER_IDS} user IDs.")
+    return lists
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The JSON object of an API call. An empty body is an empty object."""
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError("InvalidParameter", "The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ApiError("InvalidParameter", "The request body must be a JSON object.")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# --- tasks -----------------------------------------------------------------
+
+
+@dataclass
+class Task:
+    task_id: int
+    biz_id: int
+    room_id: str
+    mode: int
+    subscription: dict[str, list[str]] | None
+    begin_time: int
+    stopped_at: float | None = None
+
+    def users(self) -> list[str]:
+        """Who has a file of their own in single-stream mode."""
+        lists = self.subscription or {}
+        block = set(lists.get(BLOCK, ()))
+        base = lists.get(ALLOW) or list(EMULATED_USERS)
+        return [user for user in base if user not in block]
+
+
+@dataclass
+class RateLimiter:
+    """At most ``limit`` admitted calls in any sliding window of ``window`` seconds."""
+
+    limit: int = START_LIMIT_PER_SECOND
+    window: float = 1.0
+    _times: deque[float] = field(default_factory=deque)
+
+    def admit(self, now: float) -> bool:
+        while self._times and now - self._times[0] >= self.window:
+            self._times.popleft()
+        if len(self._times) >= self.limit:
+            return False
+        self._times.append(now)
+        return True
+
+
+Handler = Callable[["RecordingService", dict[str, Any]], dict[str, Any]]
+
+
+class RecordingService:
+    """All tasks of all applications; any valid BizId is accepted."""
+
+    def __init__(self, *, clock: Callable[[], float], status_step: float = 1.0,
+                 rng: random.Random | None = None) -> None:
+        self.clock = clock
+        self.status_step = status_step
+        self._rng = rng or random.SystemRandom()
+        self._lock = threading.Lock()
+        self._tasks: dict[int, Task] = {}
+        self._running: dict[tuple[int, str], int] = {}
+        self._start_limit = RateLimiter()
+
+    @staticmethod
+    def knows(action: str) -> bool:
+        return action in ACTIONS
+
+    def call(self, action: str, body: bytes) -> dict[str, Any]:
+        """Run one action; the output fields, or ApiError. The caller has checked the signature.
+
+        Order: rate limit (the gateway counts calls before reading them), body,
+        missing parameters, unknown parameters, values, then the task rules.
+        """
+        required, optional, handler = ACTIONS[action]
+        if action == "StartRecord":
+            with self._lock:
+                admitted = self._start_limit.admit(self.clock())
+            if not admitted:
+                raise ApiError("RequestLimitExceeded",
+                               f"The request frequency of `{action}` exceeds the limit of "
+                               f"{START_LIMIT_PER_SECOND} per second. Please reduce the frequency of calls.")
+        params = parse_body(body)
+        for name in required:
+            if name not in params:
+                raise ApiError("MissingParameter", f"The request is missing a required parameter `{name}`.")
+        for name in params:
+            if name not in required and name not in optional:
+                raise ApiError("UnknownParameter", f"The parameter `{name}` is not recognized.")
+        return handler(self, params)
+
+    def tasks(self) -> list[Task]:
+        """A copy of every task, for tests and the verbose log."""
+        with self._lock:
+            return [Task(**vars(t)) for t in self._tasks.values()]
+
+    # --- the five actions (called with params already shape-checked) ------
+
+    def _start(self, params: dict[str, Any]) -> dict[str, Any]:
+        biz, room, mode = check_biz_id(params), check_room_id(params), check_record_mode(params)
+        lists = check_subscription(params)
+        with self._lock:
+            if (biz, room) in self._running:
+                raise ApiError("ResourceInUse.TaskInUse", f"A recording task is already running in room `{room}`.")
+            task_id = self._new_task_id()
+            self._tasks[task_id] = Task(task_id, biz, room, mode, lists, int(self.clock()))
+            self._running[(biz, room)] = task_id
+        return {"TaskId": task_id}
+
+    def _stop(self, params: dict[str, Any]) -> dict[str, Any]:
+        biz, task_id = check_biz_id(params), check_task_id(params)
+        with self._lock:
+            task = self._running_task(biz, task_id)
+            task.stopped_at = self.clock()
+            del self._running[(task.biz_id, task.room_id)]
+        return {}
+
+    def _describe_task(self, params: dict[str, Any]) -> dict[str, Any]:
+        biz, room = check_biz_id(params), check_room_id(params)
+        with self._lock:
+            task_id = self._running.get((biz, room))
+            if task_id is None:
+                raise ApiError("ResourceNotFound.TaskNotFound", f"No recording task is running in room `{room}`.")
+            task = self._tasks[task_id]
+            return {"TaskId": task.task_id, "RecordMode": task.mode,
+                    SUBSCRIPTION: _copy_lists(task.subscription)}
+
+    def _describe_record(self, params: dict[str, Any]) -> dict[str, Any]:
+        biz, task_id = check_biz_id(params), check_task_id(params)
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None or task.biz_id != biz:
+                raise _task_not_found(task_id)
+            status = self._status(task)
+            users = task.users() if task.mode in (1, 3) else []
+            if task.mode in (2, 3):
+                users.append(MIXED_USER)
+            records = [{"UserId": user, "FileName": _file_name(task, user),
+                        "RecordBeginTime": task.begin_time, "RecordStatus": status} for user in users]
+            return {"RoomId": task.room_id, "RecordMode": task.mode, "RecordInfo": records}
+
+    def _modify(self, params: dict[str, Any]) -> dict[str, Any]:
+        biz, task_id, mode = check_biz_id(params), check_task_id(params), check_record_mode(params)
+        lists = check_subscription(params)
+        with self._lock:
+            task = self._running_task(biz, task_id)
+            task.mode = mode
+            task.subscription = lists
+        return {}
+
+    # --- helpers (lock held) ----------------------------------------------
+
+    def _new_task_id(self) -> int:
+        while True:
+            task_id = self._rng.randint(TASK_ID_MIN, TASK_ID_MAX)
+            if task_id not in self._tasks:
+                return task_id
+
+    def _running_task(self, biz: int, task_id: int) -> Task:
+        task = self._tasks.get(task_id)
+        if task is None or task.biz_id != biz or task.stopped_at is not None:
+            raise _task_not_found(task_id)
+        return task
+
+    def _status(self, task: Task) -> int:
+        if task.stopped_at is None:
+            return STATUS_RECORDING
+        if self.status_step <= 0:
+            return STATUS_AFTER_STOP[-1]
+        steps = math.floor((self.clock() - task.stopped_at) / self.status_step)
+        return STATUS_AFTER_STOP[max(0, min(steps, len(STATUS_AFTER_STOP) - 1))]
+
+
+def _task_not_found(task_id: int) -> ApiError:
+    return ApiError("ResourceNotFound.TaskNotFound", f"The task `{task_id}` does not exist or is not running.")
+
+
+def _copy_lists(lists: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    return None if lists is None else {key: list(value) for key, value in lists.items()}
+
+
+def _file_name(task: Task, user: str) -> str:
+    kind = "mix" if user == MIXED_USER else f"user_{user}"
+    return f"{task.biz_id}_{task.room_id}_{task.task_id}_{kind}_{task.begin_time}.mp3"
+
+
+#: action name -> (required parameters, optional parameters, handler)
+ACTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], Handler]] = {
+    "StartRecord": ((BIZ_ID, ROOM_ID, RECORD_MODE), (SUBSCRIPTION,), RecordingService._start),
+    "StopRecord": ((BIZ_ID, TASK_ID), (), RecordingService._stop),
+    "DescribeTaskInfo": ((BIZ_ID, ROOM_ID), (), RecordingService._describe_task),
+    "DescribeRecordInfo": ((BIZ_ID, TASK_ID), (), RecordingService._describe_record),
+    "ModifyRecordInfo": ((BIZ_ID, TASK_ID, RECORD_MODE), (SUBSCRIPTION,), RecordingService._modify),
+}

@@ -114,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--secret-id", default=None, help="SecretId it accepts (default: the demo one)")
     emulator.add_argument("--secret-key", default=None,
                           help="its SecretKey (a test key only; default: the demo one)")
-    emulator.add_argument("--fault", action="append", default=[], metavar="KIND[:COUNT]",
-                          help="misbehave: delay=SECONDS, http502, nonjson, truncated, drop (repeatable)")
+    emulator.add_argument("--fault", action="append", default=[], metavar="KIND[=SECONDS][:COUNT][@ACTION]",
+                          help="misbehave: delay=SECONDS, http502, nonjson, truncated or drop; "
+                               "e.g. drop:1@StartRecord (repeatable)")
     emulator.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -246,8 +247,18 @@ def _emulator(args: argparse.Namespace) -> int:
     if (args.secret_id is None) != (args.secret_key is None):
         raise fields.FieldError("--secret-key" if args.secret_key is None else "--secret-id",
                                 "--secret-id and --secret-key go together")
-    return run_forever(args.host, args.port, args.secret_id or DEMO_SECRET_ID,
-                       args.secret_key or DEMO_SECRET_KEY, faults=args.fault, verbose=args.verbose)
+    from .emulator import parse_spec
+
+    for spec in args.fault:
+        try:
+            parse_spec(spec)
+        except ValueError as error:
+            raise fields.FieldError("--fault", str(error)) from None
+    try:
+        return run_forever(args.host, args.port, args.secret_id or DEMO_SECRET_ID,
+                           args.secret_key or DEMO_SECRET_KEY, faults=args.fault, verbose=args.verbose)
+    except OSError as error:
+        raise CannotRun(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
 
 
 def _tui(ctx: Context) -> int:

@@ -273,3 +273,12 @@ async def test_proxies_come_from_the_environment(monkeypatch):
     server.close()
     assert result.request_id == "via-proxy"
     assert seen == [b"POST http://gme.example.test/ HTTP/1.1"]
+
+
+def test_https_endpoints_verify_certificates():
+    import ssl
+
+    client = GmeClient(KEY, endpoint="https://gme.tencentcloudapi.com")
+    context = client.http._transport._pool._ssl_context
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True

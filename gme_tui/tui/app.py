@@ -6,10 +6,17 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Container
 from textual.widgets import Footer, Header, Static
 
 if TYPE_CHECKING:
     from ..cli import Context
+
+
+WELCOME = (
+    "gme-tui\n\nThe recording form arrives soon. Meanwhile the command line works:\n"
+    "  gme-tui --demo start --room-id lobby --mode mixed\n\nCtrl+Q quits."
+)
 
 
 class GmeApp(App[int]):
@@ -28,11 +35,8 @@ class GmeApp(App[int]):
         yield Header()
         if self.demo:
             yield Static("DEMO: local emulator, demo credentials", id="demo-marker")
-        yield Static(
-            "gme-tui\n\nThe recording form arrives soon. Meanwhile the command line works:\n"
-            "  gme-tui --demo start --room-id lobby --mode mixed\n\nCtrl+Q quits.",
-            id="welcome",
-        )
+        with Container(id="body"):
+            yield Static(WELCOME, id="welcome")
         yield Footer()
 
 

@@ -229,19 +229,20 @@ def check_lists(checked: Checked, allow_text: str, block_text: str, relaxed: boo
 def check_start(biz_id: str, room_id: str, mode: str, allow: str = "", block: str = "",
                 *, relaxed: bool = False) -> Checked:
     """The StartRecord form in one call: every field's verdict."""
-    checked = Checked()
-    checked.run(BIZ_ID, parse_biz_id, biz_id)
-    checked.run(ROOM_ID, parse_room_id, room_id)
-    checked.run(RECORD_MODE, parse_record_mode, mode)
-    check_lists(checked, allow, block, relaxed)
-    return checked
+    return _check_recording(biz_id, (ROOM_ID, parse_room_id, room_id), mode, allow, block, relaxed)
 
 
 def check_modify(biz_id: str, task_id: str, mode: str, allow: str = "", block: str = "",
                  *, relaxed: bool = False) -> Checked:
+    """The ModifyRecordInfo form: as StartRecord, but aimed at a task, not a room."""
+    return _check_recording(biz_id, (TASK_ID, parse_task_id, task_id), mode, allow, block, relaxed)
+
+
+def _check_recording(biz_id: str, target: tuple, mode: str, allow: str, block: str,
+                     relaxed: bool) -> Checked:
     checked = Checked()
     checked.run(BIZ_ID, parse_biz_id, biz_id)
-    checked.run(TASK_ID, parse_task_id, task_id)
+    checked.run(*target)
     checked.run(RECORD_MODE, parse_record_mode, mode)
     check_lists(checked, allow, block, relaxed)
     return checked

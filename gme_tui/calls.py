@@ -1,18 +1,26 @@
 """Every request goes through here: history row first, then the signed call.
 
 The command line and the app both send with `send()`, so neither can forget to
-record a request, and a request can never leave without its pending row.
+record a request, and a request can never leave without its pending row. If
+the history cannot be written first, nothing is sent; if it cannot be completed
+after, the result still reaches the operator, with a warning.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .api.actions import Action, Result
 from .api.client import GmeClient, Prepared
-from .api.errors import GmeError, OutcomeUnknownError, ServiceError
+from .api.errors import GmeError, NotSentError, OutcomeUnknownError, ServiceError
 from .history import History
+
+
+class HistoryUnavailable(Exception):
+    """The pending row could not be written, so the request was not sent."""
 
 
 @dataclass
@@ -23,6 +31,8 @@ class Outcome:
     result: Result | None = None
     error: GmeError | None = None
     sent: list[Prepared] = field(default_factory=list)
+    #: why the history row could not be completed, if it could not
+    history_error: str | None = None
 
     @property
     def kind(self) -> str:
@@ -33,33 +43,47 @@ class Outcome:
         return self.sent[-1] if self.sent else None
 
 
-async def send(client: GmeClient, history: History, action: Action, *, profile: str) -> Outcome:
-    row_id = history.begin(action=action.name, profile=profile, endpoint=client.endpoint,
-                           region=client.region, params=action.params())
+async def send(client: GmeClient, history: History, action: Action, *, profile: str,
+               on_start: Callable[[Outcome], None] | None = None) -> Outcome:
+    """Record, send, record. `on_start` sees the outcome as soon as its row exists, so a
+    caller that is interrupted still knows what was on its way (the error is set on it)."""
+    try:
+        row_id = history.begin(action=action.name, profile=profile, endpoint=client.endpoint,
+                               region=client.region, params=action.params())
+    except (sqlite3.Error, OSError) as error:
+        raise HistoryUnavailable(f"cannot write the history ({error}); nothing was sent") from error
     outcome = Outcome(action, row_id)
+    if on_start is not None:
+        on_start(outcome)
     started = time.perf_counter()
     try:
         outcome.result = await client.call(action, on_send=outcome.sent.append)
     except GmeError as error:
         outcome.error = error
     except BaseException:
-        # Cancelled or interrupted mid-flight: the service may have acted.
-        _finish(history, outcome, started, OutcomeUnknownError("interrupted while waiting for the answer"))
+        # Cancelled, interrupted, or a fault of our own: if a request was on its
+        # way the service may have acted; if not, nothing was sent.
+        outcome.error = (OutcomeUnknownError("interrupted while waiting for the answer") if outcome.sent
+                         else NotSentError("interrupted before sending"))
+        _finish(history, outcome, started)
         raise
-    _finish(history, outcome, started, outcome.error)
+    _finish(history, outcome, started)
     return outcome
 
 
-def _finish(history: History, outcome: Outcome, started: float, error: GmeError | None) -> None:
+def _finish(history: History, outcome: Outcome, started: float) -> None:
     outcome.duration_ms = (time.perf_counter() - started) * 1000
-    if error is None and outcome.result is not None:
-        result = outcome.result
-        history.finish(outcome.row_id, outcome="ok", duration_ms=outcome.duration_ms,
-                       response=result.raw, request_id=result.request_id, task_id=result.task_id_value)
-    elif isinstance(error, ServiceError):
-        history.finish(outcome.row_id, outcome="service_error", duration_ms=outcome.duration_ms,
-                       response=getattr(error, "raw", None), request_id=error.request_id,
-                       error_code=error.code, error_message=error.message)
-    elif error is not None:
-        history.finish(outcome.row_id, outcome=error.kind, duration_ms=outcome.duration_ms,
-                       error_message=str(error))
+    result, error = outcome.result, outcome.error
+    try:
+        if result is not None:
+            history.finish(outcome.row_id, outcome="ok", duration_ms=outcome.duration_ms,
+                           response=result.raw, request_id=result.request_id, task_id=result.task_id_value)
+        elif isinstance(error, ServiceError):
+            history.finish(outcome.row_id, outcome="service_error", duration_ms=outcome.duration_ms,
+                           response=getattr(error, "raw", None), request_id=error.request_id,
+                           error_code=error.code, error_message=error.message)
+        elif error is not None:
+            history.finish(outcome.row_id, outcome=error.kind, duration_ms=outcome.duration_ms,
+                           error_message=str(error))
+    except (sqlite3.Error, OSError) as failure:
+        outcome.history_error = f"the history row {outcome.row_id} could not be completed ({failure})"

@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="X-TC-Region (optional for GME)")
     parser.add_argument("--language", choices=["zh-CN", "en-US"], help="language of service messages")
     parser.add_argument("--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)")
-    parser.add_argument("--timeout", default="10", help="seconds to wait for an answer (default 10)")
+    parser.add_argument("--timeout", default="10",
+                        help="seconds each attempt may take, answer included (default 10); only reads and "
+                             "connections that never opened are retried, at most twice")
     parser.add_argument("--demo", action="store_true",
                         help="run against a local emulator with demo credentials (no cloud account)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -128,11 +130,17 @@ class Context:
     timeout: float
     demo: object | None = None  # the running emulator in --demo mode
 
+    @property
+    def profile(self) -> str:
+        return "demo" if self.demo is not None else self.args.profile
+
     def history(self):
         from .config import data_dir
         from .history import History
 
         folder = data_dir(self.args.data_dir)
+        if self.args.demo:
+            folder = folder / "demo"  # demo rows never mix with real ones
         try:
             return History.in_dir(folder)
         except Exception as error:  # sqlite3.Error, OSError
@@ -156,11 +164,13 @@ class Context:
     def client(self, key):
         from .api.client import GmeClient
 
+        # The in-process emulator is on loopback: no proxy stands between.
         return GmeClient(key, endpoint=self.endpoint, region=self.args.region,
-                         language=self.args.language, timeout=self.timeout)
+                         language=self.args.language, timeout=self.timeout,
+                         use_env_proxies=self.demo is None)
 
     def default_biz(self) -> str:
-        if self.args.biz_id or self.demo is None:
+        if self.args.biz_id or not self.args.demo:
             return self.args.biz_id
         from .emulator import DEMO_BIZ_ID
 
@@ -207,15 +217,53 @@ def action_for(ctx: Context):
 
 
 async def _send(ctx: Context, action) -> int:
-    from .calls import send
+    from .calls import HistoryUnavailable, Outcome, send
     from .cli_output import print_outcome
 
     key = ctx.key()
+    started: list[Outcome] = []
     with ctx.history() as history:
         async with ctx.client(key) as client:
-            outcome = await send(client, history, action, profile=ctx.args.profile if not ctx.demo else "demo")
-    print_outcome(outcome, ctx.args.output)
-    return _EXIT_BY_KIND.get(outcome.kind, EXIT_TRANSPORT)
+            try:
+                outcome = await send(client, history, action, profile=ctx.profile, on_start=started.append)
+            except HistoryUnavailable as error:
+                raise CannotRun(str(error)) from None
+            except asyncio.CancelledError:  # Ctrl+C while waiting: say what may have happened
+                return _interrupted(started[0] if started else None)
+    code = _EXIT_BY_KIND.get(outcome.kind, EXIT_TRANSPORT)
+    problem = _emit(lambda: print_outcome(outcome, ctx.args.output))
+    if problem and outcome.result is not None:
+        task = outcome.result.task_id_value
+        print(f"gme-tui: {action.name} succeeded but its output could not be printed ({problem})"
+              + (f"; TaskId {task}" if task is not None else ""), file=sys.stderr)
+    if outcome.history_error:
+        print(f"gme-tui: warning: {outcome.history_error}", file=sys.stderr)
+    return code
+
+
+def _interrupted(outcome) -> int:
+    from .cli_output import clean, failure_lines
+
+    if outcome is None or outcome.error is None:
+        print("gme-tui: interrupted; nothing was sent", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    for line in failure_lines(outcome.action, outcome.error):
+        print(clean(line), file=sys.stderr)
+    return _EXIT_BY_KIND.get(outcome.kind, EXIT_UNKNOWN)
+
+
+def _emit(write: Callable[[], None]) -> str | None:
+    """Print a result; if stdout is gone (closed pipe, full disk) say why instead of failing."""
+    try:
+        write()
+        sys.stdout.flush()
+    except OSError as error:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - later flushes must not fail again
+        except OSError:
+            pass
+        return error.strerror or str(error)
+    return None
 
 
 def _dry_run(ctx: Context, action) -> int:
@@ -244,6 +292,8 @@ def _history(ctx: Context) -> int:
 def _emulator(args: argparse.Namespace) -> int:
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, run_forever
 
+    if not 0 <= args.port <= 65535:
+        raise fields.FieldError("--port", f"must be from 0 to 65535 (0 picks a free port; got {args.port})")
     if (args.secret_id is None) != (args.secret_key is None):
         raise fields.FieldError("--secret-key" if args.secret_key is None else "--secret-id",
                                 "--secret-id and --secret-key go together")
@@ -272,14 +322,18 @@ def _dispatch(ctx: Context) -> int:
     if command == "history":
         return _history(ctx)
     if command is None:
-        return _tui(ctx)
-    action = action_for(ctx)
+        return _with_demo(ctx, _tui)
+    try:
+        action = action_for(ctx)
+    except fields.FieldError as error:
+        raise fields.FieldError(error.field, f"{error.rule}; nothing was sent") from None
     if getattr(ctx.args, "dry_run", False):
-        return _dry_run(ctx, action)
-    return asyncio.run(_send(ctx, action))
+        return _with_demo(ctx, lambda ctx: _dry_run(ctx, action))
+    return _with_demo(ctx, lambda ctx: asyncio.run(_send(ctx, action)))
 
 
 def _with_demo(ctx: Context, run: Callable[[Context], int]) -> int:
+    """In --demo, run against an emulator started for this command only."""
     if not ctx.args.demo:
         return run(ctx)
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
@@ -291,17 +345,19 @@ def _with_demo(ctx: Context, run: Callable[[Context], int]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        try:  # a room ID in a terminal that cannot show it prints escaped, never crashes
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     try:
         return _main(argv)
     except KeyboardInterrupt:
         print("gme-tui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader went away (`| head`); say nothing more.
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
+        # The reader went away (`history | head`); nothing more to say.
+        _emit(lambda: None)
         return EXIT_OK
 
 
@@ -314,9 +370,9 @@ def _main(argv: list[str] | None) -> int:
 
         ctx = Context(args, fields.parse_endpoint(args.endpoint or DEFAULT_ENDPOINT),
                       fields.parse_timeout(args.timeout))
-        return _with_demo(ctx, _dispatch)
+        return _dispatch(ctx)
     except fields.FieldError as error:
-        print(f"gme-tui: {error}; nothing was sent", file=sys.stderr)
+        print(f"gme-tui: {error}", file=sys.stderr)
         return EXIT_INVALID
     except CannotRun as error:
         print(f"gme-tui: {error}", file=sys.stderr)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from datetime import datetime
+import unicodedata
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from .api.actions import Action, RecordInfoResult, Result, TaskInfoResult
@@ -22,6 +23,15 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+def clean(text: object) -> str:
+    """Text from the service or the store, safe for a terminal: no escape sequences, no
+    invisible characters that reorder or hide what is shown (they print as \\uXXXX)."""
+    return "".join(
+        ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf") else f"\\u{ord(ch):04x}"
+        for ch in str(text)
+    )
+
+
 def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     shown = prepared.redacted()
@@ -30,9 +40,9 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -
         return
     print(f"POST {prepared.url}/" if not prepared.url.endswith("/") else f"POST {prepared.url}", file=out)
     for name, value in shown["headers"].items():  # type: ignore[union-attr]
-        print(f"{name}: {value}", file=out)
+        print(clean(f"{name}: {value}"), file=out)
     print(file=out)
-    print(dumps(shown["body"]), file=out)
+    print(clean(prepared.body.decode("utf-8")), file=out)  # the exact bytes that are signed
 
 
 def print_outcome(outcome: Outcome, output: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
@@ -46,10 +56,12 @@ def print_outcome(outcome: Outcome, output: str, out: TextIO | None = None, err:
         return
     error = outcome.error
     assert error is not None
+    # The explanation goes first, so a closed stdout cannot swallow it.
+    for line in failure_lines(outcome.action, error):
+        print(clean(line), file=err)
+    err.flush()
     if output == "json":
         print(dumps(_error_json(error)), file=out)
-    for line in failure_lines(outcome.action, error):
-        print(line, file=err)
 
 
 def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
@@ -67,16 +79,16 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
     rows.append(("RequestId", result.request_id))
     rows.append(("Duration", f"{outcome.duration_ms:.0f} ms"))
     for name, value in rows:
-        print(f"{name:<11} {value}", file=out)
+        print(f"{name:<11} {clean(value)}", file=out)
     if isinstance(result, RecordInfoResult):
         print(file=out)
-        print(f"{'UserId':<22} {'Status':<24} {'Began (UTC)':<20} FileName", file=out)
+        print(f"{'UserId':<22} {'Status':<27} {'Began (UTC)':<20} FileName", file=out)
         for record in result.records:
-            began = datetime.utcfromtimestamp(record.begin_time).strftime("%Y-%m-%d %H:%M:%S") \
-                if record.begin_time else "-"
-            user = "0 (mixed)" if record.user_id == "0" else record.user_id
-            print(f"{user:<22} {f'{record.status} {record.status_words}':<24} {began:<20} {record.file_name}",
-                  file=out)
+            began = (datetime.fromtimestamp(record.begin_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
+                     if record.begin_time else "-")
+            user = "0 (mixed)" if record.user_id == "0" else clean(record.user_id)
+            status = f"{record.status} {record.status_words}"
+            print(f"{user:<22} {status:<27} {began:<20} {clean(record.file_name)}", file=out)
 
 
 def failure_lines(action: Action, error: GmeError) -> list[str]:
@@ -92,7 +104,9 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
             f"  RequestId: {error.request_id or '-'}",
         ]
     lines = [f"{name}: {error}"]
-    if isinstance(error, OutcomeUnknownError) or (
+    if action.idempotent and isinstance(error, TransportError):
+        lines.append(f"  {name} only reads, so it is safe to retry. Check the endpoint and the network.")
+    elif isinstance(error, OutcomeUnknownError) or (
         isinstance(error, TransportError) and "may have acted" in str(error)
     ):
         room = action.room_id
@@ -122,11 +136,11 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
     if not rows:
         print("No requests yet.", file=out)
         return
-    print(f"{'Time':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<4} {'Outcome':<34} TaskId", file=out)
+    print(f"{'Time (local)':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<4} {'Outcome':<34} TaskId", file=out)
     for row in rows:
         when = datetime.fromtimestamp(row.started_at).strftime("%Y-%m-%d %H:%M:%S")
         outcome = row.error_code if row.outcome == "service_error" else row.outcome
-        room = row.room_id or "-"
+        room = clean(row.room_id or "-")
         room = room if len(room) <= 16 else room[:15] + "…"
         print(f"{when:<19}  {row.action:<18} {room:<16} {row.record_mode or '-':<4} {outcome:<34} "
               f"{row.task_id or '-'}", file=out)

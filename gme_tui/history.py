@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ CREATE TABLE IF NOT EXISTS requests (
     task_id     TEXT,
     duration_ms REAL,
     pid         INTEGER NOT NULL,
+    pid_start   TEXT,
     host        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_started ON requests (started_at DESC, id DESC);
@@ -77,15 +79,19 @@ class Row:
     def to_json(self) -> dict[str, Any]:
         """For `history --output json`: TaskId kept as an exact integer."""
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        if self.task_id is not None:
-            data["task_id"] = int(self.task_id)
+        for key in ("task_id", "biz_id"):
+            if data[key] is not None:
+                data[key] = int(data[key])
         return data
 
 
 class History:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Create the file private before SQLite opens it: its -wal and -shm files
+        # take the same mode, so parameters and answers are never world-readable.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -94,10 +100,9 @@ class History:
             for statement in _SCHEMA.strip().split(";"):
                 if statement.strip():
                     self._db.execute(statement)
-        try:
-            os.chmod(path, 0o600)
-        except OSError:
-            pass
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+            if "pid_start" not in columns:  # a store made by 0.1.0's first cut
+                self._db.execute("ALTER TABLE requests ADD COLUMN pid_start TEXT")
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> History:
@@ -129,11 +134,11 @@ class History:
         with self._write():
             cursor = self._db.execute(
                 "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
-                " room_id, record_mode, task_id, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " room_id, record_mode, task_id, pid, pid_start, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (time.time(), action, profile, endpoint, region, _dump(params),
                  _text(params.get("BizId")), params.get("RoomId"),
                  mode if isinstance(mode, int) else None, _text(params.get("TaskId")),
-                 os.getpid(), os.uname().nodename),
+                 os.getpid(), _process_start(os.getpid()), socket.gethostname()),
             )
         return int(cursor.lastrowid)
 
@@ -173,8 +178,8 @@ class History:
         data["response"] = json.loads(data["response"]) if data["response"] else None
         if data["outcome"] == "pending" and not _writer_alive(data):
             data["outcome"] = "unknown"
-        data.pop("pid")
-        data.pop("host")
+        for private in ("pid", "pid_start", "host"):
+            data.pop(private)
         return Row(**data)
 
 
@@ -182,15 +187,33 @@ def _writer_alive(data: dict[str, Any]) -> bool:
     """Is the process that wrote this pending row still running (so still waiting)?"""
     if time.time() - data["started_at"] > STALE_AFTER:
         return False
-    if data["host"] != os.uname().nodename:
-        return True  # another machine sharing the folder: trust the row for now
+    if data["host"] != socket.gethostname():
+        return True  # another machine sharing the folder: trust the row until it is stale
+    started = _process_start(data["pid"])
+    if started is not None or data["pid_start"] is not None:
+        # Where /proc tells a process's start, a reused PID or a zombie is not the writer.
+        return started is not None and started == data["pid_start"]
+    if os.name == "nt":
+        return True  # no safe probe here (os.kill would end the process)
     try:
         os.kill(data["pid"], 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except (PermissionError, OSError):
         return True
     return True
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of a live (not zombie) process from /proc, or None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    if not fields or fields[0] in ("Z", "X"):
+        return None
+    return fields[19]  # field 22 of stat: start time in clock ticks since boot
 
 
 def _dump(value: Any) -> str:

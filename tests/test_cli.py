@@ -243,7 +243,8 @@ def test_demo_mode_needs_no_credentials(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["TaskId"] > 2**53
-    assert rows(tmp_path)[0].profile == "demo"
+    assert rows(tmp_path / "demo")[0].profile == "demo"  # demo rows live apart from real ones
+    assert not (tmp_path / "history.sqlite3").exists()
 
 
 def test_argparse_errors_exit_2_without_a_traceback(tmp_path):
@@ -251,3 +252,94 @@ def test_argparse_errors_exit_2_without_a_traceback(tmp_path):
                          text=True, env=_subprocess_env(tmp_path), timeout=60)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "--no-such-flag" in run.stderr
+
+
+def test_a_closed_stdout_keeps_the_exit_code_and_the_explanation(emulator, tmp_path):
+    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
+    base = [sys.executable, "-m", "gme_tui", "--endpoint", emulator.url, "start", "--biz-id", BIZ,
+            "--room-id", "piped", "--mode", "1", "--output", "json"]
+    subprocess.run(base, env=env, capture_output=True, timeout=60)
+    with open(os.devnull, "rb") as nothing:
+        proc = subprocess.Popen(base, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=nothing)
+        proc.stdout.close()  # the reader is gone before anything is printed
+        err = proc.stderr.read().decode()
+        proc.wait(60)
+    assert proc.returncode == 3
+    assert "ResourceInUse.TaskInUse" in err and "Traceback" not in err
+
+
+def test_a_full_disk_on_stdout_still_reports_the_task(emulator, tmp_path):
+    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
+    with open("/dev/full", "w") as full:
+        run = subprocess.run([sys.executable, "-m", "gme_tui", "--endpoint", emulator.url, "start",
+                              "--biz-id", BIZ, "--room-id", "full", "--mode", "1"],
+                             env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert run.returncode == 0
+    task = rows(tmp_path)[0].task_id
+    assert "StartRecord succeeded but its output could not be printed" in run.stderr
+    assert f"TaskId {task}" in run.stderr
+
+
+def test_ctrl_c_while_waiting_says_the_outcome_is_unknown(emulator, tmp_path):
+    import signal
+    import time
+
+    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
+    emulator.faults.set("delay", seconds=3.0, count=1)
+    proc = subprocess.Popen([sys.executable, "-m", "gme_tui", "--endpoint", emulator.url, "start",
+                             "--biz-id", BIZ, "--room-id", "ctrl-c", "--mode", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while not any(name == "StartRecord" for name, _p, _h in emulator.requests):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 5
+    assert "outcome unknown" in err and "describe-task" in err and "Traceback" not in err
+    assert rows(tmp_path)[0].outcome == "unknown"
+
+
+def test_a_locked_history_stops_before_sending(cli, emulator):
+    import sqlite3
+
+    History.in_dir(cli.data_dir).close()
+    blocker = sqlite3.connect(cli.data_dir / "history.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        import gme_tui.history as history_module
+
+        original = history_module.sqlite3.connect
+        history_module.sqlite3.connect = lambda *a, **k: original(*a, **{**k, "timeout": 0.2})
+        try:
+            code = main(["--endpoint", emulator.url, "--data-dir", str(cli.data_dir), "start",
+                         "--biz-id", BIZ, "--room-id", "locked", "--mode", "1"])
+        finally:
+            history_module.sqlite3.connect = original
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert code == 1
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize("endpoint", ["https://[zz]", "https://[::1", "https://h:99999", "https://u:p@h"])
+def test_malformed_endpoints_are_invalid_input(cli, endpoint):
+    code, _, err = cli("describe-task", "--biz-id", BIZ, "--room-id", "r", endpoint=endpoint)
+    assert code == 2 and "endpoint: " in err
+
+
+def test_service_text_cannot_inject_terminal_escapes(cli, emulator):
+    code, out, _ = cli("start", "--biz-id", BIZ, "--room-id", "esc\u202eroom", "--mode", "1")
+    assert code == 2  # the rule refuses invisible formatting characters in input...
+    from gme_tui.cli_output import clean
+
+    assert clean("bad\x1b[2Jname\u202e") == "bad\\u001b[2Jname\\u202e"  # ...and output escapes them
+
+
+def test_emulator_port_out_of_range_is_invalid_input(capsys):
+    assert main(["emulator", "--port", "99999"]) == 2
+    assert "--port: must be from 0 to 65535" in capsys.readouterr().err

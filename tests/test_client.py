@@ -204,6 +204,7 @@ def test_host_header_keeps_ports_and_brackets_ipv6():
     assert host_header(httpx.URL("http://127.0.0.1:8080")) == "127.0.0.1:8080"
     assert host_header(httpx.URL("https://example.com:443")) == "example.com"
     assert host_header(httpx.URL("http://[::1]:9000")) == "[::1]:9000"
+    assert host_header(httpx.URL("https://bücher.de")) == "xn--bcher-kva.de"  # as on the wire
 
 
 def test_the_limiter_allows_twenty_then_waits_out_the_window():
@@ -282,3 +283,36 @@ def test_https_endpoints_verify_certificates():
     context = client.http._transport._pool._ssl_context
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is True
+
+
+async def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout():
+    """httpx times each read; the client bounds the whole answer."""
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n")
+            for _ in range(20):
+                try:
+                    conn.sendall(b" ")
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    async with GmeClient(KEY, endpoint=f"http://127.0.0.1:{server.getsockname()[1]}", timeout=0.5,
+                         limiter=RateLimiter()) as client:
+        with pytest.raises(OutcomeUnknownError):
+            await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
+    elapsed = time.monotonic() - started
+    server.close()
+    assert elapsed < 1.5  # not the 2 s the drip would take; a bound, not a speed claim

@@ -95,3 +95,22 @@ def test_two_processes_can_write_at_once(tmp_path):
     with History.in_dir(tmp_path) as history:
         assert history.count() == 450
         assert {r.outcome for r in history.rows(limit=450)} == {"ok"}
+
+
+def test_a_pending_row_whose_pid_was_reused_reads_as_unknown(tmp_path):
+    with History.in_dir(tmp_path) as history:
+        row_id = history.begin(action="StartRecord", profile="p", endpoint="e", region=None, params=PARAMS)
+        # Same live PID (ours), but a different process start: the PID was reused.
+        history._db.execute("UPDATE requests SET pid_start='1' WHERE id=?", (row_id,))
+        assert history.get(row_id).outcome == "unknown"
+
+
+def test_the_wal_files_are_private_too(tmp_path):
+    with History.in_dir(tmp_path) as history:
+        history.begin(action="StartRecord", profile="p", endpoint="e", region=None, params=PARAMS)
+        wal = tmp_path / "history.sqlite3-wal"
+        assert wal.exists()
+        assert wal.stat().st_mode & 0o077 == 0
+    sub = tmp_path / "made-by-us"
+    History.in_dir(sub).close()
+    assert sub.stat().st_mode & 0o077 == 0

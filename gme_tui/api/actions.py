@@ -221,11 +221,11 @@ def _integer(obj: dict[str, Any], key: str, *, required: bool = True) -> int | N
         return None
     if isinstance(value, bool):
         raise ResponseShapeError(f"{key} is a boolean, not an integer")
-    if isinstance(value, int):
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= 2**64 - 1:
         return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    raise ResponseShapeError(f"{key} is {value!r}, not an exact integer")
+    raise ResponseShapeError(f"{key} is {value!r}, not an exact integer from 0 to 2**64-1")
 
 
 def _mode(value: Any) -> RecordMode | None:

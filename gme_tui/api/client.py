@@ -82,8 +82,8 @@ class Prepared:
 
 
 def host_header(url: httpx.URL) -> str:
-    """The Host value on the wire: port only when it is not the scheme's default."""
-    host = url.host
+    """The Host value on the wire (IDNA-encoded): port only when it is not the scheme's default."""
+    host = url.raw_host.decode("ascii")
     if ":" in host:
         host = f"[{host}]"
     return host if url.port is None else f"{host}:{url.port}"
@@ -102,8 +102,10 @@ class GmeClient:
         retries: int = RETRIES,
         backoff: float = BACKOFF,
         clock: Callable[[], float] = time.time,
+        use_env_proxies: bool = True,
     ) -> None:
         self.key = key
+        self.use_env_proxies = use_env_proxies
         self.url = httpx.URL(endpoint)
         self.endpoint = endpoint
         self.region = region
@@ -135,7 +137,8 @@ class GmeClient:
             # which costs a quarter of a one-shot command's run time. An https proxy is
             # verified by httpcore on its own either way.
             verify = self.url.scheme == "https"
-            self._http = httpx.AsyncClient(timeout=self.timeout, verify=verify, trust_env=True)
+            self._http = httpx.AsyncClient(timeout=self.timeout, verify=verify,
+                                           trust_env=self.use_env_proxies)
         return self._http
 
     def prepare(self, action: Action) -> Prepared:
@@ -149,7 +152,12 @@ class GmeClient:
         return Prepared(action.name, str(self.url), headers, body)
 
     async def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
-        """Send one action; retry only where the service cannot have acted twice."""
+        """Send one action; each attempt gets `timeout` seconds for its whole answer.
+
+        Retries only where the service cannot have acted twice: a request that
+        never left (any action), or a read (Describe*) that timed out. So a call
+        takes at most (1 + retries) attempts plus short backoffs.
+        """
         attempt = 0
         while True:
             await self._limiter.wait()
@@ -159,7 +167,7 @@ class GmeClient:
             try:
                 return await self._send_once(action, prepared)
             except NotSentError as error:
-                if attempt >= self.retries or error.__cause__ is not None and _is_tls(error.__cause__):
+                if attempt >= self.retries or _is_tls(error):
                     raise
             except OutcomeUnknownError:
                 if not action.idempotent or attempt >= self.retries:
@@ -168,29 +176,60 @@ class GmeClient:
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
 
     async def _send_once(self, action: Action, prepared: Prepared) -> Result:
+        sent = False
+
+        async def trace(event: str, info: dict) -> None:
+            nonlocal sent
+            if event.endswith("send_request_headers.started"):
+                sent = True  # from here on the service may have the request
+
         request = self.http.build_request("POST", prepared.url, headers=prepared.headers,
-                                          content=prepared.body)
+                                          content=prepared.body, extensions={"trace": trace})
         try:
-            response = await self.http.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
-                httpx.UnsupportedProtocol, httpx.ProxyError) as error:
-            raise NotSentError(_describe(error, "could not connect to " + self.endpoint)) from error
+            # httpx times each read; this bounds the whole answer (a server that
+            # drips a byte at a time cannot hold the call open forever).
+            async with asyncio.timeout(self.timeout):
+                return await self._exchange(action, request)
+        except TimeoutError:
+            if not sent:
+                raise NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s") from None
+            raise OutcomeUnknownError(f"no answer within {self.timeout:g} s after the request was sent") from None
         except httpx.TimeoutException as error:
+            if not sent:
+                raise NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s") from error
             raise OutcomeUnknownError(
                 f"no answer within {self.timeout:g} s after the request was sent") from error
+        except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError) as error:
+            if sent:  # pragma: no cover - httpx raises these only before sending
+                raise OutcomeUnknownError(_describe(error, "the connection failed")) from error
+            raise NotSentError(_describe(error, "could not connect to " + self.endpoint)) from error
+        except _Truncated as cut:
+            raise BadAnswerError(_maybe_acted(action, "the answer was truncated "
+                                              f"({_describe(cut.error, 'connection closed')})")) from cut.error
         except httpx.TransportError as error:
+            if not sent:
+                raise NotSentError(_describe(error, "the connection failed before sending")) from error
             raise OutcomeUnknownError(_describe(error, "the connection was lost after sending")) from error
+
+    async def _exchange(self, action: Action, request: httpx.Request) -> Result:
+        response = await self.http.send(request, stream=True)
         try:
             content = await response.aread()
-        except httpx.TimeoutException as error:
-            raise OutcomeUnknownError(
-                f"the answer stopped arriving within {self.timeout:g} s") from error
+        except httpx.TimeoutException:
+            raise
         except httpx.TransportError as error:
-            raise BadAnswerError(_maybe_acted(action, "the answer was truncated "
-                                              f"({_describe(error, 'connection closed')})")) from error
+            raise _Truncated(error) from error
         finally:
             await response.aclose()
         return parse_response(action, response.status_code, content)
+
+
+class _Truncated(Exception):
+    """The status line came, the body did not come whole."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def parse_response(action: Action, status: int, content: bytes) -> Result:
@@ -238,6 +277,7 @@ def _describe(error: Exception, fallback: str) -> str:
 
 
 def _is_tls(error: BaseException) -> bool:
+    """A certificate or handshake failure: retrying cannot help."""
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, ssl.SSLError):

@@ -100,8 +100,9 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "DescribeTaskInfo shows it; stop it to restart with other settings, or modify it."),
     "ResourceNotFound.RoomNotFound": ("The room does not exist (nobody is in it).",
                                       "Check the RoomId, and that players have entered the room."),
-    "ResourceNotFound.TaskNotFound": ("No such task, or it is no longer recording.",
-                                      "Check the TaskId; DescribeTaskInfo shows the room's running task."),
+    "ResourceNotFound.TaskNotFound": ("No such task is recording: the TaskId is unknown or stopped, "
+                                      "or no task is recording the room asked about.",
+                                      "Check the TaskId or RoomId in the history; start a recording if none runs."),
     "ResourceNotFound.BizidIsNotFound": ("The BizId does not exist in this account.",
                                          "Check the AppID in the GME console and the profile's account."),
     "FailedOperation.TaskExist": ("A task already exists for this room.",

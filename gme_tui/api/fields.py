@@ -7,9 +7,12 @@ and batch files all call these; nothing else decides what is valid.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import IntEnum
+from urllib.parse import urlsplit
 
 UINT64_MAX = 2**64 - 1
 INT64_MAX = 2**63 - 1
@@ -97,9 +100,9 @@ def parse_room_id(text: str) -> str:
     if text != text.strip():
         raise FieldError(ROOM_ID, "must not start or end with blanks")
     if any(_is_control(ch) for ch in text):
-        raise FieldError(ROOM_ID, "must not contain control characters")
+        raise FieldError(ROOM_ID, "must not contain control or invisible formatting characters")
     if not _sendable(text):
-        raise FieldError(ROOM_ID, "must be valid Unicode text (it holds a lone surrogate)")
+        raise FieldError(ROOM_ID, "must be valid text (it holds a byte that is not UTF-8)")
     return text
 
 
@@ -135,9 +138,10 @@ def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
         if len(user_id) > OPENID_MAX:
             raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({user_id[:20]}...)")
         if any(_is_control(ch) for ch in user_id):
-            raise FieldError(field, f"an ID must not contain control characters ({user_id!r})")
+            raise FieldError(field, f"an ID must not contain control or invisible formatting characters "
+                                    f"({user_id!r})")
         if not _sendable(user_id):
-            raise FieldError(field, f"an ID must be valid Unicode text ({user_id!r})")
+            raise FieldError(field, f"an ID must be valid text, not bytes that are not UTF-8 ({user_id!r})")
         return
     if not _DIGITS.fullmatch(user_id):
         raise FieldError(
@@ -165,8 +169,11 @@ def _sendable(text: str) -> bool:
 
 
 def _is_control(ch: str) -> bool:
+    """Control characters, and invisible ones that spoof what a screen shows (U+202E, U+200B...)."""
     code = ord(ch)
-    return code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029)
+    if code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029):
+        return True
+    return code > 0x7F and unicodedata.category(ch) == "Cf"
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,8 @@ class Subscription:
 
 def check_subscription(allow: tuple[str, ...], block: tuple[str, ...]) -> tuple[Subscription, list[FieldWarning]]:
     """Rules across the two lists: an ID in both is an error, both set a warning."""
-    both = [user_id for user_id in allow if user_id in set(block)]
+    blocked = set(block)
+    both = [user_id for user_id in allow if user_id in blocked]
     if both:
         raise FieldError(BLOCK, f"{both[0]} is also in {ALLOW}; an ID may be in one list only")
     warnings = []
@@ -263,18 +271,34 @@ def parse_endpoint(text: str) -> str:
         raise FieldError(ENDPOINT, "is required (for example https://gme.tencentcloudapi.com)")
     if "://" not in value:
         value = "https://" + value
-    scheme, _, rest = value.partition("://")
-    host, _, path = rest.partition("/")
-    if scheme.lower() not in ("http", "https"):
-        raise FieldError(ENDPOINT, f"must start with https:// or http:// (got {scheme}://)")
-    if not host or "@" in host or any(ch.isspace() for ch in host):
-        raise FieldError(ENDPOINT, f"must name a host, with no user or blanks (got {text.strip()!r})")
-    if path.strip("/") or "?" in host or "#" in host:
+    try:
+        parts = urlsplit(value)
+        port, host = parts.port, parts.hostname or ""
+    except ValueError as error:
+        raise FieldError(ENDPOINT, f"is not a valid URL ({error})") from None
+    if port == 0:
+        raise FieldError(ENDPOINT, "has a bad port (1 to 65535)")
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise FieldError(ENDPOINT, f"must start with https:// or http:// (got {parts.scheme}://)")
+    if parts.username is not None or parts.password is not None:
+        raise FieldError(ENDPOINT, "must not hold a user name or password")
+    if parts.path.strip("/") or parts.query or parts.fragment:
         raise FieldError(ENDPOINT, "must have no path or query: the API lives at /")
-    port = host.rpartition("]")[2].rpartition(":")[2] if ":" in host.rpartition("]")[2] else ""
-    if ":" in host.rpartition("]")[2] and not (port.isdigit() and 1 <= int(port) <= 65535):
-        raise FieldError(ENDPOINT, f"has a bad port {port!r} (1 to 65535)")
-    return f"{scheme.lower()}://{host}"
+    if not host or any(ch.isspace() or _is_control(ch) for ch in host):
+        raise FieldError(ENDPOINT, f"must name a host (got {text.strip()!r})")
+    if parts.netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise FieldError(ENDPOINT, f"has a bad IPv6 address [{host}]") from None
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise FieldError(ENDPOINT, f"has a host name that cannot be encoded ({host!r})") from None
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 def parse_timeout(text: str) -> float:

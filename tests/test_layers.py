@@ -8,7 +8,7 @@ import sys
 HEADLESS = [
     "gme_tui.api.fields", "gme_tui.api.actions", "gme_tui.api.signing", "gme_tui.api.client",
     "gme_tui.api.errors", "gme_tui.history", "gme_tui.calls", "gme_tui.config", "gme_tui.credentials",
-    "gme_tui.cli", "gme_tui.cli_output", "gme_tui.emulator",
+    "gme_tui.cli", "gme_tui.cli_output", "gme_tui.emulator", "gme_tui.settings",
 ]
 
 

@@ -1,0 +1,348 @@
+"""The operator's settings file (YAML), read forgivingly and written atomically.
+
+A settings file is edited by hand, so a mistake in it must never stop the app:
+every problem becomes a warning that names the key and the line to fix, and only
+that key falls back to its default. Writing goes through a temporary file and
+`os.replace`, so a crash or a full disk never leaves half a file behind.
+
+Headless: the command line reads these settings too, so nothing here imports
+Textual.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gme_tui.api.fields import FieldError, parse_biz_id
+from gme_tui.config import APP_NAME
+
+CONFIG_ENV = "GME_TUI_CONFIG"
+SETTINGS_FILE = "settings.yaml"
+DEFAULT_THEME = "gme-dark"
+
+
+@dataclass(frozen=True)
+class Settings:
+    theme: str = DEFAULT_THEME
+    """Name of a bundled or user theme; the app falls back to the default if unknown."""
+    confirm_start: bool = True
+    """Show the exact StartRecord body and ask before it goes out."""
+    relaxed_user_ids: bool = False
+    """Accept string OpenIDs in the user ID lists, not only decimal IDs."""
+    default_biz_id: int | None = None
+    """BizId prefilled in the forms; None leaves the field empty."""
+
+
+class SettingsWriteError(OSError):
+    """The settings could not be saved; `str()` says which file and why.
+
+    An `OSError`, so callers that already handle disk errors need nothing new.
+    """
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, f"cannot save settings to {path}: {cause.strerror or cause}")
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+# --- where the file lives ------------------------------------------------------
+
+
+def settings_path() -> Path:
+    """`GME_TUI_CONFIG` (a file path) if set, else the platform's user config folder.
+
+    Read on every call so that tests and subprocesses can point it elsewhere.
+    """
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / SETTINGS_FILE
+
+
+def config_dir() -> Path:
+    """The folder holding the settings file; user themes live in its `themes/`."""
+    return settings_path().parent
+
+
+# --- checking one value ----------------------------------------------------------
+# Each checker takes a YAML scalar node's constructed value (and its raw text) and
+# returns the typed value or raises ValueError whose text is the rule, phrased to
+# follow the key's name: "theme must be ...".
+
+
+def _check_theme(value: object, raw: str | None = None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be the name of a theme (got {_shown(value, raw)})")
+    return value.strip()
+
+
+def _check_flag(value: object, raw: str | None = None) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false (got {_shown(value, raw)})")
+    return value
+
+
+def _check_biz_id(value: object, raw: str | None = None) -> int | None:
+    """Delegates to `api.fields`, the one home of the BizId rule.
+
+    The raw YAML text is what gets parsed when there is one: YAML 1.1 would read
+    `017` as octal 15 and `1_000` as 1000, and an ID must mean what it says.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if raw is not None:
+        text = raw  # any scalar, even true or 1.5e9: parse_biz_id names the offending text
+    elif isinstance(value, int | str) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        raise ValueError(f"must be a BizId in decimal digits (got {_shown(value, raw)})")
+    try:
+        return parse_biz_id(text)
+    except FieldError as error:
+        raise ValueError(error.rule) from None
+
+
+def _shown(value: object, raw: str | None) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return repr(raw if raw is not None else value)
+
+
+_CHECKS: dict[str, Callable[..., Any]] = {
+    "theme": _check_theme,
+    "confirm_start": _check_flag,
+    "relaxed_user_ids": _check_flag,
+    "default_biz_id": _check_biz_id,
+}
+assert set(_CHECKS) == {f.name for f in dataclasses.fields(Settings)}
+
+_DEFAULTS = Settings()
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The settings and a warning for each problem; never raises.
+
+    A missing file is the defaults with no warning: a new user has none yet.
+    Each warning reads `FILE:LINE: key rule; using the default ...` where a line
+    is known, so an editor or a reader can jump straight to it.
+    """
+    path = Path(path) if path is not None else settings_path()
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        return _DEFAULTS, []
+    except OSError as error:
+        return _DEFAULTS, [f"{path}: cannot read the settings file ({error.strerror or error}); "
+                           "using the default settings"]
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw_bytes[: error.start].count(b"\n") + 1
+        return _DEFAULTS, [f"{path}:{line}: the settings file is not UTF-8 text; using the default settings"]
+    return _parse(text, path)
+
+
+def _parse(text: str, path: Path) -> tuple[Settings, list[str]]:
+    try:
+        loader = yaml.SafeLoader(text)  # checks every character at once: may raise ReaderError
+    except yaml.YAMLError as error:
+        return _DEFAULTS, [f"{yaml_problem(error, text, path)}; using the default settings"]
+    try:
+        root = loader.get_single_node()
+        return _read_mapping(root, loader, path)
+    except yaml.YAMLError as error:
+        return _DEFAULTS, [f"{yaml_problem(error, text, path)}; using the default settings"]
+    finally:
+        loader.dispose()
+
+
+def yaml_problem(error: yaml.YAMLError, text: str, path: Path) -> str:
+    """`FILE:LINE: not valid YAML (what)`: shared with the theme loader."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        problem = error.problem or error.context or "unreadable"
+        if error.context and error.context_mark and mark is not error.context_mark:
+            problem += f", {error.context} from line {error.context_mark.line + 1}"
+    else:  # ReaderError: a control character, for one
+        position = getattr(error, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else None
+        problem = getattr(error, "reason", None) or _first_line(error)
+        if isinstance(error, yaml.reader.ReaderError):
+            problem = f"{error.reason}: character {error.character!r}"
+    where = f"{path}:{line}" if line else str(path)
+    return f"{where}: not valid YAML ({problem})"
+
+
+def _read_mapping(root: yaml.Node | None, loader: yaml.SafeLoader, path: Path) -> tuple[Settings, list[str]]:
+    if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"):
+        return _DEFAULTS, []  # an empty file, or one holding only comments
+    if not isinstance(root, yaml.MappingNode):
+        return _DEFAULTS, [f"{path}:{root.start_mark.line + 1}: the settings must be a mapping of "
+                           "key: value lines; using the default settings"]
+    values: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    warnings: list[str] = []
+    for key_node, value_node in root.value:
+        line = key_node.start_mark.line + 1
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if key not in _CHECKS:
+            warnings.append(f"{path}:{line}: {_unknown_key(key)}; it is ignored")
+            continue
+        if key in seen:
+            warnings.append(f"{path}:{line}: {key} is set twice (also on line {seen[key]}); "
+                            "the later one is used")
+            values.pop(key, None)
+        seen[key] = line
+        try:
+            values[key] = _value_of(key, value_node, loader)
+        except ValueError as error:
+            value_line = value_node.start_mark.line + 1
+            warnings.append(f"{path}:{value_line}: {key} {error}; "
+                            f"using the default {_default_words(key)}")
+    return dataclasses.replace(_DEFAULTS, **values), warnings
+
+
+def _value_of(key: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+    """Only scalars are constructed: every setting is one, and that keeps odd YAML inert."""
+    if isinstance(node, yaml.SequenceNode):
+        return _CHECKS[key]([])
+    if isinstance(node, yaml.MappingNode):
+        return _CHECKS[key]({})
+    try:
+        value = loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
+        # An explicit tag SafeLoader refuses, or a date like 2024-13-45.
+        raise ValueError(f"has a value YAML cannot read ({_first_line(error)})") from None
+    return _CHECKS[key](value, node.value)
+
+
+def _unknown_key(key: str | None) -> str:
+    if key is None:
+        return "a key must be plain text"
+    close = difflib.get_close_matches(key, list(_CHECKS), n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown key {key!r}{hint}"
+
+
+def _default_words(key: str) -> str:
+    value = getattr(_DEFAULTS, key)
+    if value is None:
+        return "(none)"
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+# --- writing ---------------------------------------------------------------------
+
+_HEADER = (
+    "# gme-tui settings. The app rewrites this file when you change a setting in it,\n"
+    "# so comments and unknown keys are not kept.\n"
+)
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write every known key, atomically; raise `SettingsWriteError` on failure.
+
+    A temporary file in the same folder is written, flushed to disk and renamed
+    over the old one, so readers see the old file or the new one, never a mix.
+    A symlinked settings file (dotfile managers) is written through the link, so
+    the link survives. A new file is private to the user (mode 0600, from
+    `mkstemp`); an existing file keeps its mode.
+    """
+    path = Path(path) if path is not None else settings_path()
+    target = path.resolve() if path.is_symlink() else path
+    body = _HEADER + yaml.safe_dump(dataclasses.asdict(settings), sort_keys=False, allow_unicode=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, body.encode("utf-8"))
+    except OSError as error:
+        raise SettingsWriteError(target, error) from error
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            shutil.copymode(target, temp)
+        except FileNotFoundError:
+            pass
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable; a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def update_settings(path: Path | None = None, **changes: Any) -> Settings:
+    """Load, apply `changes`, save, and return the new settings.
+
+    Values go through the same checks as the file, so `default_biz_id="123"`
+    is stored as 123 and a bad value raises ValueError before anything is
+    written; an unknown name raises TypeError. When the file on disk had
+    problems, saving would drop the broken lines, so it is first copied to
+    `settings.yaml.bak` for the user to recover from.
+    """
+    path = Path(path) if path is not None else settings_path()
+    unknown = sorted(set(changes) - set(_CHECKS))
+    if unknown:
+        raise TypeError(f"unknown setting {unknown[0]!r}; known: {', '.join(_CHECKS)}")
+    checked: dict[str, Any] = {}
+    for key, value in changes.items():
+        try:
+            checked[key] = _CHECKS[key](value)
+        except ValueError as error:
+            raise ValueError(f"{key} {error}") from None
+    current, warnings = load_settings(path)
+    if warnings and path.exists():
+        backup = path.with_name(path.name + ".bak")
+        try:
+            shutil.copy2(path, backup)
+        except OSError as error:
+            raise SettingsWriteError(backup, error) from error
+    new = dataclasses.replace(current, **checked)
+    save_settings(new, path)
+    return new

@@ -147,7 +147,7 @@ class Context:
             raise CannotRun(f"cannot open the history in {folder}: {error}; nothing was sent") from None
 
     def key(self, *, required: bool = True):
-        if self.demo is not None:
+        if self.args.demo:
             from .api.signing import SigningKey
             from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 
@@ -170,8 +170,9 @@ class Context:
                          use_env_proxies=self.demo is None)
 
     def default_biz(self) -> str:
-        if self.args.biz_id or not self.args.demo:
-            return self.args.biz_id
+        given = getattr(self.args, "biz_id", "")
+        if given or not self.args.demo:
+            return given
         from .emulator import DEMO_BIZ_ID
 
         return str(DEMO_BIZ_ID)
@@ -196,17 +197,11 @@ def action_for(ctx: Context):
     args = ctx.args
     biz = ctx.default_biz()
     if args.command == "start":
-        checked = _checked_or_raise(fields.check_start(
-            biz, args.room_id or "", args.mode, args.allow, args.block, relaxed=args.relaxed_ids))
-        v = checked.values
-        return actions.StartRecord(v[fields.BIZ_ID], v[fields.ROOM_ID], v[fields.RECORD_MODE],
-                                   v["Subscription"] or None)
+        return actions.from_checked("StartRecord", _checked_or_raise(fields.check_start(
+            biz, args.room_id or "", args.mode, args.allow, args.block, relaxed=args.relaxed_ids)))
     if args.command == "modify":
-        checked = _checked_or_raise(fields.check_modify(
-            biz, args.task_id, args.mode, args.allow, args.block, relaxed=args.relaxed_ids))
-        v = checked.values
-        return actions.ModifyRecordInfo(v[fields.BIZ_ID], v[fields.TASK_ID], v[fields.RECORD_MODE],
-                                        v["Subscription"] or None)
+        return actions.from_checked("ModifyRecordInfo", _checked_or_raise(fields.check_modify(
+            biz, args.task_id, args.mode, args.allow, args.block, relaxed=args.relaxed_ids)))
     if args.command == "stop":
         return actions.StopRecord(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
     if args.command == "describe-task":

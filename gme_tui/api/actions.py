@@ -46,7 +46,8 @@ class Action:
     def params(self) -> dict[str, Any]:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def parse(self, response: dict[str, Any]) -> Result:
+    @classmethod
+    def parse(cls, response: dict[str, Any]) -> Result:
         return Result(request_id=_request_id(response), raw=response)
 
     @property
@@ -66,7 +67,8 @@ class StartRecord(Action):
         return {"BizId": self.biz_id, "RoomId": self.room, "RecordMode": int(self.mode),
                 **_subscription_params(self.subscription)}
 
-    def parse(self, response: dict[str, Any]) -> StartRecordResult:
+    @classmethod
+    def parse(cls, response: dict[str, Any]) -> StartRecordResult:
         return StartRecordResult(request_id=_request_id(response), raw=response,
                                  task_id=_integer(response, "TaskId"))
 
@@ -91,7 +93,8 @@ class DescribeTaskInfo(Action):
     def params(self) -> dict[str, Any]:
         return {"BizId": self.biz_id, "RoomId": self.room}
 
-    def parse(self, response: dict[str, Any]) -> TaskInfoResult:
+    @classmethod
+    def parse(cls, response: dict[str, Any]) -> TaskInfoResult:
         return TaskInfoResult(
             request_id=_request_id(response), raw=response,
             task_id=_integer(response, "TaskId"),
@@ -110,7 +113,8 @@ class DescribeRecordInfo(Action):
     def params(self) -> dict[str, Any]:
         return {"BizId": self.biz_id, "TaskId": self.task_id}
 
-    def parse(self, response: dict[str, Any]) -> RecordInfoResult:
+    @classmethod
+    def parse(cls, response: dict[str, Any]) -> RecordInfoResult:
         records = response.get("RecordInfo") or []
         if not isinstance(records, list):
             raise ResponseShapeError("RecordInfo is not a list")
@@ -133,6 +137,17 @@ class ModifyRecordInfo(Action):
     def params(self) -> dict[str, Any]:
         return {"BizId": self.biz_id, "TaskId": self.task_id, "RecordMode": int(self.mode),
                 **_subscription_params(self.subscription)}
+
+
+def from_checked(name: str, checked) -> StartRecord | ModifyRecordInfo:
+    """The request a valid form describes (`fields.check_start` / `check_modify`)."""
+    from . import fields
+
+    v = checked.values
+    sub = v.get("Subscription") or None
+    if name == StartRecord.name:
+        return StartRecord(v[fields.BIZ_ID], v[fields.ROOM_ID], v[fields.RECORD_MODE], sub)
+    return ModifyRecordInfo(v[fields.BIZ_ID], v[fields.TASK_ID], v[fields.RECORD_MODE], sub)
 
 
 ACTIONS: dict[str, type[Action]] = {

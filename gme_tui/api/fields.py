@@ -120,7 +120,7 @@ def parse_record_mode(text: str) -> RecordMode:
 
 def parse_user_ids(text: str, field: str = ALLOW, *, relaxed: bool = False) -> tuple[str, ...]:
     """IDs separated by commas, blanks or new lines; empty text is an empty list."""
-    ids = tuple(part for part in _SEPARATORS.split(text) if part)
+    ids = split_user_ids(text)
     for user_id in ids:
         _check_user_id(user_id, field, relaxed)
     seen: set[str] = set()
@@ -131,6 +131,11 @@ def parse_user_ids(text: str, field: str = ALLOW, *, relaxed: bool = False) -> t
     if len(ids) > MAX_USER_IDS:
         raise FieldError(field, f"holds at most {MAX_USER_IDS} IDs (has {len(ids)})")
     return ids
+
+
+def split_user_ids(text: str) -> tuple[str, ...]:
+    """The IDs in a list's text, as the operator separated them (for counts as they type)."""
+    return tuple(part for part in _SEPARATORS.split(text) if part)
 
 
 def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:

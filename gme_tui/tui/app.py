@@ -1,47 +1,138 @@
-"""The console app. For now a start screen: the form arrives with the TUI issue."""
+"""The console app: wires settings, themes, credentials, the client and the history
+into the main screen. Only this package imports Textual."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Container
-from textual.widgets import Footer, Header, Static
+
+from ..api.client import GmeClient
+from ..api.signing import SigningKey
+from ..history import History
+from ..settings import Settings, load_settings, update_settings
+from .commands import ConsoleCommands
+from .themes import load_all_themes
 
 if TYPE_CHECKING:
     from ..cli import Context
 
+DEFAULT_THEME = "gme-dark"
 
-WELCOME = (
-    "gme-tui\n\nThe recording form arrives soon. Meanwhile the command line works:\n"
-    "  gme-tui --demo start --room-id lobby --mode mixed\n\nCtrl+Q quits."
-)
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything the app needs from the command line, decided before it starts."""
+
+    profile: str
+    endpoint: str
+    data_dir: Path
+    key: SigningKey | None = None
+    key_problem: str | None = None
+    region: str | None = None
+    language: str | None = None
+    timeout: float = 10.0
+    demo: bool = False
+    default_biz_id: str = ""
+    settings_path: Path | None = None
+    use_env_proxies: bool = True
 
 
 class GmeApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "widgets/history_panel.tcss"]
     TITLE = "gme-tui"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="quit")]
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
 
-    def __init__(self, *, profile: str, endpoint: str, demo: bool = False) -> None:
+    def __init__(self, config: AppConfig) -> None:
         super().__init__()
-        self.profile = profile
-        self.endpoint = endpoint
-        self.demo = demo
-        self.sub_title = f"{profile} · {endpoint}"
+        self.config = config
+        self.settings, self.setting_warnings = load_settings(config.settings_path)
+        self.history: History | None = None
+        self.history_problem: str | None = None
+        try:
+            self.history = History.in_dir(config.data_dir)
+        except Exception as error:  # sqlite3.Error, OSError: shown, never a traceback
+            self.history_problem = f"{config.data_dir}: {error}"
+        self.client = (
+            GmeClient(config.key, endpoint=config.endpoint, region=config.region, language=config.language,
+                      timeout=config.timeout, use_env_proxies=config.use_env_proxies)
+            if config.key is not None else None
+        )
+        self.sub_title = f"{'DEMO · ' if config.demo else ''}{config.profile} · {config.endpoint}" + (
+            f" · {config.region}" if config.region else "")
+        self.theme_warnings: list[str] = []
+        self._install_themes()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        if self.demo:
-            yield Static("DEMO: local emulator, demo credentials", id="demo-marker")
-        with Container(id="body"):
-            yield Static(WELCOME, id="welcome")
-        yield Footer()
+    def _install_themes(self) -> None:
+        themes, self.theme_warnings = load_all_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.settings.theme
+        if wanted not in self.available_themes:
+            self.theme_warnings.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+
+    def on_mount(self) -> None:
+        from .screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+        for warning in [*self.setting_warnings, *self.theme_warnings]:
+            self.notify(warning, title="Settings", severity="warning", timeout=8)
+
+    def watch_theme(self, theme: str) -> None:
+        """The choice persists in the settings file (from the palette or anywhere)."""
+        if not self.is_running or theme == self.settings.theme:
+            return
+        self._save(theme=theme)
+
+    def set_confirm_start(self, enabled: bool) -> None:
+        self._save(confirm_start=enabled)
+        self.notify("A confirmation now shows the body before StartRecord goes out." if enabled
+                    else "StartRecord now goes out without a confirmation.")
+
+    def _save(self, **changes: object) -> None:
+        try:
+            self.settings = update_settings(self.config.settings_path, **changes)
+        except (OSError, ValueError) as error:
+            self.settings = Settings(**{**self.settings.__dict__, **changes})
+            self.notify(f"{error}; the change lasts until you quit", title="Settings not saved",
+                        severity="warning")
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+        if self.history is not None:
+            self.history.close()
+
+
+def config_from_cli(ctx: Context) -> AppConfig:
+    from ..config import data_dir
+
+    key = ctx.key(required=False)
+    folder = data_dir(ctx.args.data_dir)
+    if ctx.args.demo:
+        folder = folder / "demo"
+    biz = ctx.default_biz()
+    if not biz and not ctx.args.demo:
+        from ..settings import load_settings as _load
+
+        default = _load()[0].default_biz_id
+        biz = str(default) if default else ""
+    return AppConfig(
+        profile=ctx.profile, endpoint=ctx.endpoint, data_dir=folder, key=key,
+        key_problem=None if key is not None else
+        "No credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run with --demo.",
+        region=ctx.args.region, language=ctx.args.language, timeout=ctx.timeout, demo=ctx.args.demo,
+        default_biz_id=biz, use_env_proxies=not ctx.args.demo,
+    )
 
 
 def run_app(ctx: Context) -> int:
-    app = GmeApp(profile="demo" if ctx.demo else ctx.args.profile, endpoint=ctx.endpoint,
-                 demo=ctx.demo is not None)
+    app = GmeApp(config_from_cli(ctx))
     app.run()
     return app.return_code or 0

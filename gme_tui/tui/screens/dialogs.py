@@ -1,0 +1,66 @@
+"""Small modal screens: confirm an action, read raw JSON."""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Shows exactly what will happen; Enter confirms, Escape goes back."""
+
+    BINDINGS = [
+        Binding("enter", "confirm", "Confirm", priority=True, id="confirm.yes"),
+        Binding("escape", "cancel", "Back", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, question: str, body: str | None = None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.question = question
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-question")
+            if self.body is not None:
+                with VerticalScroll(classes="dialog-body"):
+                    yield Static(Syntax(self.body, "json", word_wrap=True, background_color="default"),
+                                 id="confirm-body")
+            yield Static("Enter confirms · Escape goes back", classes="dialog-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(".dialog").border_title = self.title_text
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class RawScreen(ModalScreen[None]):
+    """JSON, syntax-highlighted: the raw response or the request as sent."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="raw.close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog raw"):
+            yield Static(Syntax(self.text, "json", word_wrap=True, background_color="default"), id="raw-json")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(".dialog").border_title = self.title_text
+
+    def action_close(self) -> None:
+        self.dismiss(None)

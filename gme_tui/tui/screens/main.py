@@ -1,0 +1,305 @@
+"""The screen an operator lives in: form, response, history, and the follow-up actions.
+
+Every request goes out through `calls.send` in a worker, so the history row is
+written before it leaves and the screen only renders what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ...api import fields
+from ...api.actions import (
+    Action,
+    DescribeRecordInfo,
+    DescribeTaskInfo,
+    StopRecord,
+    TaskInfoResult,
+    encode_body,
+)
+from ...calls import HistoryUnavailable, send
+from ..views import ResponseView, pending_view, view_from_outcome, view_from_row
+from ..widgets.history_panel import HistoryPanel
+from ..widgets.request_form import RequestForm
+from ..widgets.response_panel import ResponsePanel
+from .dialogs import ConfirmScreen, RawScreen
+from .modify import ModifyScreen
+
+if TYPE_CHECKING:
+    from ..app import GmeApp
+
+
+@dataclass(frozen=True)
+class Target:
+    """The task follow-up actions act on: the one just started, or the one selected."""
+
+    biz_id: int
+    room: str | None
+    task_id: int | None
+    params: dict
+
+
+class MainScreen(Screen[None]):
+    app: GmeApp
+
+    BINDINGS = [
+        Binding("ctrl+s", "send", "Send", priority=True, id="main.send"),
+        Binding("f2", "stop", "Stop", id="main.stop"),
+        Binding("f3", "describe_task", "Room task", id="main.describe_task"),
+        Binding("f4", "describe_record", "Recording", id="main.describe_record"),
+        Binding("f6", "modify", "Modify", id="main.modify"),
+        Binding("f7", "copy_task_id", "Copy TaskId", id="main.copy_task_id"),
+        Binding("f8", "raw_response", "Raw", id="main.raw_response"),
+        Binding("f9", "raw_request", "Sent", id="main.raw_request"),
+        Binding("ctrl+f", "filter_history", "Filter", id="main.filter_history"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.target: Target | None = None
+        self.sending = False
+
+    def compose(self) -> ComposeResult:
+        config = self.app.config
+        yield Header()
+        if config.demo:
+            yield Static("DEMO · local emulator · demo credentials · nothing reaches Tencent Cloud",
+                         id="demo-marker")
+        # The form takes the whole width (nothing needed for a send is ever cut);
+        # the response and the history share what is left (see app.tcss).
+        yield RequestForm(biz_id=config.default_biz_id, relaxed=self.app.settings.relaxed_user_ids,
+                          id="form")
+        with Horizontal(id="lower"):
+            yield ResponsePanel(id="response")
+            if self.app.history is not None:
+                yield HistoryPanel(self.app.history, id="history")
+            else:
+                yield Static(f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
+                             id="history-missing")
+        yield Footer()
+
+    WIDE = 110
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#lower").set_class(event.size.width >= self.WIDE, "-wide")
+
+    def on_mount(self) -> None:
+        self.query_one("#biz-id").focus()
+        if self.app.config.key is None:
+            self.notify(self.app.config.key_problem or "no credentials", title="Cannot send",
+                        severity="error", timeout=10)
+
+    # --- sending -----------------------------------------------------------------
+
+    @property
+    def form(self) -> RequestForm:
+        return self.query_one("#form", RequestForm)
+
+    @property
+    def response(self) -> ResponsePanel:
+        return self.query_one("#response", ResponsePanel)
+
+    def action_send(self) -> None:
+        if self._refuse_send():
+            return
+        action = self.form.to_action()
+        if action is None:
+            self.form.focus_first_invalid()
+            self.app.bell()
+            return
+        if not self.app.settings.confirm_start:
+            self.dispatch(action)
+            return
+        body = encode_body(action.params()).decode("utf-8")  # the exact bytes that are signed
+        self.app.push_screen(
+            ConfirmScreen("Send StartRecord?", f"This exact body goes to {self.app.config.endpoint}:", body),
+            lambda yes: self.dispatch(action) if yes else None,
+        )
+
+    def _refuse_send(self) -> bool:
+        reason = None
+        if self.sending:
+            reason = "A request is in flight; wait for its answer."
+        elif self.app.history is None:
+            reason = f"The history is unavailable ({self.app.history_problem}); nothing is sent without it."
+        elif self.app.client is None:
+            reason = self.app.config.key_problem or "No credentials."
+        if reason:
+            self.notify(reason, title="Not sent", severity="warning")
+            self.app.bell()
+        return reason is not None
+
+    def dispatch(self, action: Action) -> None:
+        """Send any action through the history; one at a time."""
+        if self._refuse_send():
+            return
+        self.sending = True
+        self.form.busy = True
+        self.response.show(pending_view(action.name, action.params()))
+        self._send(action)
+
+    @work(group="send", exit_on_error=False)
+    async def _send(self, action: Action) -> None:
+        app = self.app
+        panel = self._history_panel()
+        try:
+            outcome = await send(app.client, app.history, action, profile=app.config.profile,
+                                 on_start=lambda o: panel.upsert(o.row_id) if panel else None)
+        except HistoryUnavailable as error:
+            self.notify(str(error), title="Not sent", severity="error")
+            return
+        finally:
+            self.sending = False
+            self.form.busy = False
+        view = view_from_outcome(outcome)
+        self.response.show(view)
+        if panel is not None:
+            panel.upsert(outcome.row_id)
+        self._follow(view)
+
+    def _follow(self, view: ResponseView) -> None:
+        """Aim the follow-up actions at the task this answer is about."""
+        biz = view.biz_id
+        if biz is None:
+            return
+        if view.kind == "ok" and view.action == "StartRecord":
+            self.target = Target(biz, view.room, view.task_id, view.params)
+        elif view.kind == "ok" and view.action == "DescribeTaskInfo":
+            result = view.result()
+            if isinstance(result, TaskInfoResult):
+                params = dict(view.params, RecordMode=int(result.mode) if result.mode else None)
+                self.target = Target(biz, view.room, result.task_id, params)
+        elif view.action == "StartRecord":
+            self.target = Target(biz, view.room, None, view.params)
+
+    def _history_panel(self) -> HistoryPanel | None:
+        panels = self.query(HistoryPanel)
+        return panels.first() if panels else None
+
+    # --- follow-up actions ---------------------------------------------------------
+
+    def _room_target(self) -> tuple[int, str] | None:
+        if self.target and self.target.room:
+            return self.target.biz_id, self.target.room
+        values = self.form.checked.values
+        if fields.BIZ_ID in values and fields.ROOM_ID in values:
+            return values[fields.BIZ_ID], values[fields.ROOM_ID]
+        return None
+
+    def _task_target(self) -> Target | None:
+        if self.target is None or self.target.task_id is None:
+            self.notify("No task yet: start one, or select a row with a TaskId in the history.",
+                        title="No task", severity="warning")
+            return None
+        return self.target
+
+    def action_describe_task(self) -> None:
+        room = self._room_target()
+        if room is None:
+            self.notify("Fill BizId and RoomId, or select a history row.", title="Which room?",
+                        severity="warning")
+            return
+        self.dispatch(DescribeTaskInfo(*room))
+
+    def action_describe_record(self) -> None:
+        target = self._task_target()
+        if target is not None:
+            self.dispatch(DescribeRecordInfo(target.biz_id, target.task_id))
+
+    def action_stop(self) -> None:
+        target = self._task_target()
+        if target is None:
+            return
+        room = f" in room {target.room}" if target.room else ""
+        self.app.push_screen(
+            ConfirmScreen("Stop recording?", f"Stop task {target.task_id}{room}? The recording ends now."),
+            lambda yes: self.dispatch(StopRecord(target.biz_id, target.task_id)) if yes else None,
+        )
+
+    def action_modify(self) -> None:
+        target = self._task_target()
+        if target is None:
+            return
+        params = {k: v for k, v in target.params.items() if k not in ("RoomId",)}
+        params.update(BizId=target.biz_id, TaskId=target.task_id)
+        self.app.push_screen(ModifyScreen(params, relaxed=self.app.settings.relaxed_user_ids),
+                             lambda action: self.dispatch(action) if action is not None else None)
+
+    def action_copy_task_id(self) -> None:
+        view = self.response.view
+        task_id = view.task_id if view is not None else None
+        if task_id is None and self.target is not None:
+            task_id = self.target.task_id
+        if task_id is None:
+            self.notify("No TaskId to copy.", severity="warning")
+            return
+        self.app.copy_to_clipboard(str(task_id))
+        self.notify(f"TaskId {task_id} copied to the clipboard.")
+
+    def action_raw_response(self) -> None:
+        view = self.response.view
+        if view is None:
+            self.notify("No response yet.", severity="warning")
+            return
+        self.app.push_screen(RawScreen(f"{view.action}: raw response", view.raw_json()))
+
+    def action_raw_request(self) -> None:
+        view = self.response.view
+        if view is None:
+            self.notify("No request yet.", severity="warning")
+            return
+        self.app.push_screen(RawScreen(f"{view.action}: request as sent (signature redacted)",
+                                       view.sent_json()))
+
+    def action_filter_history(self) -> None:
+        panel = self._history_panel()
+        if panel is not None:
+            panel.action_focus_filter()
+
+    # --- history -------------------------------------------------------------------
+
+    def on_history_panel_selected(self, event: HistoryPanel.Selected) -> None:
+        view = view_from_row(event.row)
+        if not self.sending:
+            self.response.show(view)
+        biz = view.biz_id
+        if biz is not None:
+            self.target = Target(biz, view.room, view.task_id, view.params)
+
+    def on_history_panel_load_requested(self, event: HistoryPanel.LoadRequested) -> None:
+        self.form.load(event.row.params)
+        self.query_one("#biz-id").focus()
+        self.notify(f"Loaded {event.row.action} parameters into the form.")
+
+    # --- the palette ---------------------------------------------------------------
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """What fits now: commands that cannot act are left out, as in Posting."""
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Send StartRecord", "validate the form and send it (Ctrl+S)", self.action_send),
+            ("Describe the room's running task", "DescribeTaskInfo (F3)", self.action_describe_task),
+            ("Filter the history", "narrow the history by text (Ctrl+F)", self.action_filter_history),
+        ]
+        if self.target is not None and self.target.task_id is not None:
+            task = self.target.task_id
+            commands += [
+                (f"Stop task {task}", "StopRecord, after a confirmation (F2)", self.action_stop),
+                (f"Describe recording of task {task}", "DescribeRecordInfo (F4)", self.action_describe_record),
+                (f"Modify task {task}", "ModifyRecordInfo: mode and lists (F6)", self.action_modify),
+                (f"Copy TaskId {task}", "to the clipboard (F7)", self.action_copy_task_id),
+            ]
+        if self.response.view is not None:
+            commands += [
+                ("Show the raw response", "syntax-highlighted JSON (F8)", self.action_raw_response),
+                ("Show the request as sent", "signature redacted (F9)", self.action_raw_request),
+            ]
+        return commands

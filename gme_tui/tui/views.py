@@ -1,0 +1,94 @@
+"""One shape for "what happened" whether it comes from a call just made or a history row.
+
+The response panel renders a `ResponseView`; it never needs to know whether the
+answer is live or read back from the store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..api.actions import ACTIONS, ResponseShapeError, Result
+from ..api.errors import ServiceError, TransportError
+from ..calls import Outcome
+from ..history import Row
+
+
+@dataclass(frozen=True)
+class ResponseView:
+    action: str
+    kind: str  # ok, service_error, not_sent, bad_answer, unknown, pending, transport_error
+    params: dict[str, Any]
+    response: dict[str, Any] | None = None
+    request_id: str | None = None
+    task_id: int | None = None
+    duration_ms: float | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    detail: str | None = None
+    sent: dict[str, Any] | None = None
+    row_id: int | None = None
+    history_error: str | None = None
+
+    @property
+    def room(self) -> str | None:
+        room = self.params.get("RoomId")
+        return room if isinstance(room, str) else None
+
+    @property
+    def biz_id(self) -> int | None:
+        biz = self.params.get("BizId")
+        return biz if isinstance(biz, int) else None
+
+    def result(self) -> Result | None:
+        """The typed result, re-read from the raw answer (for Describe* tables)."""
+        if self.kind != "ok" or self.response is None or self.action not in ACTIONS:
+            return None
+        try:
+            return ACTIONS[self.action].parse(self.response)
+        except ResponseShapeError:
+            return None
+
+    def raw_json(self) -> str:
+        if self.response is None:
+            return "null"
+        return json.dumps({"Response": self.response}, ensure_ascii=False, indent=2)
+
+    def sent_json(self) -> str:
+        if self.sent is not None:
+            return json.dumps(self.sent, ensure_ascii=False, indent=2)
+        return json.dumps({"body": self.params, "note": "headers are not kept in the history"},
+                          ensure_ascii=False, indent=2)
+
+
+def pending_view(action_name: str, params: dict[str, Any]) -> ResponseView:
+    return ResponseView(action=action_name, kind="pending", params=params)
+
+
+def view_from_outcome(outcome: Outcome) -> ResponseView:
+    sent = outcome.last_sent.redacted() if outcome.last_sent is not None else None
+    common = dict(action=outcome.action.name, params=outcome.action.params(),
+                  duration_ms=outcome.duration_ms, sent=sent, row_id=outcome.row_id,
+                  history_error=outcome.history_error)
+    if outcome.result is not None:
+        return ResponseView(kind="ok", response=outcome.result.raw, request_id=outcome.result.request_id,
+                            task_id=outcome.result.task_id_value, **common)
+    error = outcome.error
+    if isinstance(error, ServiceError):
+        return ResponseView(kind="service_error", response=getattr(error, "raw", None),
+                            request_id=error.request_id, error_code=error.code,
+                            error_message=error.message, **common)
+    assert isinstance(error, TransportError) or error is not None
+    return ResponseView(kind=error.kind, detail=str(error), **common)
+
+
+def view_from_row(row: Row) -> ResponseView:
+    return ResponseView(
+        action=row.action, kind=row.outcome, params=row.params, response=row.response,
+        request_id=row.request_id, task_id=int(row.task_id) if row.task_id else None,
+        duration_ms=row.duration_ms, error_code=row.error_code, error_message=row.error_message,
+        detail=row.error_message if row.outcome not in ("ok", "service_error") else None,
+        row_id=row.id,
+    )

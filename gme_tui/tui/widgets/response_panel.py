@@ -1,0 +1,153 @@
+"""What happened to the last request (or the history row selected), and what to do next."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from ...api.actions import RecordInfoResult, TaskInfoResult
+from ...api.errors import explain
+from ...api.fields import RecordMode
+from ..views import ResponseView
+
+IDLE = "No request yet. Fill the form and press Ctrl+S to start a recording."
+
+_TRANSPORT = {
+    "not_sent": ("Not sent", "Nothing reached the service; it is safe to send again. "
+                 "Check the endpoint and the network."),
+    "bad_answer": ("Bad answer", "The service's answer was not a valid API response."),
+    "unknown": ("Outcome unknown", "The request was sent but no answer came: the service may have acted."),
+    "pending": ("Pending", "Waiting for the answer…"),
+    "transport_error": ("Transport failure", "The request failed on the way."),
+}
+
+
+class ResponsePanel(VerticalScroll, can_focus=True):
+    """Success, service error or transport failure, in the operator's words."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: ResponseView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(IDLE, id="response-title")
+        yield Static("", id="task-id")
+        yield Static("", id="response-body")
+
+    def on_mount(self) -> None:
+        self.border_title = "Response"
+        self.query_one("#task-id").display = False
+
+    def show(self, view: ResponseView) -> None:
+        self.view = view
+        title = self.query_one("#response-title", Static)
+        task = self.query_one("#task-id", Static)
+        body = self.query_one("#response-body", Static)
+        for cls in ("-ok", "-error", "-unknown", "-pending"):
+            self.remove_class(cls)
+        self.add_class(_state_class(view.kind))
+        title.update(_title(view))
+        has_task = view.task_id is not None and view.kind == "ok"
+        task.display = has_task
+        if has_task:
+            task.update(Text.assemble(("TaskId ", "bold"), (str(view.task_id), "bold reverse")))
+        body.update(_body(view))
+        self.scroll_home(animate=False)
+
+
+def _state_class(kind: str) -> str:
+    if kind == "ok":
+        return "-ok"
+    if kind in ("unknown", "bad_answer"):
+        return "-unknown"
+    if kind == "pending":
+        return "-pending"
+    return "-error"
+
+
+def _title(view: ResponseView) -> Text:
+    room = f" · room {view.room}" if view.room else ""
+    if view.kind == "ok":
+        return Text.assemble((f"{view.action} ok", "bold"), room)
+    if view.kind == "service_error":
+        return Text.assemble((f"{view.action} failed: ", "bold"), (view.error_code or "", "bold"), room)
+    heading, _ = _TRANSPORT.get(view.kind, ("Failure", ""))
+    return Text.assemble((f"{view.action}: {heading}", "bold"), room)
+
+
+def _rows(pairs: list[tuple[str, object]]) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in pairs:
+        table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
+    return table
+
+
+def _mode(value: object) -> str:
+    try:
+        mode = RecordMode(value)
+    except ValueError:
+        return "-"
+    return f"{int(mode)} ({mode.words})"
+
+
+def _body(view: ResponseView) -> RenderableType:
+    footer: list[tuple[str, object]] = []
+    if view.request_id:
+        footer.append(("RequestId", view.request_id))
+    if view.duration_ms is not None:
+        footer.append(("Duration", f"{view.duration_ms:.0f} ms"))
+    if view.kind == "ok":
+        return _ok_body(view, footer)
+    if view.kind == "service_error":
+        entry = explain(view.error_code or "")
+        parts: list[tuple[str, object]] = [
+            ("Message", view.error_message or "-"),
+            ("Meaning", entry.meaning),
+            ("Next", entry.next_step),
+        ]
+        return _with_warning(view, _rows(parts + footer))
+    heading, advice = _TRANSPORT.get(view.kind, ("Failure", ""))
+    parts = [("What", view.detail or heading)]
+    if advice:
+        parts.append(("Advice", advice))
+    if view.kind in ("unknown", "bad_answer") and view.action != "DescribeTaskInfo" and view.room:
+        parts.append(("Check", Text.assemble("press ", ("F3", "bold"),
+                                             f" to run DescribeTaskInfo for room {view.room}")))
+    elif view.kind in ("unknown", "bad_answer") and view.action not in ("DescribeTaskInfo", "DescribeRecordInfo"):
+        parts.append(("Check", Text.assemble("press ", ("F4", "bold"), " to describe the recording")))
+    return _with_warning(view, _rows(parts + footer))
+
+
+def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> RenderableType:
+    result = view.result()
+    parts: list[tuple[str, object]] = []
+    if isinstance(result, TaskInfoResult):
+        sub = result.subscription
+        parts += [("RecordMode", _mode(result.mode)),
+                  ("Allowlist", ", ".join(sub.allow) if sub and sub.allow else "-"),
+                  ("Blocklist", ", ".join(sub.block) if sub and sub.block else "-")]
+    elif view.action in ("StartRecord", "ModifyRecordInfo"):
+        parts.append(("RecordMode", _mode(view.params.get("RecordMode"))))
+    if isinstance(result, RecordInfoResult):
+        parts.append(("RecordMode", _mode(result.mode)))
+        table = Table(expand=True, show_edge=False, pad_edge=False)
+        table.add_column("UserId", no_wrap=True)
+        table.add_column("Status", no_wrap=True)
+        table.add_column("FileName", overflow="fold")
+        for record in result.records:
+            user = "0 (mixed)" if record.user_id == "0" else record.user_id
+            table.add_row(user, f"{record.status} {record.status_words}", record.file_name)
+        return _with_warning(view, Group(_rows(parts + footer), table))
+    return _with_warning(view, _rows(parts + footer))
+
+
+def _with_warning(view: ResponseView, renderable: RenderableType) -> RenderableType:
+    if not view.history_error:
+        return renderable
+    return Group(renderable, Text(f"warning: {view.history_error}", style="bold"))

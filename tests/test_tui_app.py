@@ -1,0 +1,385 @@
+"""The console as an operator uses it: Pilot against the emulator over loopback."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import yaml
+from textual.widgets import Input, Select, Static, TextArea
+
+from gme_tui.api.signing import SigningKey
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.history import History
+from gme_tui.tui.app import AppConfig, GmeApp
+from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
+from gme_tui.tui.screens.modify import ModifyScreen
+from gme_tui.tui.widgets.history_panel import HistoryPanel
+from gme_tui.tui.widgets.response_panel import ResponsePanel
+
+KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+
+
+@pytest.fixture
+def settings_path(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "config" / "settings.yaml"
+    monkeypatch.setenv("GME_TUI_CONFIG", str(path))
+    return path
+
+
+@pytest.fixture
+def make_app(emulator, tmp_path, settings_path):
+    def make(**overrides) -> GmeApp:
+        config = dict(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
+                      default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
+        config.update(overrides)
+        return GmeApp(AppConfig(**config))
+    return make
+
+
+def started(emulator, action="StartRecord") -> int:
+    return sum(1 for name, _p, _h in emulator.requests if name == action)
+
+
+async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", block: str = "") -> None:
+    screen = pilot.app.screen
+    screen.query_one("#room-id", Input).value = room
+    screen.query_one("#record-mode", Select).value = mode
+    screen.query_one("#allow", TextArea).text = allow
+    screen.query_one("#block", TextArea).text = block
+    await pilot.pause()
+
+
+async def send_confirmed(pilot) -> None:
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ConfirmScreen)
+    await pilot.press("enter")
+    await wait_idle(pilot)
+
+
+async def wait_idle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def message(app, widget_id: str) -> Static:
+    return app.screen.query_one(f"#{widget_id}-message", Static)
+
+
+def text_of(widget: Static) -> str:
+    """What a Static shows, as plain text (Rich tables included)."""
+    import io
+
+    from rich.console import Console
+
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, file=io.StringIO(), color_system=None)
+    with console.capture() as captured:
+        console.print(content)
+    return captured.get().rstrip("\n")
+
+
+async def test_typing_shows_and_clears_each_rule(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        biz = app.screen.query_one("#biz-id", Input)
+        assert app.focused is biz
+        biz.value = ""
+        await pilot.press("1", "2", "a")
+        assert "decimal digits" in text_of(message(app, "biz-id"))
+        assert "-error" in message(app, "biz-id").classes
+        assert "Cannot send: BizId" in text_of(app.screen.query_one("#send-status", Static))
+        await pilot.press("backspace")
+        assert "application ID" in text_of(message(app, "biz-id"))
+        assert "-error" not in message(app, "biz-id").classes
+
+        await fill(pilot, room=" padded", allow="9999")
+        assert "blanks" in text_of(message(app, "room-id"))
+        assert "greater than 10000" in text_of(message(app, "allow"))
+        await fill(pilot, room="ok", allow="10001 10002, 10003")
+        assert text_of(app.screen.query_one("#allow-count", Static)) == "3/20"
+        assert "Ready" in text_of(app.screen.query_one("#send-status", Static))
+
+
+async def test_both_lists_warn_in_the_warning_colour_and_do_not_block(make_app, emulator):
+    app = make_app(settings_path=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="both", allow="10001", block="10002")
+        block = message(app, "block")
+        assert "warning" in text_of(block) and "-warning" in block.classes
+        await send_confirmed(pilot)
+    assert started(emulator) == 1
+
+
+async def test_tab_moves_through_the_fields_in_order(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        order = []
+        for _ in range(5):
+            order.append(app.focused.id)
+            await pilot.press("tab")
+    assert order == ["biz-id", "room-id", "record-mode", "allow", "block"]
+
+
+async def test_an_invalid_form_cannot_be_sent(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert app.focused.id == "room-id"  # the first invalid field
+    assert emulator.requests == []
+
+
+async def test_a_send_shows_the_exact_task_id_after_confirming_the_exact_body(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill(pilot, room="lobby", mode="1", allow="10001")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        body = app.screen.body
+        assert '{"BizId":1400089356,"RoomId":"lobby","RecordMode":1,' in body
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        (task,) = emulator.service.tasks()
+        shown = text_of(app.screen.query_one("#task-id", Static))
+        assert shown == f"TaskId {task.task_id}"
+        assert app.screen.query_one("#task-id").region.width >= len(shown)  # whole, on one line
+        await pilot.press("f7")
+        assert app.clipboard == str(task.task_id)
+
+
+async def test_escape_in_the_confirmation_sends_nothing(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert emulator.requests == []
+
+
+async def test_the_confirmation_can_be_turned_off_and_stays_off(make_app, emulator, settings_path):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.set_confirm_start(False)
+        await fill(pilot, room="fast")
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+        assert started(emulator) == 1
+    assert yaml.safe_load(settings_path.read_text())["confirm_start"] is False
+
+
+async def test_a_service_error_shows_code_message_and_next_step(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="twice")
+        await send_confirmed(pilot)
+        await send_confirmed(pilot)
+        panel = app.screen.query_one(ResponsePanel)
+        assert "-error" in panel.classes
+        text = text_of(app.screen.query_one("#response-title", Static)) + text_of(
+            app.screen.query_one("#response-body", Static))
+    assert "ResourceInUse.TaskInUse" in text
+    assert "already recording this room" in text and "DescribeTaskInfo" in text
+
+
+async def test_outcome_unknown_offers_describe_task_on_one_key(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="lost")
+        emulator.faults.set("drop", count=1)
+        await send_confirmed(pilot)
+        body = text_of(app.screen.query_one("#response-body", Static))
+        assert "Outcome unknown" in text_of(app.screen.query_one("#response-title", Static))
+        assert "F3" in body and "lost" in body
+        await pilot.press("f3")
+        await wait_idle(pilot)
+        (task,) = emulator.service.tasks()
+        assert text_of(app.screen.query_one("#task-id", Static)) == f"TaskId {task.task_id}"
+
+
+@pytest.mark.parametrize(("fault", "title"), [("http502", "Bad answer"), ("nonjson", "Bad answer")])
+async def test_garbage_answers_are_shown_as_bad_answers(make_app, emulator, fault, title):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room=f"r-{fault}")
+        emulator.faults.set(fault, count=1)
+        await send_confirmed(pilot)
+        assert title in text_of(app.screen.query_one("#response-title", Static))
+
+
+async def test_a_closed_port_is_not_sent(make_app):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = make_app(endpoint=f"http://127.0.0.1:{port}", timeout=2.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot)
+        await send_confirmed(pilot)
+        assert "Not sent" in text_of(app.screen.query_one("#response-title", Static))
+        assert "safe to send again" in text_of(app.screen.query_one("#response-body", Static))
+
+
+async def test_a_second_send_waits_while_one_is_in_flight(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.set_confirm_start(False)
+        await fill(pilot, room="slow")
+        emulator.faults.set("delay", seconds=1.0, count=1)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert "Sending" in text_of(app.screen.query_one("#send-status", Static))
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+    assert started(emulator) == 1
+
+
+async def test_history_survives_a_restart_and_loads_back_into_the_form(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="kept", mode="3", allow="10001, 10002")
+        await send_confirmed(pilot)
+    again = make_app()
+    async with again.run_test(size=(100, 30)) as pilot:
+        panel = again.screen.query_one(HistoryPanel)
+        await pilot.pause()
+        row = panel.selected_row
+        assert row is not None and row.room_id == "kept" and row.outcome == "ok"
+        await fill(pilot, room="other", mode="1")
+        panel.query_one("#history-table").focus()
+        await pilot.press("l")
+        await pilot.pause()
+        assert again.screen.query_one("#room-id", Input).value == "kept"
+        assert again.screen.query_one("#record-mode", Select).value == "3"
+        assert again.screen.query_one("#allow", TextArea).text == "10001, 10002"
+
+
+async def test_stop_describe_and_modify_the_task_just_started(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="follow", mode="1")
+        await send_confirmed(pilot)
+        (task,) = emulator.service.tasks()
+
+        await pilot.press("f6")
+        await pilot.pause()
+        assert isinstance(app.screen, ModifyScreen)
+        app.screen.query_one("#allow", TextArea).text = "123"  # invalid: not above 10000
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ModifyScreen)  # refused while invalid
+        app.screen.query_one("#allow", TextArea).text = "10007"
+        app.screen.query_one("#record-mode", Select).value = "2"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+        info = emulator.service.tasks()[0]
+        assert (info.mode, info.subscription) == (2, {"SubscribeUserIds": ["10007"]})
+
+        await pilot.press("f4")
+        await wait_idle(pilot)
+        body = text_of(app.screen.query_one("#response-body", Static))
+        assert "0 (mixed)" in body and "recording" in body
+
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert str(task.task_id) in text_of(app.screen.query_one(".dialog-question", Static))
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert "StopRecord ok" in text_of(app.screen.query_one("#response-title", Static))
+        assert emulator.service.tasks()[0].stopped_at is not None
+
+
+async def test_raw_response_and_request_are_one_key_away(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot, room="raw")
+        await send_confirmed(pilot)
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, RawScreen)
+        assert '"TaskId"' in app.screen.text
+        await pilot.press("escape")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "Signature=<redacted>" in app.screen.text
+        assert DEMO_SECRET_KEY not in app.screen.text
+
+
+async def test_the_palette_offers_follow_ups_once_there_is_a_task(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        names = [name for name, _h, _c in app.screen.palette_commands()]
+        assert not any(name.startswith("Stop task") for name in names)
+        await fill(pilot, room="palette")
+        await send_confirmed(pilot)
+        names = [name for name, _h, _c in app.screen.palette_commands()]
+        assert any(name.startswith("Stop task") for name in names)
+        assert any(name.startswith("Modify task") for name in names)
+
+
+async def test_demo_mode_shows_a_marker_and_prefills_bizid(make_app):
+    app = make_app(demo=True)
+    async with app.run_test(size=(80, 24)):
+        assert "DEMO" in text_of(app.screen.query_one("#demo-marker", Static))
+        assert app.screen.query_one("#biz-id", Input).value == str(DEMO_BIZ_ID)
+
+
+async def test_the_theme_choice_persists(make_app, settings_path):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "gme-dark"
+        app.theme = "gme-light"
+        await pilot.pause()
+    assert yaml.safe_load(settings_path.read_text())["theme"] == "gme-light"
+    again = make_app()
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == "gme-light"
+
+
+async def test_a_broken_theme_file_warns_and_the_app_starts(make_app, settings_path):
+    themes = settings_path.parent / "themes"
+    themes.mkdir(parents=True)
+    (themes / "broken.yaml").write_text("name: broken\nprimary: [not, a, colour\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "gme-dark"
+        assert any("broken.yaml" in warning for warning in app.theme_warnings)
+
+
+async def test_no_credentials_say_so_and_send_nothing(make_app, emulator):
+    app = make_app(key=None, key_problem="No credentials: set TENCENTCLOUD_SECRET_ID")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert emulator.requests == []
+
+
+def test_no_secret_reaches_the_app_files(make_app, tmp_path):
+    import asyncio
+
+    async def session():
+        app = make_app()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await fill(pilot, room="secret")
+            await send_confirmed(pilot)
+            await pilot.press("f8")
+
+    asyncio.run(session())
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert DEMO_SECRET_KEY.encode() not in path.read_bytes(), path
+    assert History.in_dir(tmp_path / "data").count() == 1

@@ -172,6 +172,39 @@ class History:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
 
+    def page(self, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = "") -> list[Row]:
+        """Newest first, the `limit` rows after `before` (a row's `(started_at, id)`) that match `text`.
+
+        Keyset paging walks the `requests_started` index from where the last page
+        ended, so the thousandth page costs what the first does (OFFSET would read
+        and throw away every row before it). See `matches` for what `text` matches.
+        """
+        where, args = _matching(text)
+        if before is not None:
+            where += " AND (started_at, id) < (?, ?)"
+            args = (*args, *before)
+        cursor = self._db.execute(
+            f"SELECT * FROM requests WHERE {where} ORDER BY started_at DESC, id DESC LIMIT ?",
+            (*args, limit),
+        )
+        return [self._row(record, cursor.description) for record in cursor.fetchall()]
+
+    def interrupt(self) -> None:
+        """Abort the query this connection is running in another thread (a filter scan no longer wanted)."""
+        self._db.interrupt()
+
+    def matches(self, row_id: int, text: str) -> bool:
+        """Would `page(text=text)` include this row? One rule, kept in SQL, for paging and updates.
+
+        `text` is a case-insensitive (ASCII) substring of the room, action, outcome
+        (as stored or in words: "not sent"), error code, TaskId or RequestId, with
+        `%` and `_` taken literally. A pending row also matches "unknown", since it
+        reads as unknown once its writer is gone; the store cannot tell which in SQL.
+        """
+        where, args = _matching(text)
+        found = self._db.execute(f"SELECT 1 FROM requests WHERE id=? AND {where}", (row_id, *args))
+        return found.fetchone() is not None
+
     def _row(self, record: tuple, description: Any) -> Row:
         data = dict(zip((d[0] for d in description), record, strict=True))
         data["params"] = json.loads(data["params"])
@@ -181,6 +214,21 @@ class History:
         for private in ("pid", "pid_start", "host"):
             data.pop(private)
         return Row(**data)
+
+
+#: what the text filter looks in; outcomes also match in words ("not sent" for not_sent)
+_SEARCHED = ("room_id", "action", "outcome", "replace(outcome, '_', ' ')", "error_code", "task_id", "request_id")
+
+
+def _matching(text: str) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause (and its arguments) keeping the rows that contain `text`."""
+    needle = text.strip()
+    if not needle:
+        return "1", ()
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    tests = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED]
+    tests.append("(outcome = 'pending' AND 'unknown' LIKE ? ESCAPE '\\')")
+    return "(" + " OR ".join(tests) + ")", (pattern,) * len(tests)
 
 
 def _writer_alive(data: dict[str, Any]) -> bool:

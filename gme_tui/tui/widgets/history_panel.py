@@ -1,0 +1,419 @@
+"""The history panel: every request in the store, newest first, read a page at a time.
+
+The store can hold years of requests, so the panel never counts them and never
+reads them all: it reads one page when it mounts and the next one when the cursor
+or the scroll nears the end. Paging is keyset (`History.page`), so the hundredth
+page costs what the first does, and the text filter runs in SQLite, paged the same way.
+
+Where the reads run: an unfiltered page walks the index and takes about a
+millisecond however big the store, so it runs on the event loop (a thread hop
+would cost more than the read, and the first page is in the table when the panel
+mounts). A filtered page can make SQLite scan many rows (about 80 ms for a text
+that matches nothing in 100,000, see benchmarks/history_panel.py), and typing must
+not stall on it: those reads run in a thread, on a second connection of the
+panel's own, one at a time; a read whose answer is no longer wanted (the filter
+changed again) is interrupted and its rows dropped. `upsert` reads one row by
+primary key, on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import DataTable, Input
+from textual.widgets.data_table import RowKey
+
+from ...history import History, Row
+
+#: rows per read; a screenful several times over, and well under a millisecond to fetch
+PAGE_SIZE = 100
+#: seconds the filter waits after the last key before querying
+DEBOUNCE = 0.15
+#: (label, column key), in the order shown
+COLUMNS = (("Time", "time"), ("Action", "action"), ("RoomId", "room"), ("Mode", "mode"),
+           ("Outcome", "outcome"), ("TaskId", "task"))
+MODES = {1: "single", 2: "mixed", 3: "both"}
+_OUTCOME_WORDS = {"service_error": "service error", "not_sent": "not sent", "bad_answer": "bad answer",
+                  "transport_error": "transport error"}
+#: outcome -> component class that colours it (rules in history_panel.tcss)
+_OUTCOME_CLASS = {"ok": "history-panel--ok", "pending": "history-panel--pending",
+                  "unknown": "history-panel--unknown"}
+_ERROR_CLASS = "history-panel--error"
+
+
+def outcome_text(row: Row) -> str:
+    """What the operator needs at a glance: the service's code for service errors."""
+    if row.outcome == "service_error" and row.error_code:
+        return row.error_code
+    return _OUTCOME_WORDS.get(row.outcome, row.outcome)
+
+
+def time_text(started_at: float, today: dt.date | None = None) -> str:
+    """Seconds matter for today's requests; older ones need the day instead."""
+    when = dt.datetime.fromtimestamp(started_at)
+    if when.date() == (today or dt.date.today()):
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%m-%d %H:%M")
+
+
+def mode_text(mode: int | None) -> str:
+    return "" if mode is None else MODES.get(mode, str(mode))
+
+
+def _read(reader: History | None, path: Path, before: tuple[float, int] | None,
+          text: str) -> tuple[History, list[Row]]:
+    """One page, in a worker thread; the reader is opened here too (opening may wait on a lock)."""
+    reader = reader or History(path)
+    return reader, reader.page(PAGE_SIZE, before=before, text=text)
+
+
+class _Stamp(Text):
+    """The Time cell, carrying its row's place in the order, so a new row can be sorted in."""
+
+    def __init__(self, text: str, order: tuple[float, int]) -> None:
+        super().__init__(text, end="", no_wrap=True)
+        self.order = order
+
+
+class HistoryFilter(Input):
+    """The filter box; Escape empties it, or passes on to the screen when it is empty."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "clear_filter", "Clear filter", id="history.clear_filter"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.value)
+        return super().check_action(action, parameters)
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+
+
+class HistoryPanel(Widget):
+    """The history store as a table; the screen decides what selecting and loading a row mean."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "load_row", "Load into form", id="history.load"),
+        Binding("slash", "focus_filter", "Filter", id="history.filter"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*_OUTCOME_CLASS.values(), _ERROR_CLASS}
+
+    class Selected(Message):
+        """The highlighted row changed, or Enter was pressed on it."""
+
+        def __init__(self, panel: HistoryPanel, row: Row) -> None:
+            super().__init__()
+            self.panel = panel
+            self.row = row
+
+        @property
+        def control(self) -> HistoryPanel:
+            return self.panel
+
+    class LoadRequested(Message):
+        """The operator wants this row's parameters back in the request form."""
+
+        def __init__(self, panel: HistoryPanel, row: Row) -> None:
+            super().__init__()
+            self.panel = panel
+            self.row = row
+
+        @property
+        def control(self) -> HistoryPanel:
+            return self.panel
+
+    def __init__(self, history: History, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None, disabled: bool = False) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._history = history
+        self._rows: dict[int, Row] = {}
+        #: (started_at, id) of the last row paged in; the next page starts after it
+        self._after: tuple[float, int] | None = None
+        self._exhausted = False
+        self._loading = False
+        #: bumped on every reload, so a read begun for an older one is dropped
+        self._generation = 0
+        #: the panel's own connection for page reads, used by one thread at a time
+        self._reader: History | None = None
+        self._reading = asyncio.Lock()
+        self._closed = False
+        self._filter = ""
+        self._debounce: Timer | None = None
+        #: the row last announced with Selected, so a reload does not announce it again
+        self._announced: int | None = None
+        self._styles: dict[str, Style] = {}
+
+    # --- public ---------------------------------------------------------------
+
+    @property
+    def selected_row(self) -> Row | None:
+        table = self._table
+        if not table.row_count:
+            return None
+        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self._row_for(row_key)
+
+    @property
+    def loaded_count(self) -> int:
+        """Rows read so far (not the size of the store, which the panel never asks)."""
+        return len(self._rows)
+
+    def refresh_rows(self) -> None:
+        """Read again from the newest row, keeping the filter."""
+        self._generation += 1
+        if self._reading.locked() and self._reader is not None:
+            self._reader.interrupt()  # its answer is for a reload no longer wanted
+        self._rows.clear()
+        self._after = None
+        self._exhausted = False
+        self._loading = False
+        self._table.clear()
+        self._load_page()
+        self.refresh_bindings()
+
+    def upsert(self, row_id: int) -> None:
+        """Show the store's current state of one row: in place if shown, sorted in if new.
+
+        Called when a request starts (its pending row) and when it ends. The
+        highlighted row stays highlighted, so an upsert never announces Selected.
+        """
+        table = self._table
+        row = self._history.get(row_id)
+        wanted = row is not None and (not self._filter or self._history.matches(row_id, self._filter))
+        if row_id in self._rows:
+            if not wanted:
+                del self._rows[row_id]
+                table.remove_row(str(row_id))
+                return
+            assert row is not None
+            self._rows[row_id] = row
+            for (_, column), cell in zip(COLUMNS, self._cells(row), strict=True):
+                table.update_cell(str(row_id), column, cell, update_width=True)
+            return
+        if row is None or not wanted:
+            return
+        if not self._exhausted and self._after is not None and (row.started_at, row.id) < self._after:
+            return  # beyond the rows read so far: paging will bring it in its turn
+        self._rows[row_id] = row
+        self._table.add_row(*self._cells(row), key=str(row_id))
+        self._sort()
+        self.refresh_bindings()
+
+    # --- building ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield HistoryFilter(placeholder="filter: room, action, outcome, task id", id="history-filter")
+        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self._table
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        self.watch(table, "scroll_y", self._load_if_near_end, init=False)
+        self.refresh_rows()
+
+    def on_unmount(self) -> None:
+        self._generation += 1
+        self._closed = True
+        if self._reader is not None:
+            if self._reading.locked():
+                self._reader.interrupt()  # the reading thread drops it when done
+            else:
+                self._reader.close()
+            self._reader = None
+
+    @property
+    def _table(self) -> DataTable:
+        return self.query_one("#history-table", DataTable)
+
+    def _load_page(self) -> None:
+        if self._exhausted or self._loading:
+            return
+        if self._filter:
+            self._loading = True
+            self.run_worker(self._read_page(self._generation, self._after, self._filter),
+                            name="history page", group="history-read")
+            return
+        try:
+            rows = self._history.page(PAGE_SIZE, before=self._after)
+        except sqlite3.Error as error:
+            self._read_failed(error)
+            return
+        self._add_page(rows)
+
+    def _read_failed(self, error: sqlite3.Error) -> None:
+        self._loading = False
+        self._exhausted = True  # refresh_rows tries again
+        self.notify(f"The history could not be read: {error}", title="History", severity="error")
+
+    async def _read_page(self, generation: int, before: tuple[float, int] | None, text: str) -> None:
+        async with self._reading:
+            if generation != self._generation:
+                return
+            try:
+                reader, rows = await asyncio.to_thread(_read, self._reader, self._history.path, before, text)
+            except sqlite3.Error as error:
+                if generation == self._generation:  # not the interrupt of a stale read
+                    self._read_failed(error)
+                return
+            if self._closed:
+                reader.close()
+                return
+            self._reader = reader
+        if generation == self._generation:
+            self._add_page(rows)
+
+    def _add_page(self, rows: list[Row]) -> None:
+        self._loading = False
+        self._exhausted = len(rows) < PAGE_SIZE
+        if rows:
+            self._after = (rows[-1].started_at, rows[-1].id)
+        table = self._table
+        had = table.row_count
+        for row in rows:
+            if row.id not in self._rows:  # an upsert may have shown it already
+                self._rows[row.id] = row
+                table.add_row(*self._cells(row), key=str(row.id))
+        if had and table.row_count > had and self._order(had - 1) < self._order(had):
+            self._sort()  # a row upserted while the first page was on its way is older than some of it
+        self.refresh_bindings()
+        self.call_after_refresh(self._load_if_near_end)  # a very tall screen may want more
+
+    def _load_if_near_end(self) -> None:
+        """Read the next page once fewer than a screenful of unread rows lie below."""
+        table = self._table
+        if self._exhausted or self._loading or not table.row_count:
+            return
+        height = table.scrollable_content_region.height
+        bottom = max(table.cursor_row, int(table.scroll_y) + height)
+        if bottom >= table.row_count - max(PAGE_SIZE // 5, height):
+            self._load_page()
+
+    def _order(self, index: int) -> tuple[float, int]:
+        stamp = self._table.get_cell_at(Coordinate(index, 0))
+        return stamp.order if isinstance(stamp, _Stamp) else (0.0, 0)
+
+    def _sort(self) -> None:
+        """Newest first again, the highlighted row still highlighted (so no Selected is announced)."""
+        table = self._table
+        highlighted = self.selected_row
+        table.sort("time", key=lambda stamp: stamp.order, reverse=True)
+        if highlighted is not None:
+            table.move_cursor(row=table.get_row_index(str(highlighted.id)), scroll=False)
+
+    def _cells(self, row: Row) -> tuple[Text, ...]:
+        today = dt.date.today()
+        return (
+            _Stamp(time_text(row.started_at, today), (row.started_at, row.id)),
+            Text(row.action, no_wrap=True),
+            Text(row.room_id or "", no_wrap=True),
+            Text(mode_text(row.record_mode), no_wrap=True),
+            self._outcome_cell(row),
+            Text(row.task_id or "", no_wrap=True),  # stored as text: every digit exact
+        )
+
+    def _outcome_cell(self, row: Row) -> Text:
+        if not self._styles:
+            self._styles = self._read_styles()
+        style = self._styles[_OUTCOME_CLASS.get(row.outcome, _ERROR_CLASS)]
+        return Text(outcome_text(row), style=style, no_wrap=True)
+
+    def _read_styles(self) -> dict[str, Style]:
+        return {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}
+
+    def notify_style_update(self) -> None:
+        """Outcome colours come from the theme: recolour the rows read when it changes."""
+        super().notify_style_update()
+        if self._styles and self.is_mounted:
+            # The stylesheet updates component classes just after this call.
+            self.call_later(self._recolour)
+
+    def _recolour(self) -> None:
+        styles = self._read_styles()
+        if styles != self._styles:
+            self._styles = styles
+            table = self._table
+            for row in self._rows.values():
+                table.update_cell(str(row.id), "outcome", self._outcome_cell(row))
+
+    def _row_for(self, row_key: RowKey) -> Row | None:
+        try:
+            return self._rows.get(int(row_key.value or ""))
+        except ValueError:
+            return None
+
+    # --- events -----------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        row = self._row_for(event.row_key)
+        if row is not None and row.id != self._announced:
+            self._announced = row.id
+            self.post_message(self.Selected(self, row))
+        self._load_if_near_end()
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self._row_for(event.row_key)
+        if row is not None:
+            self._announced = row.id
+            self.post_message(self.Selected(self, row))
+
+    @on(Input.Changed, "#history-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        event.input.refresh_bindings()  # Escape shows only while there is text to clear
+        if self._debounce is not None:
+            self._debounce.stop()
+        if event.value.strip():
+            self._debounce = self.set_timer(DEBOUNCE, self._apply_filter)
+        else:
+            self._apply_filter()  # clearing needs no pause: it is one key, not typing
+
+    @on(Input.Submitted, "#history-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._apply_filter()
+        self._table.focus()
+
+    def _apply_filter(self) -> None:
+        text = self.query_one(HistoryFilter).value.strip()
+        if text != self._filter:
+            self._filter = text
+            self.refresh_rows()
+
+    # --- actions ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("load_row", "focus_filter") and self.query_one(HistoryFilter).has_focus:
+            return False  # the keys type into the filter there
+        if action == "load_row" and not self._table.row_count:
+            return None
+        return True
+
+    def action_load_row(self) -> None:
+        row = self.selected_row
+        if row is not None:
+            self.post_message(self.LoadRequested(self, row))
+
+    def action_focus_filter(self) -> None:
+        self.query_one(HistoryFilter).focus()

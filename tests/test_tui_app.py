@@ -92,7 +92,7 @@ async def test_typing_shows_and_clears_each_rule(make_app):
         await pilot.press("1", "2", "a")
         assert "decimal digits" in text_of(message(app, "biz-id"))
         assert "-error" in message(app, "biz-id").classes
-        assert "Cannot send: BizId" in text_of(app.screen.query_one("#send-status", Static))
+        assert "Cannot send: fix BizId" in text_of(app.screen.query_one("#send-status", Static))
         await pilot.press("backspace")
         assert "application ID" in text_of(message(app, "biz-id"))
         assert "-error" not in message(app, "biz-id").classes

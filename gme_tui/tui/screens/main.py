@@ -289,6 +289,11 @@ class MainScreen(Screen[None]):
             ("Describe the room's running task", "DescribeTaskInfo (F3)", self.action_describe_task),
             ("Filter the history", "narrow the history by text (Ctrl+F)", self.action_filter_history),
         ]
+        panel = self._history_panel()
+        if panel is not None and panel.selected_row is not None:
+            row = panel.selected_row
+            commands.append((f"Load history row {row.id} into the form", f"{row.action} {row.room_id or ''} (l)",
+                             lambda: self.on_history_panel_load_requested(HistoryPanel.LoadRequested(panel, row))))
         if self.target is not None and self.target.task_id is not None:
             task = self.target.task_id
             commands += [

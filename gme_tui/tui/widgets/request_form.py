@@ -147,8 +147,9 @@ class RequestForm(Widget, can_focus=False):
             status.update("Sending… (a second send waits for this one)")
             status.add_class("-busy")
         elif self.checked.errors:
-            first = next(iter(self.checked.errors.values()))
-            status.update(f"Cannot send: {first}")
+            # The rules themselves show under each field; this line says what blocks the send.
+            names = [name for name, _id, _help in self.fields if name in self.checked.errors]
+            status.update(f"Cannot send: fix {', '.join(names)}")
             status.add_class("-error")
         else:
             status.update(f"Ready: Ctrl+S sends {self.action}")

@@ -67,6 +67,13 @@ class GmeApp(App[int]):
         self.theme_warnings: list[str] = []
         self._install_themes()
 
+    @property
+    def default_biz_id(self) -> str:
+        """The command line's (or the demo's) BizId, else the settings' default."""
+        if self.config.default_biz_id:
+            return self.config.default_biz_id
+        return str(self.settings.default_biz_id) if self.settings.default_biz_id else ""
+
     def _install_themes(self) -> None:
         themes, self.theme_warnings = load_all_themes()
         for theme in themes:
@@ -118,11 +125,6 @@ def config_from_cli(ctx: Context) -> AppConfig:
     if ctx.args.demo:
         folder = folder / "demo"
     biz = ctx.default_biz()
-    if not biz and not ctx.args.demo:
-        from ..settings import load_settings as _load
-
-        default = _load()[0].default_biz_id
-        biz = str(default) if default else ""
     return AppConfig(
         profile=ctx.profile, endpoint=ctx.endpoint, data_dir=folder, key=key,
         key_problem=None if key is not None else

@@ -76,7 +76,7 @@ class MainScreen(Screen[None]):
                          id="demo-marker")
         # The form takes the whole width (nothing needed for a send is ever cut);
         # the response and the history share what is left (see app.tcss).
-        yield RequestForm(biz_id=config.default_biz_id, relaxed=self.app.settings.relaxed_user_ids,
+        yield RequestForm(biz_id=self.app.default_biz_id, relaxed=self.app.settings.relaxed_user_ids,
                           id="form")
         with Horizontal(id="lower"):
             yield ResponsePanel(id="response")

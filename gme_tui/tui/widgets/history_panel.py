@@ -113,29 +113,21 @@ class HistoryPanel(Widget):
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {*_OUTCOME_CLASS.values(), _ERROR_CLASS}
 
-    class Selected(Message):
+    class _RowMessage(Message):
+        def __init__(self, panel: HistoryPanel, row: Row) -> None:
+            super().__init__()
+            self.panel = panel
+            self.row = row
+
+        @property
+        def control(self) -> HistoryPanel:
+            return self.panel
+
+    class Selected(_RowMessage):
         """The highlighted row changed, or Enter was pressed on it."""
 
-        def __init__(self, panel: HistoryPanel, row: Row) -> None:
-            super().__init__()
-            self.panel = panel
-            self.row = row
-
-        @property
-        def control(self) -> HistoryPanel:
-            return self.panel
-
-    class LoadRequested(Message):
+    class LoadRequested(_RowMessage):
         """The operator wants this row's parameters back in the request form."""
-
-        def __init__(self, panel: HistoryPanel, row: Row) -> None:
-            super().__init__()
-            self.panel = panel
-            self.row = row
-
-        @property
-        def control(self) -> HistoryPanel:
-            return self.panel
 
     def __init__(self, history: History, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None, disabled: bool = False) -> None:

@@ -14,21 +14,23 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from gme_tui.api.fields import FieldError, parse_biz_id
+from gme_tui.api.fields import FieldError, parse_biz_id, parse_endpoint
 from gme_tui.config import APP_NAME
 
 CONFIG_ENV = "GME_TUI_CONFIG"
 SETTINGS_FILE = "settings.yaml"
 DEFAULT_THEME = "gme-dark"
+DEFAULT_PROFILE = "default"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,20 @@ class Settings:
     """Accept string OpenIDs in the user ID lists, not only decimal IDs."""
     default_biz_id: int | None = None
     """BizId prefilled in the forms; None leaves the field empty."""
+    endpoint: str | None = None
+    """API endpoint; None means https://gme.tencentcloudapi.com."""
+    region: str | None = None
+    """X-TC-Region (optional for GME)."""
+    language: str | None = None
+    """X-TC-Language of service messages: zh-CN or en-US."""
+    profile: str = DEFAULT_PROFILE
+    """The profile used when --profile is not given."""
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per profile, the keys it sets over the ones above (only those it sets)."""
+
+    def for_profile(self, name: str) -> Settings:
+        """The settings as seen from one profile: its own keys over the shared ones."""
+        return dataclasses.replace(self, **self.profiles.get(name, {}))
 
 
 class SettingsWriteError(OSError):
@@ -116,6 +132,43 @@ def _check_biz_id(value: object, raw: str | None = None) -> int | None:
         raise ValueError(error.rule) from None
 
 
+def _check_endpoint(value: object, raw: str | None = None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"must be an https:// URL (got {_shown(value, raw)})")
+    try:
+        return parse_endpoint(value)
+    except FieldError as error:
+        raise ValueError(error.rule) from None
+
+
+def _check_region(value: object, raw: str | None = None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", value.strip()):
+        raise ValueError(f"must be a region name like ap-guangzhou (got {_shown(value, raw)})")
+    return value.strip()
+
+
+def _check_language(value: object, raw: str | None = None) -> str | None:
+    if value is None:
+        return None
+    if value not in ("zh-CN", "en-US"):
+        raise ValueError(f"must be zh-CN or en-US (got {_shown(value, raw)})")
+    return str(value)
+
+
+def _check_profile(value: object, raw: str | None = None) -> str:
+    if not isinstance(value, str) or not PROFILE_NAME.fullmatch(value):
+        raise ValueError(f"must be a profile name: 1 to 64 letters, digits, '-', '_' or '.' "
+                         f"(got {_shown(value, raw)})")
+    return value
+
+
+PROFILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
 def _shown(value: object, raw: str | None) -> str:
     if isinstance(value, list):
         return "a list"
@@ -126,13 +179,18 @@ def _shown(value: object, raw: str | None) -> str:
     return repr(raw if raw is not None else value)
 
 
-_CHECKS: dict[str, Callable[..., Any]] = {
+#: keys a profile may set over the shared ones
+_PROFILE_CHECKS: dict[str, Callable[..., Any]] = {
     "theme": _check_theme,
     "confirm_start": _check_flag,
     "relaxed_user_ids": _check_flag,
     "default_biz_id": _check_biz_id,
+    "endpoint": _check_endpoint,
+    "region": _check_region,
+    "language": _check_language,
 }
-assert set(_CHECKS) == {f.name for f in dataclasses.fields(Settings)}
+_CHECKS: dict[str, Callable[..., Any]] = {**_PROFILE_CHECKS, "profile": _check_profile}
+assert set(_CHECKS) | {"profiles"} == {f.name for f in dataclasses.fields(Settings)}
 
 _DEFAULTS = Settings()
 
@@ -201,17 +259,28 @@ def _read_mapping(root: yaml.Node | None, loader: yaml.SafeLoader, path: Path) -
     if not isinstance(root, yaml.MappingNode):
         return _DEFAULTS, [f"{path}:{root.start_mark.line + 1}: the settings must be a mapping of "
                            "key: value lines; using the default settings"]
+    values, warnings = _read_keys(root, loader, path, _CHECKS, allow_profiles=True)
+    return dataclasses.replace(_DEFAULTS, **values), warnings
+
+
+def _read_keys(node: yaml.MappingNode, loader: yaml.SafeLoader, path: Path,
+               checks: dict[str, Callable[..., Any]], *, allow_profiles: bool,
+               prefix: str = "") -> tuple[dict[str, Any], list[str]]:
     values: dict[str, Any] = {}
     seen: dict[str, int] = {}
     warnings: list[str] = []
-    for key_node, value_node in root.value:
+    for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        if key not in _CHECKS:
-            warnings.append(f"{path}:{line}: {_unknown_key(key)}; it is ignored")
+        if key == "profiles" and allow_profiles:
+            values["profiles"], more = _read_profiles(value_node, loader, path)
+            warnings += more
+            continue
+        if key not in checks:
+            warnings.append(f"{path}:{line}: {prefix}{_unknown_key(key, checks)}; it is ignored")
             continue
         if key in seen:
-            warnings.append(f"{path}:{line}: {key} is set twice (also on line {seen[key]}); "
+            warnings.append(f"{path}:{line}: {prefix}{key} is set twice (also on line {seen[key]}); "
                             "the later one is used")
             values.pop(key, None)
         seen[key] = line
@@ -219,9 +288,35 @@ def _read_mapping(root: yaml.Node | None, loader: yaml.SafeLoader, path: Path) -
             values[key] = _value_of(key, value_node, loader)
         except ValueError as error:
             value_line = value_node.start_mark.line + 1
-            warnings.append(f"{path}:{value_line}: {key} {error}; "
+            warnings.append(f"{path}:{value_line}: {prefix}{key} {error}; "
                             f"using the default {_default_words(key)}")
-    return dataclasses.replace(_DEFAULTS, **values), warnings
+    return values, warnings
+
+
+def _read_profiles(node: yaml.Node, loader: yaml.SafeLoader,
+                   path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        return {}, [f"{path}:{line}: profiles must be a mapping of profile names to settings; it is ignored"]
+    profiles: dict[str, dict[str, Any]] = {}
+    warnings: list[str] = []
+    for name_node, body in node.value:
+        name = name_node.value if isinstance(name_node, yaml.ScalarNode) else None
+        where = f"{path}:{name_node.start_mark.line + 1}"
+        if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
+            warnings.append(f"{where}: profile name {name!r} must be 1 to 64 letters, digits, "
+                            "'-', '_' or '.'; it is ignored")
+            continue
+        if isinstance(body, yaml.ScalarNode) and body.tag == "tag:yaml.org,2002:null":
+            profiles[name] = {}
+            continue
+        if not isinstance(body, yaml.MappingNode):
+            warnings.append(f"{where}: profile {name} must be a mapping of settings; it is ignored")
+            continue
+        profiles[name], more = _read_keys(body, loader, path, _PROFILE_CHECKS, allow_profiles=False,
+                                          prefix=f"profiles.{name}.")
+        warnings += more
+    return profiles, warnings
 
 
 def _value_of(key: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
@@ -238,10 +333,10 @@ def _value_of(key: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
     return _CHECKS[key](value, node.value)
 
 
-def _unknown_key(key: str | None) -> str:
+def _unknown_key(key: str | None, checks: dict[str, Callable[..., Any]] | None = None) -> str:
     if key is None:
         return "a key must be plain text"
-    close = difflib.get_close_matches(key, list(_CHECKS), n=1)
+    close = difflib.get_close_matches(key, list(checks if checks is not None else _CHECKS), n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"unknown key {key!r}{hint}"
 
@@ -317,7 +412,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def update_settings(path: Path | None = None, **changes: Any) -> Settings:
+def update_settings(path: Path | None = None, *, profile: str | None = None, **changes: Any) -> Settings:
     """Load, apply `changes`, save, and return the new settings.
 
     Values go through the same checks as the file, so `default_biz_id="123"`
@@ -327,9 +422,10 @@ def update_settings(path: Path | None = None, **changes: Any) -> Settings:
     `settings.yaml.bak` for the user to recover from.
     """
     path = Path(path) if path is not None else settings_path()
-    unknown = sorted(set(changes) - set(_CHECKS))
+    allowed = _PROFILE_CHECKS if profile is not None else _CHECKS
+    unknown = sorted(set(changes) - set(allowed))
     if unknown:
-        raise TypeError(f"unknown setting {unknown[0]!r}; known: {', '.join(_CHECKS)}")
+        raise TypeError(f"unknown setting {unknown[0]!r}; known: {', '.join(allowed)}")
     checked: dict[str, Any] = {}
     for key, value in changes.items():
         try:
@@ -343,6 +439,12 @@ def update_settings(path: Path | None = None, **changes: Any) -> Settings:
             shutil.copy2(path, backup)
         except OSError as error:
             raise SettingsWriteError(backup, error) from error
-    new = dataclasses.replace(current, **checked)
+    if profile is not None:
+        _check_profile(profile)
+        profiles = {name: dict(keys) for name, keys in current.profiles.items()}
+        profiles.setdefault(profile, {}).update(checked)
+        new = dataclasses.replace(current, profiles=profiles)
+    else:
+        new = dataclasses.replace(current, **checked)
     save_settings(new, path)
     return new

@@ -22,3 +22,12 @@ def emulator() -> Iterator[Emulator]:
 
 
 # --- end of emulator ----------------------------------------------------------
+
+# --- keyring: a private Secret Service (tests/keyring_service.py) ---------------
+# Fixtures: secret_service (shared, session), private_secret_service (per test, to
+# lock or kill), keyring_in_process (aims this process's python keyring at the shared
+# one). Where dbus-daemon or gnome-keyring-daemon is missing they skip with the reason.
+
+from keyring_service import keyring_in_process, private_secret_service, secret_service  # noqa: E402, F401
+
+# --- end of keyring -------------------------------------------------------------

@@ -50,11 +50,13 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gme-tui", description="A console for Tencent Cloud GME voice recording.")
     parser.add_argument("--version", action="version", version=f"gme-tui {__version__}")
-    parser.add_argument("--profile", default=os.environ.get("GME_TUI_PROFILE", "default"),
-                        help="profile name (recorded in the history)")
-    parser.add_argument("--endpoint", help="API endpoint URL (default https://gme.tencentcloudapi.com)")
-    parser.add_argument("--region", default=os.environ.get("TENCENTCLOUD_REGION") or None,
-                        help="X-TC-Region (optional for GME)")
+    parser.add_argument("--profile", default=os.environ.get("GME_TUI_PROFILE") or None,
+                        help="profile: its credentials (keyring) and settings (default: the settings' "
+                             "profile, else 'default')")
+    parser.add_argument("--endpoint", help="API endpoint URL (default: the profile's, else "
+                                           "https://gme.tencentcloudapi.com)")
+    parser.add_argument("--region", default=None, help="X-TC-Region (optional for GME; default: "
+                                                       "TENCENTCLOUD_REGION, then the profile's)")
     parser.add_argument("--language", choices=["zh-CN", "en-US"], help="language of service messages")
     parser.add_argument("--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)")
     parser.add_argument("--timeout", default="10",
@@ -109,6 +111,27 @@ def build_parser() -> argparse.ArgumentParser:
     history = command("history", "the requests sent, newest first")
     history.add_argument("--limit", default="20", help="how many rows (default 20)")
 
+    creds = sub.add_parser("credentials", help="store, show and delete credentials in the OS keyring",
+                           description="Credentials live in the OS keyring (service gme-tui), per profile. "
+                                       "No option takes a secret: keys are read from a hidden prompt or stdin.")
+    creds_sub = creds.add_subparsers(dest="creds_command", metavar="ACTION", parser_class=_Parser,
+                                     required=True)
+
+    def creds_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = creds_sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--profile", dest="creds_profile", default=None, help="profile (default: the global one)")
+        return cmd
+
+    creds_set = creds_command("set", "store a SecretId and SecretKey (read hidden, or from stdin)")
+    creds_set.add_argument("--secret-id", required=True, help="the SecretId (not secret)")
+    creds_set.add_argument("--session-token", action="store_true",
+                           help="also read a session token (hidden prompt, or stdin's second line)")
+    creds_command("show", "the SecretId, the key masked, and where they come from")
+    creds_command("delete", "remove the profile's credentials from the keyring")
+    creds_sub.add_parser("list", help="profiles with credentials in the keyring")
+    creds_import = creds_command("import-tccli", "copy ~/.tccli/NAME.credential into the keyring")
+    creds_import.add_argument("--tccli-profile", default="default", help="tccli profile (default: default)")
+
     emulator = sub.add_parser("emulator", help="serve a local GME emulator",
                               description="Serve the five recording actions on loopback for demos and tests.")
     emulator.add_argument("--host", default="127.0.0.1")
@@ -128,11 +151,14 @@ class Context:
     args: argparse.Namespace
     endpoint: str
     timeout: float
+    settings: object  # gme_tui.settings.Settings, as seen from the profile
+    profile_name: str
     demo: object | None = None  # the running emulator in --demo mode
+    source: str | None = None  # where the credentials came from
 
     @property
     def profile(self) -> str:
-        return "demo" if self.demo is not None else self.args.profile
+        return "demo" if self.args.demo else self.profile_name
 
     def history(self):
         from .config import data_dir
@@ -152,27 +178,36 @@ class Context:
             from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 
             return SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
-        from .credentials import CredentialsMissing, from_environment
+        from .credentials import CredentialsMissing, KeyringUnavailable, resolve
 
         try:
-            return from_environment()
-        except CredentialsMissing as error:
+            resolved = resolve(self.profile_name)
+        except (CredentialsMissing, KeyringUnavailable) as error:
             if required:
                 raise CannotRun(str(error)) from None
+            self.source = str(error)
             return None
+        self.source = resolved.source
+        return resolved.key
 
     def client(self, key):
         from .api.client import GmeClient
 
         # The in-process emulator is on loopback: no proxy stands between.
-        return GmeClient(key, endpoint=self.endpoint, region=self.args.region,
-                         language=self.args.language, timeout=self.timeout,
+        return GmeClient(key, endpoint=self.endpoint, region=self.region,
+                         language=self.args.language or self.settings.language, timeout=self.timeout,
                          use_env_proxies=self.demo is None)
+
+    @property
+    def region(self) -> str | None:
+        return self.args.region or os.environ.get("TENCENTCLOUD_REGION") or self.settings.region
 
     def default_biz(self) -> str:
         given = getattr(self.args, "biz_id", "")
-        if given or not self.args.demo:
+        if given:
             return given
+        if not self.args.demo:
+            return str(self.settings.default_biz_id) if self.settings.default_biz_id else ""
         from .emulator import DEMO_BIZ_ID
 
         return str(DEMO_BIZ_ID)
@@ -196,12 +231,13 @@ def action_for(ctx: Context):
 
     args = ctx.args
     biz = ctx.default_biz()
+    relaxed = getattr(args, "relaxed_ids", False) or ctx.settings.relaxed_user_ids
     if args.command == "start":
         return actions.from_checked("StartRecord", _checked_or_raise(fields.check_start(
-            biz, args.room_id or "", args.mode, args.allow, args.block, relaxed=args.relaxed_ids)))
+            biz, args.room_id or "", args.mode, args.allow, args.block, relaxed=relaxed)))
     if args.command == "modify":
         return actions.from_checked("ModifyRecordInfo", _checked_or_raise(fields.check_modify(
-            biz, args.task_id, args.mode, args.allow, args.block, relaxed=args.relaxed_ids)))
+            biz, args.task_id, args.mode, args.allow, args.block, relaxed=relaxed)))
     if args.command == "stop":
         return actions.StopRecord(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
     if args.command == "describe-task":
@@ -312,8 +348,29 @@ def _tui(ctx: Context) -> int:
     return run_app(ctx)
 
 
+def _context(args: argparse.Namespace) -> Context:
+    from .api.client import DEFAULT_ENDPOINT
+    from .settings import DEFAULT_PROFILE, load_settings
+
+    settings, warnings = load_settings()
+    for warning in warnings:
+        print(f"gme-tui: warning: {warning}", file=sys.stderr)
+    profile = args.profile or settings.profile or DEFAULT_PROFILE
+    if args.profile:
+        from .credentials import check_profile
+
+        check_profile(profile)
+    seen = settings.for_profile(profile)
+    endpoint = fields.parse_endpoint(args.endpoint or seen.endpoint or DEFAULT_ENDPOINT)
+    return Context(args, endpoint, fields.parse_timeout(args.timeout), seen, profile)
+
+
 def _dispatch(ctx: Context) -> int:
     command = ctx.args.command
+    if command == "credentials":
+        from .cli_credentials import run
+
+        return run(ctx)
     if command == "history":
         return _history(ctx)
     if command is None:
@@ -361,11 +418,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.command == "emulator":
             return _emulator(args)
-        from .api.client import DEFAULT_ENDPOINT
-
-        ctx = Context(args, fields.parse_endpoint(args.endpoint or DEFAULT_ENDPOINT),
-                      fields.parse_timeout(args.timeout))
-        return _dispatch(ctx)
+        return _dispatch(_context(args))
     except fields.FieldError as error:
         print(f"gme-tui: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -23,6 +23,9 @@ def cli(emulator, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
     monkeypatch.delenv("TENCENTCLOUD_SESSION_TOKEN", raising=False)
+    # Never the developer's own keyring or settings: no backend, and settings in tmp.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("GME_TUI_CONFIG", str(tmp_path / "config" / "settings.yaml"))
 
     def run(*args: str, endpoint: str | None = None) -> tuple[int, str, str]:
         code = main(["--endpoint", endpoint or emulator.url, "--data-dir", str(tmp_path), *args])
@@ -188,7 +191,7 @@ def test_missing_credentials_say_which(cli, monkeypatch):
     monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY")
     code, _, err = cli("describe-task", "--biz-id", BIZ, "--room-id", "r")
     assert code == 1
-    assert "TENCENTCLOUD_SECRET_KEY" in err and "TENCENTCLOUD_SECRET_ID" not in err
+    assert "TENCENTCLOUD_SECRET_KEY" in err and "no keyring backend" in err
 
 
 def test_an_unusable_data_dir_stops_before_sending(cli, emulator, tmp_path):
@@ -218,6 +221,8 @@ def test_no_secret_reaches_the_data_dir(cli, emulator, monkeypatch):
 def _subprocess_env(tmp_path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENCENTCLOUD_")}
     env["GME_TUI_DATA_DIR"] = str(tmp_path)
+    env["GME_TUI_CONFIG"] = str(tmp_path / "config" / "settings.yaml")
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     return env
 
 

@@ -134,7 +134,12 @@ async def filter_times(pilot: Pilot, history: History, runs: int) -> tuple[list[
         await pilot.pause()  # the edit is in; its debounce timer is running
         started = time.perf_counter()
         await search.action_submit()  # what Enter does: apply now
-        while not list(app.workers):  # the panel starts its read when it hears Submitted
+        # The read may already have started (the debounce can fire during the pause on a
+        # busy machine), so wait for its result on screen, with a deadline, not for a worker.
+        deadline = time.perf_counter() + 30
+        while not (table.row_count == 1 and [str(c) for c in table.get_row_at(0)][2:3] == ["room-0"]):
+            if time.perf_counter() > deadline:
+                raise SystemExit("the filtered row did not show within 30 s")
             await asyncio.sleep(0.0005)
         await app.workers.wait_for_complete()
         await painted(table)

@@ -12,11 +12,14 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .api.actions import Action, Result
-from .api.client import GmeClient, Prepared
 from .api.errors import GmeError, NotSentError, OutcomeUnknownError, ServiceError
-from .history import History
+
+if TYPE_CHECKING:  # the client (httpx) loads on the first send, not with the app
+    from .api.client import GmeClient, Prepared
+    from .history import History
 
 
 class HistoryUnavailable(Exception):

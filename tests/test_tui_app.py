@@ -150,6 +150,7 @@ async def test_a_send_shows_the_exact_task_id_after_confirming_the_exact_body(ma
         shown = text_of(app.screen.query_one("#task-id", Static))
         assert shown == f"TaskId {task.task_id}"
         assert app.screen.query_one("#task-id").region.width >= len(shown)  # whole, on one line
+        app.screen.query_one("#allow", TextArea).focus()  # TextArea has F7 of its own
         await pilot.press("f7")
         assert app.clipboard == str(task.task_id)
 

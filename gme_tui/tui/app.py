@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from textual.app import App
 from textual.binding import Binding
 
-from ..api.client import GmeClient
 from ..api.signing import SigningKey
 from ..history import History
 from ..settings import Settings, load_settings, update_settings
@@ -57,15 +56,23 @@ class GmeApp(App[int]):
             self.history = History.in_dir(config.data_dir)
         except Exception as error:  # sqlite3.Error, OSError: shown, never a traceback
             self.history_problem = f"{config.data_dir}: {error}"
-        self.client = (
-            GmeClient(config.key, endpoint=config.endpoint, region=config.region, language=config.language,
-                      timeout=config.timeout, use_env_proxies=config.use_env_proxies)
-            if config.key is not None else None
-        )
+        self._client = None
         self.sub_title = f"{'DEMO · ' if config.demo else ''}{config.profile} · {config.endpoint}" + (
             f" · {config.region}" if config.region else "")
         self.theme_warnings: list[str] = []
         self._install_themes()
+
+    @property
+    def client(self):
+        """Built on the first send: httpx is a third of a cold start and the form needs none of it."""
+        if self._client is None and self.config.key is not None:
+            from ..api.client import GmeClient
+
+            config = self.config
+            self._client = GmeClient(config.key, endpoint=config.endpoint, region=config.region,
+                                     language=config.language, timeout=config.timeout,
+                                     use_env_proxies=config.use_env_proxies)
+        return self._client
 
     @property
     def default_biz_id(self) -> str:
@@ -111,8 +118,8 @@ class GmeApp(App[int]):
                         severity="warning")
 
     async def on_unmount(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
         if self.history is not None:
             self.history.close()
 

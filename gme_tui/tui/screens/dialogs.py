@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
+
+
+def _json(text: str):
+    """Highlighted JSON; pygments loads when a dialog first opens, not at start-up."""
+    from rich.syntax import Syntax
+
+    return Syntax(text, "json", word_wrap=True, background_color="default")
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -29,8 +35,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Static(self.question, classes="dialog-question")
             if self.body is not None:
                 with VerticalScroll(classes="dialog-body"):
-                    yield Static(Syntax(self.body, "json", word_wrap=True, background_color="default"),
-                                 id="confirm-body")
+                    yield Static(_json(self.body), id="confirm-body")
             yield Static("Enter confirms · Escape goes back", classes="dialog-hint")
         yield Footer()
 
@@ -56,7 +61,7 @@ class RawScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog raw"):
-            yield Static(Syntax(self.text, "json", word_wrap=True, background_color="default"), id="raw-json")
+            yield Static(_json(self.text), id="raw-json")
         yield Footer()
 
     def on_mount(self) -> None:

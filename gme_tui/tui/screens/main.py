@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -52,15 +52,16 @@ class MainScreen(Screen[None]):
     app: GmeApp
 
     BINDINGS = [
+        # Priority: the F-keys act from any field (TextArea has its own F6/F7).
         Binding("ctrl+s", "send", "Send", priority=True, id="main.send"),
-        Binding("f2", "stop", "Stop", id="main.stop"),
-        Binding("f3", "describe_task", "Room task", id="main.describe_task"),
-        Binding("f4", "describe_record", "Recording", id="main.describe_record"),
-        Binding("f6", "modify", "Modify", id="main.modify"),
-        Binding("f7", "copy_task_id", "Copy TaskId", id="main.copy_task_id"),
-        Binding("f8", "raw_response", "Raw", id="main.raw_response"),
-        Binding("f9", "raw_request", "Sent", id="main.raw_request"),
-        Binding("ctrl+f", "filter_history", "Filter", id="main.filter_history"),
+        Binding("f2", "stop", "Stop", priority=True, id="main.stop"),
+        Binding("f3", "describe_task", "Task", priority=True, id="main.describe_task"),
+        Binding("f4", "describe_record", "Rec", priority=True, id="main.describe_record"),
+        Binding("f6", "modify", "Mod", priority=True, id="main.modify"),
+        Binding("f7", "copy_task_id", "Copy", priority=True, id="main.copy_task_id"),
+        Binding("f8", "raw_response", "Raw", priority=True, id="main.raw_response"),
+        Binding("f9", "raw_request", "Sent", priority=True, id="main.raw_request"),
+        Binding("ctrl+f", "filter_history", "Find", priority=True, id="main.filter_history"),
     ]
 
     def __init__(self) -> None:
@@ -81,7 +82,8 @@ class MainScreen(Screen[None]):
         with Horizontal(id="lower"):
             yield ResponsePanel(id="response")
             if self.app.history is not None:
-                yield HistoryPanel(self.app.history, id="history")
+                # Filled after the first frame: the form is usable before the table is built.
+                yield Container(id="history-slot")
             else:
                 yield Static(f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
                              id="history-missing")
@@ -94,9 +96,22 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#biz-id").focus()
+        if self.app.history is not None:
+            self.call_after_refresh(self._mount_history)
         if self.app.config.key is None:
             self.notify(self.app.config.key_problem or "no credentials", title="Cannot send",
                         severity="error", timeout=10)
+
+    _NEEDS_TASK = {"stop", "describe_record", "modify", "copy_task_id"}
+    _NEEDS_VIEW = {"raw_response", "raw_request"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer shows only what can act now, so it fits a narrow terminal."""
+        if action in self._NEEDS_TASK:
+            return self.target is not None and self.target.task_id is not None
+        if action in self._NEEDS_VIEW:
+            return self.is_mounted and self.response.view is not None
+        return True
 
     # --- sending -----------------------------------------------------------------
 
@@ -162,6 +177,7 @@ class MainScreen(Screen[None]):
             self.form.busy = False
         view = view_from_outcome(outcome)
         self.response.show(view)
+        self.refresh_bindings()
         if panel is not None:
             panel.upsert(outcome.row_id)
         self._follow(view)
@@ -180,6 +196,12 @@ class MainScreen(Screen[None]):
                 self.target = Target(biz, view.room, result.task_id, params)
         elif view.action == "StartRecord":
             self.target = Target(biz, view.room, None, view.params)
+        self.refresh_bindings()
+
+    async def _mount_history(self) -> None:
+        from ..widgets.history_panel import HistoryPanel
+
+        await self.query_one("#history-slot").mount(HistoryPanel(self.app.history, id="history"))
 
     def _history_panel(self) -> HistoryPanel | None:
         panels = self.query(HistoryPanel)
@@ -274,6 +296,7 @@ class MainScreen(Screen[None]):
         biz = view.biz_id
         if biz is not None:
             self.target = Target(biz, view.room, view.task_id, view.params)
+        self.refresh_bindings()
 
     def on_history_panel_load_requested(self, event: HistoryPanel.LoadRequested) -> None:
         self.form.load(event.row.params)

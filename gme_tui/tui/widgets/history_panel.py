@@ -215,7 +215,8 @@ class HistoryPanel(Widget):
     def on_mount(self) -> None:
         table = self._table
         for label, key in COLUMNS:
-            table.add_column(label, key=key)
+            # A TaskId is 19 or 20 digits and must always show whole.
+            table.add_column(label, key=key, width=20 if key == "task_id" else None)
         self.watch(table, "scroll_y", self._load_if_near_end, init=False)
         self.refresh_rows()
 

@@ -54,8 +54,9 @@ def make_app(emulator, tmp_path, monkeypatch) -> Callable[[], GmeApp]:
 
     def make() -> GmeApp:
         app = GmeApp(AppConfig(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
-                               default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False))
-        assert app.sub_title == f"ops · {emulator.url}"
+                               key_source="environment", default_biz_id=str(DEMO_BIZ_ID),
+                               use_env_proxies=False))
+        assert app.sub_title == f"ops · environment · {emulator.url}"
         return app
 
     return make

@@ -3,10 +3,11 @@ into the main screen. Only this package imports Textual."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -38,6 +39,11 @@ class AppConfig:
     default_biz_id: str = ""
     settings_path: Path | None = None
     use_env_proxies: bool = True
+    key_source: str | None = None
+    #: look the profile's key up in the keyring after start-up (off the UI thread)
+    from_keyring: bool = False
+    #: what the command line fixed, so a profile switch does not override it
+    fixed: tuple[str, ...] = ()
 
 
 class GmeApp(App[int]):
@@ -49,7 +55,8 @@ class GmeApp(App[int]):
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
-        self.settings, self.setting_warnings = load_settings(config.settings_path)
+        self.all_settings, self.setting_warnings = load_settings(config.settings_path)
+        self.settings = self.all_settings.for_profile(config.profile)
         self.history: History | None = None
         self.history_problem: str | None = None
         try:
@@ -57,10 +64,80 @@ class GmeApp(App[int]):
         except Exception as error:  # sqlite3.Error, OSError: shown, never a traceback
             self.history_problem = f"{config.data_dir}: {error}"
         self._client = None
-        self.sub_title = f"{'DEMO · ' if config.demo else ''}{config.profile} · {config.endpoint}" + (
-            f" · {config.region}" if config.region else "")
+        self._show_where()
         self.theme_warnings: list[str] = []
         self._install_themes()
+
+    def _show_where(self) -> None:
+        """The header names the profile, where its key comes from, the endpoint and region."""
+        config = self.config
+        source = config.key_source or ("looking in the keyring…" if config.from_keyring
+                                        else "credentials given" if config.key else "no credentials")
+        self.sub_title = " · ".join(part for part in (
+            "DEMO" if config.demo else None, config.profile, source, config.endpoint, config.region) if part)
+
+    # --- credentials and profiles ----------------------------------------------------
+
+    def set_credentials(self, key: SigningKey | None, source: str | None, problem: str | None = None) -> None:
+        self.config = replace(self.config, key=key, key_source=source, key_problem=problem, from_keyring=False)
+        self._drop_client()
+        self._show_where()
+        if problem and self.is_running:
+            self.notify(problem, title="Credentials", severity="error", timeout=10)
+
+    def load_keyring_credentials(self) -> None:
+        """Resolve the profile's key in a thread: a keyring waiting for an unlock prompt
+        must never freeze the screen (the store bounds each call with a timeout)."""
+        self._resolve_worker(self.config.profile)
+
+    @work(thread=True, exclusive=True, group="credentials", exit_on_error=False)
+    def _resolve_worker(self, profile: str) -> None:
+        from ..credentials import CredentialsMissing, KeyringUnavailable, resolve
+
+        try:
+            resolved = resolve(profile)
+        except (CredentialsMissing, KeyringUnavailable) as error:
+            self.call_from_thread(self.set_credentials, None, None, str(error))
+            return
+        self.call_from_thread(self.set_credentials, resolved.key, resolved.source)
+
+    def switch_profile(self, name: str) -> None:
+        """Profile, settings and credentials change in place; what the command line fixed stays."""
+        from ..api.client import DEFAULT_ENDPOINT
+        from ..credentials import CredentialsMissing, from_environment
+
+        seen = self.all_settings.for_profile(name)
+        config = self.config
+        changes: dict[str, object] = {"profile": name}
+        if "endpoint" not in config.fixed:
+            changes["endpoint"] = seen.endpoint or DEFAULT_ENDPOINT
+        if "region" not in config.fixed:
+            changes["region"] = seen.region
+        if "language" not in config.fixed:
+            changes["language"] = seen.language
+        if "biz_id" not in config.fixed:
+            changes["default_biz_id"] = str(seen.default_biz_id) if seen.default_biz_id else ""
+        self.settings = seen
+        try:
+            key, source, from_keyring = from_environment(), "environment", False
+        except CredentialsMissing:
+            key, source, from_keyring = None, None, not config.demo
+        self.config = replace(config, key=key, key_source=source, from_keyring=from_keyring, **changes)
+        self._drop_client()
+        self._show_where()
+        if seen.theme in self.available_themes and seen.theme != self.theme:
+            self.theme = seen.theme
+        if from_keyring:
+            self.load_keyring_credentials()
+        screen = self.screen
+        if hasattr(screen, "profile_changed"):
+            screen.profile_changed()
+        self.notify(f"Profile {name}: {self.config.endpoint}")
+
+    def _drop_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            self.run_worker(client.aclose(), exit_on_error=False)
 
     @property
     def client(self):
@@ -95,6 +172,8 @@ class GmeApp(App[int]):
         from .screens.main import MainScreen
 
         self.push_screen(MainScreen())
+        if self.config.from_keyring:
+            self.load_keyring_credentials()
         for warning in [*self.setting_warnings, *self.theme_warnings]:
             self.notify(warning, title="Settings", severity="warning", timeout=8)
 
@@ -110,8 +189,12 @@ class GmeApp(App[int]):
                     else "StartRecord now goes out without a confirmation.")
 
     def _save(self, **changes: object) -> None:
+        # A key the profile sets is saved in the profile; anything else is shared.
+        own = self.all_settings.profiles.get(self.config.profile, {})
+        profile = self.config.profile if set(changes) <= set(own) else None
         try:
-            self.settings = update_settings(self.config.settings_path, **changes)
+            self.all_settings = update_settings(self.config.settings_path, profile=profile, **changes)
+            self.settings = self.all_settings.for_profile(self.config.profile)
         except (OSError, ValueError) as error:
             self.settings = Settings(**{**self.settings.__dict__, **changes})
             self.notify(f"{error}; the change lasts until you quit", title="Settings not saved",
@@ -126,18 +209,28 @@ class GmeApp(App[int]):
 
 def config_from_cli(ctx: Context) -> AppConfig:
     from ..config import data_dir
+    from ..credentials import CredentialsMissing, from_environment
 
-    key = ctx.key(required=False)
+    key, source = None, None
+    if ctx.args.demo:
+        key, source = ctx.key(), "demo credentials"
+    else:
+        try:  # the environment now; the keyring after start-up, off the UI thread
+            key, source = from_environment(), "environment"
+        except CredentialsMissing:
+            pass
     folder = data_dir(ctx.args.data_dir)
     if ctx.args.demo:
         folder = folder / "demo"
     biz = ctx.default_biz()
     return AppConfig(
-        profile=ctx.profile, endpoint=ctx.endpoint, data_dir=folder, key=key,
-        key_problem=None if key is not None else
-        "No credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, or run with --demo.",
-        region=ctx.args.region, language=ctx.args.language, timeout=ctx.timeout, demo=ctx.args.demo,
-        default_biz_id=biz, use_env_proxies=not ctx.args.demo,
+        profile=ctx.profile, endpoint=ctx.endpoint, data_dir=folder, key=key, key_source=source,
+        from_keyring=key is None,
+        region=ctx.region, language=ctx.args.language or ctx.settings.language, timeout=ctx.timeout,
+        demo=ctx.args.demo, default_biz_id=biz, use_env_proxies=not ctx.args.demo,
+        fixed=tuple(name for name, given in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
+                                             ("language", ctx.args.language),
+                                             ("biz_id", getattr(ctx.args, "biz_id", ""))) if given),
     )
 
 

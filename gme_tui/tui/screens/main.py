@@ -62,6 +62,8 @@ class MainScreen(Screen[None]):
         Binding("f8", "raw_response", "Raw", priority=True, id="main.raw_response"),
         Binding("f9", "raw_request", "Sent", priority=True, id="main.raw_request"),
         Binding("ctrl+f", "filter_history", "Find", priority=True, id="main.filter_history"),
+        Binding("f5", "credentials", "Keys", priority=True, id="main.credentials"),
+        Binding("ctrl+o", "switch_profile", "Profile", priority=True, id="main.switch_profile"),
     ]
 
     def __init__(self) -> None:
@@ -98,9 +100,10 @@ class MainScreen(Screen[None]):
         self.query_one("#biz-id").focus()
         if self.app.history is not None:
             self.call_after_refresh(self._mount_history)
-        if self.app.config.key is None:
-            self.notify(self.app.config.key_problem or "no credentials", title="Cannot send",
-                        severity="error", timeout=10)
+        config = self.app.config
+        if config.key is None and not config.from_keyring:
+            self.notify(config.key_problem or "No credentials for this profile (F5 to store them).",
+                        title="Cannot send", severity="error", timeout=10)
 
     _NEEDS_TASK = {"stop", "describe_record", "modify", "copy_task_id"}
     _NEEDS_VIEW = {"raw_response", "raw_request"}
@@ -146,8 +149,10 @@ class MainScreen(Screen[None]):
             reason = "A request is in flight; wait for its answer."
         elif self.app.history is None:
             reason = f"The history is unavailable ({self.app.history_problem}); nothing is sent without it."
+        elif self.app.config.from_keyring:
+            reason = "Still looking up the credentials in the keyring; try again in a moment."
         elif self.app.client is None:
-            reason = self.app.config.key_problem or "No credentials."
+            reason = self.app.config.key_problem or "No credentials for this profile (F5 to store them)."
         if reason:
             self.notify(reason, title="Not sent", severity="warning")
             self.app.bell()
@@ -287,6 +292,28 @@ class MainScreen(Screen[None]):
         if panel is not None:
             panel.action_focus_filter()
 
+    # --- credentials and profiles ---------------------------------------------------
+
+    def action_credentials(self) -> None:
+        from .credentials import CredentialsScreen
+
+        self.app.push_screen(CredentialsScreen(self.app.config.profile))
+
+    def action_switch_profile(self) -> None:
+        from .profiles import ProfileScreen
+
+        self.app.push_screen(ProfileScreen(self.app.config.profile),
+                             lambda name: self.app.switch_profile(name) if name else None)
+
+    def profile_changed(self) -> None:
+        """A new profile: its BizId and ID mode in the form, its history rows unchanged."""
+        self.form.relaxed = self.app.settings.relaxed_user_ids
+        biz = self.app.config.default_biz_id
+        if biz:
+            self.form.load({"BizId": biz})
+        self.target = None
+        self.refresh_bindings()
+
     # --- history -------------------------------------------------------------------
 
     def on_history_panel_selected(self, event: HistoryPanel.Selected) -> None:
@@ -311,6 +338,8 @@ class MainScreen(Screen[None]):
             ("Send StartRecord", "validate the form and send it (Ctrl+S)", self.action_send),
             ("Describe the room's running task", "DescribeTaskInfo (F3)", self.action_describe_task),
             ("Filter the history", "narrow the history by text (Ctrl+F)", self.action_filter_history),
+            ("Credentials of this profile", "store, replace, delete, check (F5)", self.action_credentials),
+            ("Switch profile", "profile, settings and credentials in place (Ctrl+O)", self.action_switch_profile),
         ]
         panel = self._history_panel()
         if panel is not None and panel.selected_row is not None:

@@ -185,6 +185,9 @@ class RequestForm(Widget, can_focus=False):
         for name in (fields.BIZ_ID, fields.ROOM_ID, fields.TASK_ID):
             if name in params and name in self.ids:
                 self.query_one(f"#{self.ids[name]}", Input).value = str(params[name])
+        if set(params) <= {fields.BIZ_ID}:
+            self.validate()
+            return
         mode = params.get("RecordMode")
         select = self.query_one(f"#{self.ids[fields.RECORD_MODE]}", Select)
         if mode in (1, 2, 3):

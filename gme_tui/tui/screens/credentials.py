@@ -1,0 +1,201 @@
+"""The credentials of one profile: store, replace, delete, and check them with one signed call.
+
+Every keyring call runs in a thread and is bounded by the store's timeout, so a
+keyring waiting for an unlock prompt never freezes the screen. The SecretKey is
+typed into a masked field and never shown back: only its first characters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, Static
+
+from ...api.signing import SigningKey
+from ...credentials import CredentialsMissing, KeyringStore, KeyringUnavailable, mask
+
+if TYPE_CHECKING:
+    from ..app import GmeApp
+
+#: a room no one records: DescribeTaskInfo on it changes nothing anywhere
+CHECK_ROOM = "gme-tui-credential-check"
+
+
+class CredentialsScreen(ModalScreen[None]):
+    app: GmeApp
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True, id="credentials.save"),
+        Binding("ctrl+d", "delete", "Delete", priority=True, id="credentials.delete"),
+        Binding("ctrl+k", "check", "Check", priority=True, id="credentials.check"),
+        Binding("escape", "close", "Back", id="credentials.close"),
+    ]
+
+    def __init__(self, profile: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.profile = profile
+        self.stored: SigningKey | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="credentials"):
+            yield Static("Reading the keyring…", id="credentials-source")
+            for label, widget_id, password, hint in (
+                ("SecretId", "secret-id", False, "AKID…"),
+                ("SecretKey", "secret-key", True, "type to store or replace (hidden)"),
+                ("Session token", "token", True, "optional: temporary credentials only"),
+            ):
+                with Horizontal(classes="field-row"):
+                    yield Label(label, classes="field-label")
+                    yield Input(placeholder=hint, password=password, id=widget_id, compact=True)
+            yield Static("Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
+                         classes="dialog-hint")
+            yield Static("", id="credentials-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#credentials").border_title = f"Credentials · profile {self.profile}"
+        self.query_one("#secret-id").focus()
+        self._read()
+
+    def _status(self, text: str, kind: str = "") -> None:
+        status = self.query_one("#credentials-status", Static)
+        status.set_class(kind == "error", "-error")
+        status.set_class(kind == "ok", "-ok")
+        status.update(text)
+
+    # --- keyring, in threads ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def _read(self) -> None:
+        try:
+            key = KeyringStore().get(self.profile)
+        except (KeyringUnavailable, CredentialsMissing) as error:
+            self.app.call_from_thread(self._show_stored, None, str(error))
+            return
+        self.app.call_from_thread(self._show_stored, key, None)
+
+    def _show_stored(self, key: SigningKey | None, problem: str | None) -> None:
+        self.stored = key
+        source = self.app.config.key_source or "none"
+        if problem:
+            self.query_one("#credentials-source", Static).update(f"In use: {source}.")
+            self._status(problem, "error")
+            return
+        if key is None:
+            self.query_one("#credentials-source", Static).update(
+                f"In use: {source}. The keyring holds nothing for this profile.")
+            return
+        self.query_one("#secret-id", Input).value = key.secret_id
+        self.query_one("#secret-key", Input).placeholder = f"stored: {mask(key.secret_key)} (type to replace)"
+        if key.token:
+            self.query_one("#token", Input).placeholder = f"stored: {mask(key.token)} (type to replace)"
+        self.query_one("#credentials-source", Static).update(
+            f"In use: {source}. Stored in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.")
+
+    def _entered(self) -> SigningKey | None:
+        secret_id = self.query_one("#secret-id", Input).value.strip()
+        secret_key = self.query_one("#secret-key", Input).value.strip()
+        token = self.query_one("#token", Input).value.strip()
+        if not secret_key and self.stored is not None and secret_id == self.stored.secret_id:
+            return SigningKey(secret_id, self.stored.secret_key, token or self.stored.token)
+        if not secret_id or not secret_key:
+            return None
+        return SigningKey(secret_id, secret_key, token or None)
+
+    def action_save(self) -> None:
+        key = self._entered()
+        if key is None:
+            self._status("SecretId and SecretKey are both needed.", "error")
+            return
+        self._status("Saving to the keyring…")
+        self._save(key)
+
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def _save(self, key: SigningKey) -> None:
+        from ...api.fields import FieldError
+
+        try:
+            KeyringStore().set(self.profile, key)
+        except (KeyringUnavailable, FieldError) as error:
+            self.app.call_from_thread(self._status, str(error), "error")
+            return
+        self.app.call_from_thread(self._saved, key)
+
+    def _saved(self, key: SigningKey) -> None:
+        self.query_one("#secret-key", Input).value = ""
+        self.query_one("#token", Input).value = ""
+        self._show_stored(key, None)
+        self._status(f"Saved in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.", "ok")
+        if self.app.config.key_source != "environment":
+            self.app.set_credentials(key, f"keyring (profile {self.profile})")
+            self._show_stored(key, None)
+
+    def action_delete(self) -> None:
+        from .dialogs import ConfirmScreen
+
+        self.app.push_screen(
+            ConfirmScreen("Delete credentials?", f"Remove the keyring entry of profile {self.profile}?"),
+            lambda yes: self._delete() if yes else None,
+        )
+
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    def _delete(self) -> None:
+        try:
+            removed = KeyringStore().delete(self.profile)
+        except KeyringUnavailable as error:
+            self.app.call_from_thread(self._status, str(error), "error")
+            return
+        self.app.call_from_thread(self._deleted, removed)
+
+    def _deleted(self, removed: bool) -> None:
+        self.stored = None
+        for widget_id in ("secret-id", "secret-key", "token"):
+            self.query_one(f"#{widget_id}", Input).value = ""
+        self._status("Deleted from the keyring." if removed else "The keyring held nothing for this profile.",
+                     "ok")
+        if self.app.config.key_source != "environment":
+            self.app.set_credentials(None, None, None)
+        self._show_stored(None, None)
+
+    # --- the check ------------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        key = self._entered() or self.app.config.key
+        if key is None:
+            self._status("Nothing to check: enter a SecretId and SecretKey.", "error")
+            return
+        if self.app.history is None:
+            self._status("The history is unavailable; nothing is sent without it.", "error")
+            return
+        self._status(f"Checking with DescribeTaskInfo on {self.app.config.endpoint}…")
+        self._check(key)
+
+    @work(exclusive=True, group="check", exit_on_error=False)
+    async def _check(self, key: SigningKey) -> None:
+        from ...api.actions import DescribeTaskInfo
+        from ...api.client import GmeClient
+        from ...api.errors import ServiceError
+        from ...calls import send
+
+        app = self.app
+        config = app.config
+        biz = int(config.default_biz_id) if config.default_biz_id.isdigit() else 1
+        async with GmeClient(key, endpoint=config.endpoint, region=config.region, language=config.language,
+                             timeout=config.timeout, use_env_proxies=config.use_env_proxies) as client:
+            outcome = await send(client, app.history, DescribeTaskInfo(biz, CHECK_ROOM), profile=self.profile)
+        error = outcome.error
+        if isinstance(error, ServiceError) and error.code.startswith("AuthFailure"):
+            self._status(f"Rejected: {error.code}. {error.explanation.meaning}", "error")
+        elif error is None or isinstance(error, ServiceError):
+            self._status("Accepted: the service verified the signature"
+                         + (f" (it answered {error.code}, which is fine)." if error else "."), "ok")
+        else:
+            self._status(f"Could not check: {error}", "error")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

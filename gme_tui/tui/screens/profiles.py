@@ -1,0 +1,76 @@
+"""Choose a profile: the ones in the settings file and the keyring, or a new name."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+
+if TYPE_CHECKING:
+    from ..app import GmeApp
+
+
+class ProfileScreen(ModalScreen[str | None]):
+    app: GmeApp
+
+    BINDINGS = [Binding("escape", "close", "Back", id="profiles.close")]
+
+    def __init__(self, current: str) -> None:
+        super().__init__(classes="dialog-screen")
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="profiles"):
+            yield Static("Enter picks a profile; or type a new name below.", classes="dialog-question")
+            yield OptionList(id="profile-list")
+            yield Input(placeholder="new profile name, then Enter", id="profile-name", compact=True)
+            yield Static("", id="profile-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#profiles").border_title = "Switch profile"
+        self._fill(sorted(set(self.app.all_settings.profiles) | {self.current, "default"}))
+        self.query_one("#profile-list").focus()
+        self._from_keyring()
+
+    def _fill(self, names: list[str]) -> None:
+        options = self.query_one("#profile-list", OptionList)
+        options.clear_options()
+        options.add_options([f"{name}{'  (current)' if name == self.current else ''}" for name in names])
+        self.names = names
+
+    @work(thread=True, exit_on_error=False)
+    def _from_keyring(self) -> None:
+        from ...credentials import KeyringStore, KeyringUnavailable
+
+        try:
+            stored = KeyringStore().list_profiles()
+        except KeyringUnavailable as error:
+            self.app.call_from_thread(self.query_one("#profile-status", Static).update,
+                                      f"Keyring: {error}")
+            return
+        merged = sorted(set(self.names) | set(stored))
+        if merged != self.names:
+            self.app.call_from_thread(self._fill, merged)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.names[event.option_index])
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        from ...api.fields import FieldError
+        from ...credentials import check_profile
+
+        try:
+            name = check_profile(event.value.strip())
+        except FieldError as error:
+            self.query_one("#profile-status", Static).update(str(error))
+            return
+        self.dismiss(name)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,135 @@
+"""Credentials and profiles in the app, against a real Secret Service and the emulator."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from gme_tui.api.signing import SigningKey
+from gme_tui.credentials import KeyringStore
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.tui.app import AppConfig, GmeApp
+from gme_tui.tui.screens.credentials import CredentialsScreen
+from gme_tui.tui.screens.dialogs import ConfirmScreen
+from gme_tui.tui.screens.profiles import ProfileScreen
+
+
+@pytest.fixture
+def settings_path(tmp_path, monkeypatch):
+    path = tmp_path / "config" / "settings.yaml"
+    monkeypatch.setenv("GME_TUI_CONFIG", str(path))
+    return path
+
+
+@pytest.fixture
+def profile() -> str:
+    return f"app-{uuid.uuid4().hex[:8]}"
+
+
+def app_for(emulator, tmp_path, profile, **overrides) -> GmeApp:
+    config = dict(profile=profile, endpoint=emulator.url, data_dir=tmp_path / "data", from_keyring=True,
+                  default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
+    config.update(overrides)
+    return GmeApp(AppConfig(**config))
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    for screen in pilot.app.screen_stack:
+        await screen.workers.wait_for_complete() if hasattr(screen, "workers") else None
+    await pilot.pause()
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#credentials-status", Static).content)
+
+
+async def test_store_check_and_delete_credentials_from_the_app(keyring_in_process, emulator, tmp_path,
+                                                               settings_path, profile):
+    app = app_for(emulator, tmp_path, profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.config.key is None and "keyring" not in app.sub_title  # nothing stored yet
+        await pilot.press("f5")
+        await settle(pilot)
+        assert isinstance(app.screen, CredentialsScreen)
+        app.screen.query_one("#secret-id", Input).value = DEMO_SECRET_ID
+        app.screen.query_one("#secret-key", Input).value = "wrong-key-for-the-check"
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        assert "Rejected: AuthFailure.SignatureFailure" in status(app)
+
+        app.screen.query_one("#secret-key", Input).value = DEMO_SECRET_KEY
+        await pilot.press("ctrl+k")
+        await settle(pilot)
+        assert status(app).startswith("Accepted")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved in the keyring" in status(app)
+        assert DEMO_SECRET_KEY not in status(app)
+        assert KeyringStore().get(profile) == SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        assert app.config.key_source == f"keyring (profile {profile})"
+        assert profile in app.sub_title and "keyring" in app.sub_title
+
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert KeyringStore().get(profile) is None
+        assert app.config.key is None
+
+
+async def test_the_app_loads_the_profiles_key_from_the_keyring_at_start(keyring_in_process, emulator,
+                                                                        tmp_path, settings_path, profile):
+    KeyringStore().set(profile, SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY))
+    app = app_for(emulator, tmp_path, profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.config.key == SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        assert f"keyring (profile {profile})" in app.sub_title
+
+
+async def test_a_missing_keyring_is_a_message_not_a_crash(emulator, tmp_path, settings_path, monkeypatch,
+                                                          profile):
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    app = app_for(emulator, tmp_path, profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.config.key is None
+        assert "no keyring backend" in (app.config.key_problem or "")
+        assert "TENCENTCLOUD_SECRET_KEY" in app.config.key_problem
+        await pilot.press("ctrl+s")  # sending is refused with the reason; nothing goes out
+        await pilot.pause()
+    assert emulator.requests == []
+
+
+async def test_switching_profile_changes_settings_and_credentials_in_place(keyring_in_process, emulator,
+                                                                           tmp_path, settings_path, profile):
+    other = profile + "-b"
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
+                             f"    endpoint: {emulator.url}\n    relaxed_user_ids: true\n")
+    KeyringStore().set(other, SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY))
+    app = app_for(emulator, tmp_path, profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, ProfileScreen)
+        names = app.screen.names
+        assert other in names
+        options = app.screen.query_one("#profile-list", OptionList)
+        options.highlighted = names.index(other)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.config.profile == other
+        assert app.screen.query_one("#biz-id", Input).value == "3400352518"
+        assert app.screen.form.relaxed is True
+        assert app.config.key == SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        assert other in app.sub_title

@@ -349,7 +349,7 @@ def _tui(ctx: Context) -> int:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    from .api.client import DEFAULT_ENDPOINT
+    from .api.fields import DEFAULT_ENDPOINT
     from .settings import DEFAULT_PROFILE, load_settings
 
     settings, warnings = load_settings()

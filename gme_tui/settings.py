@@ -20,9 +20,22 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
+else:
+    class _LazyYaml:
+        """PyYAML loads on first use: a machine with no settings file never pays for it,
+        and the one-shot command line starts that much faster."""
+
+        def __getattr__(self, name: str) -> Any:
+            import yaml as module
+
+            globals()["yaml"] = module
+            return getattr(module, name)
+
+    yaml = _LazyYaml()
 
 from gme_tui.api.fields import FieldError, parse_biz_id, parse_endpoint
 from gme_tui.config import APP_NAME

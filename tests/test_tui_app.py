@@ -339,6 +339,7 @@ async def test_demo_mode_shows_a_marker_and_prefills_bizid(make_app):
 async def test_the_theme_choice_persists(make_app, settings_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()  # the other themes register right after the first frame
         assert app.theme == "gme-dark"
         app.theme = "gme-light"
         await pilot.pause()

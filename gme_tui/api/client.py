@@ -20,9 +20,9 @@ import httpx
 
 from .actions import Action, ResponseShapeError, Result, encode_body
 from .errors import BadAnswerError, NotSentError, OutcomeUnknownError, ServiceError
+from .fields import DEFAULT_ENDPOINT
 from .signing import SigningKey, redact, signed_headers
 
-DEFAULT_ENDPOINT = "https://gme.tencentcloudapi.com"
 DEFAULT_TIMEOUT = 10.0
 RETRIES = 2
 BACKOFF = 0.25

@@ -264,6 +264,7 @@ def _check_recording(biz_id: str, target: tuple, mode: str, allow: str, block: s
 # --- connection settings (command line now, the settings file later) --------
 
 ENDPOINT = "endpoint"
+DEFAULT_ENDPOINT = "https://gme.tencentcloudapi.com"
 TIMEOUT = "timeout"
 LIMIT = "limit"
 MAX_TIMEOUT = 300.0

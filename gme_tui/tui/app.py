@@ -103,7 +103,7 @@ class GmeApp(App[int]):
 
     def switch_profile(self, name: str) -> None:
         """Profile, settings and credentials change in place; what the command line fixed stays."""
-        from ..api.client import DEFAULT_ENDPOINT
+        from ..api.fields import DEFAULT_ENDPOINT
         from ..credentials import CredentialsMissing, from_environment
 
         seen = self.all_settings.for_profile(name)
@@ -159,14 +159,40 @@ class GmeApp(App[int]):
         return str(self.settings.default_biz_id) if self.settings.default_biz_id else ""
 
     def _install_themes(self) -> None:
-        themes, self.theme_warnings = load_all_themes()
-        for theme in themes:
-            self.register_theme(theme)
+        """Only the chosen theme before the first frame (when its file is named after it);
+        every other one right after, for the palette: YAML is slow to read."""
+        chosen = self._chosen_theme()
+        self._themes_pending = chosen is not None
+        if chosen is not None:
+            self.register_theme(chosen)
+            self.theme = chosen.name
+            return
+        self._register_all_themes()
         wanted = self.settings.theme
         if wanted not in self.available_themes:
             self.theme_warnings.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+
+    def _chosen_theme(self):
+        from .themes import ThemeFileError, bundled_themes_dir, load_theme_file, user_themes_dir
+
+        name = self.settings.theme
+        for folder in (user_themes_dir(), bundled_themes_dir()):
+            for suffix in (".yaml", ".yml"):
+                path = folder / f"{name}{suffix}"
+                if path.is_file():
+                    try:
+                        theme = load_theme_file(path)
+                    except (ThemeFileError, OSError, ValueError):
+                        return None  # the full load below reports it
+                    return theme if theme.name == name else None
+        return None
+
+    def _register_all_themes(self) -> None:
+        themes, self.theme_warnings = load_all_themes()
+        for theme in themes:
+            self.register_theme(theme)
 
     def on_mount(self) -> None:
         from .screens.main import MainScreen
@@ -174,6 +200,16 @@ class GmeApp(App[int]):
         self.push_screen(MainScreen())
         if self.config.from_keyring:
             self.load_keyring_credentials()
+        if self._themes_pending:
+            self.call_after_refresh(self._late_themes)
+        else:
+            self._warn()
+
+    def _late_themes(self) -> None:
+        self._register_all_themes()
+        self._warn()
+
+    def _warn(self) -> None:
         for warning in [*self.setting_warnings, *self.theme_warnings]:
             self.notify(warning, title="Settings", severity="warning", timeout=8)
 

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "https://gme.tencentcloudapi.com)")
     parser.add_argument("--region", default=None, help="X-TC-Region (optional for GME; default: "
                                                        "TENCENTCLOUD_REGION, then the profile's)")
-    parser.add_argument("--language", choices=["zh-CN", "en-US"], help="language of service messages")
+    parser.add_argument("--language", choices=fields.LANGUAGES, help="language of service messages")
     parser.add_argument("--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)")
     parser.add_argument("--timeout", default="10",
                         help="seconds each attempt may take, answer included (default 10); only reads and "

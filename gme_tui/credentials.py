@@ -18,7 +18,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .api.fields import FieldError
+from .api.fields import PROFILE, PROFILE_NAME, FieldError, parse_profile_name
 from .api.signing import SigningKey
 
 SECRET_ID_ENV = "TENCENTCLOUD_SECRET_ID"
@@ -38,9 +37,7 @@ TIMEOUT_ENV = "GME_TUI_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 5.0
 INDEX_USERNAME = "__profiles__"  # the keyring entry listing the profile names (no secret in it)
 
-PROFILE_FIELD = "--profile"
-PROFILE_RULE = "1 to 64 characters, each a letter, a digit, '-', '_' or '.'"
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+PROFILE_FIELD = PROFILE
 
 # Modules whose backends keep secrets in a real OS secret store. A backend is
 # accepted when one class of its MRO comes from one of them (so a subclass that
@@ -105,8 +102,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> SigningKey:
 
 def check_profile(name: str, field: str = PROFILE_FIELD) -> str:
     """The profile name if it keeps the rule, else `FieldError` naming the option."""
-    if not isinstance(name, str) or not _PROFILE_NAME.fullmatch(name):
-        raise FieldError(field, PROFILE_RULE)
+    parse_profile_name(name, field)
     if name == INDEX_USERNAME:
         raise FieldError(field, f"{INDEX_USERNAME!r} is reserved for the list of profiles")
     return name
@@ -168,7 +164,7 @@ def _decode_index(text: str | None) -> list[str]:
         return []
     if not isinstance(names, list):
         return []
-    return sorted({n for n in names if isinstance(n, str) and _PROFILE_NAME.fullmatch(n) and n != INDEX_USERNAME})
+    return sorted({n for n in names if isinstance(n, str) and PROFILE_NAME.fullmatch(n) and n != INDEX_USERNAME})
 
 
 def _timeout_from_env() -> float:

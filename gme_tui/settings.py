@@ -37,7 +37,15 @@ else:
 
     yaml = _LazyYaml()
 
-from gme_tui.api.fields import FieldError, parse_biz_id, parse_endpoint
+from gme_tui.api.fields import (
+    LANGUAGES,
+    PROFILE_NAME,
+    PROFILE_RULE,
+    FieldError,
+    parse_biz_id,
+    parse_endpoint,
+    parse_profile_name,
+)
 from gme_tui.config import APP_NAME
 
 CONFIG_ENV = "GME_TUI_CONFIG"
@@ -167,19 +175,16 @@ def _check_region(value: object, raw: str | None = None) -> str | None:
 def _check_language(value: object, raw: str | None = None) -> str | None:
     if value is None:
         return None
-    if value not in ("zh-CN", "en-US"):
-        raise ValueError(f"must be zh-CN or en-US (got {_shown(value, raw)})")
+    if value not in LANGUAGES:
+        raise ValueError(f"must be {' or '.join(LANGUAGES)} (got {_shown(value, raw)})")
     return str(value)
 
 
 def _check_profile(value: object, raw: str | None = None) -> str:
-    if not isinstance(value, str) or not PROFILE_NAME.fullmatch(value):
-        raise ValueError(f"must be a profile name: 1 to 64 letters, digits, '-', '_' or '.' "
-                         f"(got {_shown(value, raw)})")
-    return value
-
-
-PROFILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+    try:
+        return parse_profile_name(value)
+    except FieldError as error:
+        raise ValueError(f"must be a profile name: {error.rule} (got {_shown(value, raw)})") from None
 
 
 def _shown(value: object, raw: str | None) -> str:
@@ -317,8 +322,7 @@ def _read_profiles(node: yaml.Node, loader: yaml.SafeLoader,
         name = name_node.value if isinstance(name_node, yaml.ScalarNode) else None
         where = f"{path}:{name_node.start_mark.line + 1}"
         if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
-            warnings.append(f"{where}: profile name {name!r} must be 1 to 64 letters, digits, "
-                            "'-', '_' or '.'; it is ignored")
+            warnings.append(f"{where}: profile name {name!r} must be {PROFILE_RULE}; it is ignored")
             continue
         if isinstance(body, yaml.ScalarNode) and body.tag == "tag:yaml.org,2002:null":
             profiles[name] = {}

@@ -307,6 +307,19 @@ def parse_endpoint(text: str) -> str:
     return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
+PROFILE = "--profile"
+PROFILE_RULE = "1 to 64 characters, each a letter, a digit, '-', '_' or '.'"
+PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
+LANGUAGES = ("zh-CN", "en-US")
+
+
+def parse_profile_name(text: object, field: str = PROFILE) -> str:
+    """A profile names a keyring entry and a settings section: kept to a safe alphabet."""
+    if not isinstance(text, str) or not PROFILE_NAME.fullmatch(text):
+        raise FieldError(field, PROFILE_RULE)
+    return text
+
+
 def parse_timeout(text: str) -> float:
     try:
         value = float(text)

@@ -69,13 +69,13 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
     if result.task_id_value is not None:
         rows.append(("TaskId", result.task_id_value))
     if isinstance(result, TaskInfoResult):
-        rows.append(("RecordMode", f"{int(result.mode)} ({result.mode.words})" if result.mode else "-"))
+        rows.append(("RecordMode", result.mode.label if result.mode else "-"))
         sub = result.subscription
         rows.append(("Allowlist", ", ".join(sub.allow) if sub and sub.allow else "-"))
         rows.append(("Blocklist", ", ".join(sub.block) if sub and sub.block else "-"))
     if isinstance(result, RecordInfoResult):
         rows.append(("RoomId", result.room))
-        rows.append(("RecordMode", f"{int(result.mode)} ({result.mode.words})" if result.mode else "-"))
+        rows.append(("RecordMode", result.mode.label if result.mode else "-"))
     rows.append(("RequestId", result.request_id))
     rows.append(("Duration", f"{outcome.duration_ms:.0f} ms"))
     for name, value in rows:

@@ -61,6 +61,11 @@ class RecordMode(IntEnum):
     def words(self) -> str:
         return _MODE_WORDS[self]
 
+    @property
+    def label(self) -> str:
+        """`2 (mixed: one file for the room)`: the number the API takes and what it means."""
+        return f"{int(self)} ({self.words})"
+
 
 _MODE_WORDS = {
     RecordMode.SINGLE: "single stream: one file per user",

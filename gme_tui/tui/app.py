@@ -15,7 +15,7 @@ from ..api.signing import SigningKey
 from ..history import History
 from ..settings import Settings, load_settings, update_settings
 from .commands import ConsoleCommands
-from .themes import load_all_themes
+from .themes import find_theme, load_all_themes
 
 if TYPE_CHECKING:
     from ..cli import Context
@@ -161,7 +161,7 @@ class GmeApp(App[int]):
     def _install_themes(self) -> None:
         """Only the chosen theme before the first frame (when its file is named after it);
         every other one right after, for the palette: YAML is slow to read."""
-        chosen = self._chosen_theme()
+        chosen = find_theme(self.settings.theme)
         self._themes_pending = chosen is not None
         if chosen is not None:
             self.register_theme(chosen)
@@ -173,21 +173,6 @@ class GmeApp(App[int]):
             self.theme_warnings.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
-
-    def _chosen_theme(self):
-        from .themes import ThemeFileError, bundled_themes_dir, load_theme_file, user_themes_dir
-
-        name = self.settings.theme
-        for folder in (user_themes_dir(), bundled_themes_dir()):
-            for suffix in (".yaml", ".yml"):
-                path = folder / f"{name}{suffix}"
-                if path.is_file():
-                    try:
-                        theme = load_theme_file(path)
-                    except (ThemeFileError, OSError, ValueError):
-                        return None  # the full load below reports it
-                    return theme if theme.name == name else None
-        return None
 
     def _register_all_themes(self) -> None:
         themes, self.theme_warnings = load_all_themes()

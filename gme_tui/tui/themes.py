@@ -112,6 +112,21 @@ def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
     return list(themes.values()), warnings
 
 
+def find_theme(name: str) -> Theme | None:
+    """The theme called `name` from a file named after it (user folder first), or None
+    when there is no such file or it is broken (`load_all_themes` then reports why)."""
+    for folder in (user_themes_dir(), bundled_themes_dir()):
+        for suffix in THEME_SUFFIXES:
+            path = folder / f"{name}{suffix}"
+            if path.is_file():
+                try:
+                    theme = load_theme_file(path)
+                except (ThemeFileError, OSError, ValueError):
+                    return None
+                return theme if theme.name == name else None
+    return None
+
+
 def load_theme_file(path: Path) -> Theme:
     """One theme file as a Textual theme, or `ThemeFileError` saying what to fix."""
     try:

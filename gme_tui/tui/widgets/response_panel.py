@@ -93,7 +93,7 @@ def _mode(value: object) -> str:
         mode = RecordMode(value)
     except ValueError:
         return "-"
-    return f"{int(mode)} ({mode.words})"
+    return mode.label
 
 
 def _body(view: ResponseView) -> RenderableType:

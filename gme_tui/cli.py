@@ -155,6 +155,7 @@ class Context:
     profile_name: str
     demo: object | None = None  # the running emulator in --demo mode
     source: str | None = None  # where the credentials came from
+    loaded: tuple | None = None  # the settings file as read, and its warnings (read once)
 
     @property
     def profile(self) -> str:
@@ -353,8 +354,9 @@ def _context(args: argparse.Namespace) -> Context:
     from .settings import DEFAULT_PROFILE, load_settings
 
     settings, warnings = load_settings()
-    for warning in warnings:
-        print(f"gme-tui: warning: {warning}", file=sys.stderr)
+    if args.command is not None:  # the app shows them itself, on screen
+        for warning in warnings:
+            print(f"gme-tui: warning: {warning}", file=sys.stderr)
     profile = args.profile or settings.profile or DEFAULT_PROFILE
     if args.profile:
         from .credentials import check_profile
@@ -362,7 +364,8 @@ def _context(args: argparse.Namespace) -> Context:
         check_profile(profile)
     seen = settings.for_profile(profile)
     endpoint = fields.parse_endpoint(args.endpoint or seen.endpoint or DEFAULT_ENDPOINT)
-    return Context(args, endpoint, fields.parse_timeout(args.timeout), seen, profile)
+    return Context(args, endpoint, fields.parse_timeout(args.timeout), seen, profile,
+                   loaded=(settings, warnings))
 
 
 def _dispatch(ctx: Context) -> int:

@@ -395,3 +395,19 @@ async def test_the_settings_default_bizid_and_relaxed_ids_apply(make_app, settin
         assert app.screen.query_one("#biz-id", Input).value == "3400352518"
         await fill(pilot, allow="player-one")
         assert "-error" not in message(app, "allow").classes  # a string OpenID passes when relaxed
+
+
+def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(settings_path, tmp_path,
+                                                                             capsys, monkeypatch):
+    from gme_tui import cli
+    from gme_tui.tui.app import config_from_cli
+
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text("colour: red\n")
+    monkeypatch.setenv("GME_TUI_DATA_DIR", str(tmp_path / "data"))
+    ctx = cli._context(cli.build_parser().parse_args(["--demo"]))
+    assert capsys.readouterr().err == ""  # not printed under the app
+    config = config_from_cli(ctx)
+    app = GmeApp(config)
+    assert app.setting_warnings == ctx.loaded[1]
+    assert any("unknown key 'colour'" in w for w in app.setting_warnings)

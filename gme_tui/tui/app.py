@@ -44,6 +44,8 @@ class AppConfig:
     from_keyring: bool = False
     #: what the command line fixed, so a profile switch does not override it
     fixed: tuple[str, ...] = ()
+    #: the settings file as the command line already read it, with its warnings
+    loaded: tuple[Settings, list[str]] | None = None
 
 
 class GmeApp(App[int]):
@@ -55,7 +57,7 @@ class GmeApp(App[int]):
     def __init__(self, config: AppConfig) -> None:
         super().__init__()
         self.config = config
-        self.all_settings, self.setting_warnings = load_settings(config.settings_path)
+        self.all_settings, self.setting_warnings = config.loaded or load_settings(config.settings_path)
         self.settings = self.all_settings.for_profile(config.profile)
         self.history: History | None = None
         self.history_problem: str | None = None
@@ -252,6 +254,7 @@ def config_from_cli(ctx: Context) -> AppConfig:
         fixed=tuple(name for name, given in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
                                              ("language", ctx.args.language),
                                              ("biz_id", getattr(ctx.args, "biz_id", ""))) if given),
+        loaded=ctx.loaded,
     )
 
 

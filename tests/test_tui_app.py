@@ -250,6 +250,7 @@ async def test_history_survives_a_restart_and_loads_back_into_the_form(make_app)
         await send_confirmed(pilot)
     again = make_app()
     async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()  # the history comes in the frame after the form's
         panel = again.screen.query_one(HistoryPanel)
         await pilot.pause()
         row = panel.selected_row

@@ -3,6 +3,7 @@ into the main screen. Only this package imports Textual."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -188,9 +189,14 @@ class GmeApp(App[int]):
         if self.config.from_keyring:
             self.load_keyring_credentials()
         if self._themes_pending:
-            self.call_after_refresh(self._late_themes)
+            self.after_first_frame(self._late_themes)
         else:
             self._warn()
+
+    def after_first_frame(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the first frame is painted and the work queued for right
+        after it (the footer's keys) is done, so the form is usable before it runs."""
+        self.call_after_refresh(self.call_after_refresh, callback)
 
     def _late_themes(self) -> None:
         self._register_all_themes()

@@ -2,6 +2,10 @@
 
 Every request goes out through `calls.send` in a worker, so the history row is
 written before it leaves and the screen only renders what comes back.
+
+Only what the first frame needs is imported at the top; the actions, the call
+path, the dialogs and the history table are imported when first used, which
+keeps them out of start-up (`python3 dev.py bench startup`).
 """
 
 from __future__ import annotations
@@ -18,24 +22,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ...api import fields
-from ...api.actions import (
-    Action,
-    DescribeRecordInfo,
-    DescribeTaskInfo,
-    StopRecord,
-    TaskInfoResult,
-    encode_body,
-)
-from ...calls import HistoryUnavailable, send
-from ..views import ResponseView, pending_view, view_from_outcome, view_from_row
-from ..widgets.history_panel import HistoryPanel
 from ..widgets.request_form import RequestForm
 from ..widgets.response_panel import ResponsePanel
-from .dialogs import ConfirmScreen, RawScreen
-from .modify import ModifyScreen
 
 if TYPE_CHECKING:
+    from ...api.actions import Action
     from ..app import GmeApp
+    from ..views import ResponseView
+    from ..widgets.history_panel import HistoryPanel
 
 
 @dataclass(frozen=True)
@@ -93,13 +87,24 @@ class MainScreen(Screen[None]):
 
     WIDE = 110
 
+    _first_resume = True
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Every widget was styled as it mounted, so the resume that follows the first
+        mount need not restyle them all again (a fifth of start-up). Textual calls
+        this before Screen's own handler, which reads the flag; later resumes (back
+        from a dialog) restyle as usual."""
+        if self._first_resume:
+            self._first_resume = False
+            event.refresh_styles = False
+
     def on_resize(self, event: events.Resize) -> None:
         self.query_one("#lower").set_class(event.size.width >= self.WIDE, "-wide")
 
     def on_mount(self) -> None:
         self.query_one("#biz-id").focus()
         if self.app.history is not None:
-            self.call_after_refresh(self._mount_history)
+            self.app.after_first_frame(self._mount_history)
         config = self.app.config
         if config.key is None and not config.from_keyring:
             self.notify(config.key_problem or "No credentials for this profile (F5 to store them).",
@@ -137,6 +142,9 @@ class MainScreen(Screen[None]):
         if not self.app.settings.confirm_start:
             self.dispatch(action)
             return
+        from ...api.actions import encode_body
+        from .dialogs import ConfirmScreen
+
         body = encode_body(action.params()).decode("utf-8")  # the exact bytes that are signed
         self.app.push_screen(
             ConfirmScreen("Send StartRecord?", f"This exact body goes to {self.app.config.endpoint}:", body),
@@ -162,6 +170,8 @@ class MainScreen(Screen[None]):
         """Send any action through the history; one at a time."""
         if self._refuse_send():
             return
+        from ..views import pending_view
+
         self.sending = True
         self.form.busy = True
         self.response.show(pending_view(action.name, action.params()))
@@ -169,6 +179,9 @@ class MainScreen(Screen[None]):
 
     @work(group="send", exit_on_error=False)
     async def _send(self, action: Action) -> None:
+        from ...calls import HistoryUnavailable, send
+        from ..views import view_from_outcome
+
         app = self.app
         panel = self._history_panel()
         try:
@@ -189,6 +202,8 @@ class MainScreen(Screen[None]):
 
     def _follow(self, view: ResponseView) -> None:
         """Aim the follow-up actions at the task this answer is about."""
+        from ...api.actions import TaskInfoResult
+
         biz = view.biz_id
         if biz is None:
             return
@@ -209,7 +224,7 @@ class MainScreen(Screen[None]):
         await self.query_one("#history-slot").mount(HistoryPanel(self.app.history, id="history"))
 
     def _history_panel(self) -> HistoryPanel | None:
-        panels = self.query(HistoryPanel)
+        panels = self.query("#history")
         return panels.first() if panels else None
 
     # --- follow-up actions ---------------------------------------------------------
@@ -235,9 +250,13 @@ class MainScreen(Screen[None]):
             self.notify("Fill BizId and RoomId, or select a history row.", title="Which room?",
                         severity="warning")
             return
+        from ...api.actions import DescribeTaskInfo
+
         self.dispatch(DescribeTaskInfo(*room))
 
     def action_describe_record(self) -> None:
+        from ...api.actions import DescribeRecordInfo
+
         target = self._task_target()
         if target is not None:
             self.dispatch(DescribeRecordInfo(target.biz_id, target.task_id))
@@ -246,6 +265,9 @@ class MainScreen(Screen[None]):
         target = self._task_target()
         if target is None:
             return
+        from ...api.actions import StopRecord
+        from .dialogs import ConfirmScreen
+
         room = f" in room {target.room}" if target.room else ""
         self.app.push_screen(
             ConfirmScreen("Stop recording?", f"Stop task {target.task_id}{room}? The recording ends now."),
@@ -256,6 +278,8 @@ class MainScreen(Screen[None]):
         target = self._task_target()
         if target is None:
             return
+        from .modify import ModifyScreen
+
         params = {k: v for k, v in target.params.items() if k not in ("RoomId",)}
         params.update(BizId=target.biz_id, TaskId=target.task_id)
         self.app.push_screen(ModifyScreen(params, relaxed=self.app.settings.relaxed_user_ids),
@@ -273,6 +297,8 @@ class MainScreen(Screen[None]):
         self.notify(f"TaskId {task_id} copied to the clipboard.")
 
     def action_raw_response(self) -> None:
+        from .dialogs import RawScreen
+
         view = self.response.view
         if view is None:
             self.notify("No response yet.", severity="warning")
@@ -280,6 +306,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(RawScreen(f"{view.action}: raw response", view.raw_json()))
 
     def action_raw_request(self) -> None:
+        from .dialogs import RawScreen
+
         view = self.response.view
         if view is None:
             self.notify("No request yet.", severity="warning")
@@ -317,6 +345,8 @@ class MainScreen(Screen[None]):
     # --- history -------------------------------------------------------------------
 
     def on_history_panel_selected(self, event: HistoryPanel.Selected) -> None:
+        from ..views import view_from_row
+
         view = view_from_row(event.row)
         if not self.sending:
             self.response.show(view)
@@ -343,6 +373,8 @@ class MainScreen(Screen[None]):
         ]
         panel = self._history_panel()
         if panel is not None and panel.selected_row is not None:
+            from ..widgets.history_panel import HistoryPanel
+
             row = panel.selected_row
             commands.append((f"Load history row {row.id} into the form", f"{row.action} {row.room_id or ''} (l)",
                              lambda: self.on_history_panel_load_requested(HistoryPanel.LoadRequested(panel, row))))

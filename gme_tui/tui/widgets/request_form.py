@@ -12,13 +12,11 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from ...api import fields
-from ...api.actions import from_checked
 from ...api.fields import RecordMode
 
 MODE_OPTIONS = [(f"{int(mode)} {mode.words}", str(int(mode))) for mode in RecordMode]
@@ -40,6 +38,12 @@ _REST = [
 _CHECKS = {START: fields.check_start, MODIFY: fields.check_modify}
 
 
+def _count(text: str) -> tuple[str, str]:
+    """IDs in a list field against the limit, and whether they are over it."""
+    count = len(fields.split_user_ids(text))
+    return f"{count}/{fields.MAX_USER_IDS}", " -over" if count > fields.MAX_USER_IDS else ""
+
+
 def form_fields(action: str) -> list[tuple[str, str, str]]:
     return [_BIZ, _TARGET[action], *_REST]
 
@@ -49,13 +53,6 @@ class RequestForm(Widget, can_focus=False):
 
     busy: reactive[bool] = reactive(False)
     relaxed: reactive[bool] = reactive(False)
-
-    class Validated(Message):
-        """The verdict changed; `checked` holds values, errors and warnings."""
-
-        def __init__(self, checked: fields.Checked) -> None:
-            super().__init__()
-            self.checked = checked
 
     def __init__(self, *, action: str = START, biz_id: str = "", relaxed: bool = False,
                  id: str | None = None) -> None:
@@ -69,8 +66,12 @@ class RequestForm(Widget, can_focus=False):
         self.checked = fields.Checked()
 
     def compose(self) -> ComposeResult:
+        # The first verdict is drawn as the widgets are made: a class changed after
+        # mount restyles the whole form, which start-up pays for (benchmarks/startup.py).
+        checked = self.checked = self._check(self._initial_biz, "", "", "", "")
         for name, widget_id, help_text in self.fields:
-            with Horizontal(classes="field-row", id=f"{widget_id}-row"):
+            invalid = " -invalid" if name in checked.errors else ""
+            with Horizontal(classes="field-row" + invalid, id=f"{widget_id}-row"):
                 yield Label(name, classes="field-label")
                 if name == fields.RECORD_MODE:
                     yield Select(MODE_OPTIONS, prompt="choose 1, 2 or 3", id=widget_id, compact=True)
@@ -81,14 +82,16 @@ class RequestForm(Widget, can_focus=False):
                     yield Input(value=self._initial_biz if name == fields.BIZ_ID else "",
                                 placeholder=help_text, id=widget_id, compact=True)
                 if name in (fields.ALLOW, fields.BLOCK):
-                    yield Label(f"0/{fields.MAX_USER_IDS}", id=f"{widget_id}-count", classes="count")
-            yield Static(help_text, id=f"{widget_id}-message", classes="field-message")
+                    text, over = _count("")
+                    yield Label(text, id=f"{widget_id}-count", classes="count" + over)
+            text, kind = self._message(name, checked)
+            yield Static(text, id=f"{widget_id}-message", classes="field-message " + kind)
         with Vertical(id="send-bar"):
-            yield Static("", id="send-status")
+            text, kind = self._status()
+            yield Static(text, id="send-status", classes=kind)
 
     def on_mount(self) -> None:
         self.border_title = self.action
-        self.validate()
 
     # --- reading the fields ----------------------------------------------------
 
@@ -103,57 +106,59 @@ class RequestForm(Widget, can_focus=False):
 
     def to_action(self):
         """The validated request, or None while any field is invalid."""
+        from ...api.actions import from_checked  # the first send pays for it, not start-up
+
         checked = self.validate()
         return from_checked(self.action, checked) if checked.ok else None
 
     def validate(self) -> fields.Checked:
         target = self.fields[1][0]
-        checked = _CHECKS[self.action](
+        self.checked = checked = self._check(
             self.text(fields.BIZ_ID), self.text(target), self.text(fields.RECORD_MODE),
-            self.text(fields.ALLOW), self.text(fields.BLOCK), relaxed=self.relaxed,
-        )
-        self.checked = checked
-        self._show(checked)
-        self.post_message(self.Validated(checked))
+            self.text(fields.ALLOW), self.text(fields.BLOCK))
+        for name, widget_id, _help in self.fields:
+            self.query_one(f"#{widget_id}-row").set_class(name in checked.errors, "-invalid")
+            text, kind = self._message(name, checked)
+            message = self.query_one(f"#{widget_id}-message", Static)
+            message.set_class(kind == "-error", "-error")
+            message.set_class(kind == "-warning", "-warning")
+            message.update(text)
+        for name in (fields.ALLOW, fields.BLOCK):
+            text, over = _count(self.text(name))
+            label = self.query_one(f"#{self.ids[name]}-count", Label)
+            label.update(text)
+            label.set_class(bool(over), "-over")
+        self._show_status()
         return checked
 
-    def _show(self, checked: fields.Checked) -> None:
-        warnings = {w.field: w for w in checked.warnings}
-        for name, widget_id, _help in self.fields:
-            message = self.query_one(f"#{widget_id}-message", Static)
-            row = self.query_one(f"#{widget_id}-row")
-            error = checked.errors.get(name)
-            warning = warnings.get(name)
-            row.set_class(error is not None, "-invalid")
-            message.set_class(error is not None, "-error")
-            message.set_class(error is None and warning is not None, "-warning")
-            if error is not None:
-                message.update(error.rule)
-            elif warning is not None:
-                message.update(f"warning: {warning.message}")
-            else:
-                message.update(self.help[name])
-        for name in (fields.ALLOW, fields.BLOCK):
-            count = len(fields.split_user_ids(self.text(name)))
-            label = self.query_one(f"#{self.ids[name]}-count", Label)
-            label.update(f"{count}/{fields.MAX_USER_IDS}")
-            label.set_class(count > fields.MAX_USER_IDS, "-over")
-        self._show_status()
+    def _check(self, biz_id: str, target: str, mode: str, allow: str, block: str) -> fields.Checked:
+        return _CHECKS[self.action](biz_id, target, mode, allow, block, relaxed=self.relaxed)
+
+    def _message(self, name: str, checked: fields.Checked) -> tuple[str, str]:
+        """The line under a field: the rule it breaks, the warning about it, or its help."""
+        error = checked.errors.get(name)
+        if error is not None:
+            return error.rule, "-error"
+        warning = next((w for w in checked.warnings if w.field == name), None)
+        if warning is not None:
+            return f"warning: {warning.message}", "-warning"
+        return self.help[name], ""
+
+    def _status(self) -> tuple[str, str]:
+        """The send bar: what a send would do now, or what blocks it."""
+        if self.busy:
+            return "Sending… (a second send waits for this one)", "-busy"
+        if self.checked.errors:
+            # The rules themselves show under each field; this line says what blocks the send.
+            names = [name for name, _id, _help in self.fields if name in self.checked.errors]
+            return f"Cannot send: fix {', '.join(names)}", "-error"
+        return f"Ready: Ctrl+S sends {self.action}", "-ready"
 
     def _show_status(self) -> None:
         status = self.query_one("#send-status", Static)
-        status.set_class(False, "-error", "-ready", "-busy")
-        if self.busy:
-            status.update("Sending… (a second send waits for this one)")
-            status.add_class("-busy")
-        elif self.checked.errors:
-            # The rules themselves show under each field; this line says what blocks the send.
-            names = [name for name, _id, _help in self.fields if name in self.checked.errors]
-            status.update(f"Cannot send: fix {', '.join(names)}")
-            status.add_class("-error")
-        else:
-            status.update(f"Ready: Ctrl+S sends {self.action}")
-            status.add_class("-ready")
+        text, kind = self._status()
+        status.set_classes(kind)
+        status.update(text)
 
     # --- events ------------------------------------------------------------------
 

@@ -1,6 +1,11 @@
-"""What happened to the last request (or the history row selected), and what to do next."""
+"""What happened to the last request (or the history row selected), and what to do next.
+
+The panel starts idle; what renders an answer is imported with the first one.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -9,10 +14,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...api.actions import RecordInfoResult, TaskInfoResult
-from ...api.errors import explain
 from ...api.fields import RecordMode
-from ..views import ResponseView
+
+if TYPE_CHECKING:
+    from ..views import ResponseView
 
 IDLE = "No request yet. Fill the form and press Ctrl+S to start a recording."
 
@@ -105,6 +110,8 @@ def _body(view: ResponseView) -> RenderableType:
     if view.kind == "ok":
         return _ok_body(view, footer)
     if view.kind == "service_error":
+        from ...api.errors import explain
+
         entry = explain(view.error_code or "")
         parts: list[tuple[str, object]] = [
             ("Message", view.error_message or "-"),
@@ -125,6 +132,8 @@ def _body(view: ResponseView) -> RenderableType:
 
 
 def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> RenderableType:
+    from ...api.actions import RecordInfoResult, TaskInfoResult
+
     result = view.result()
     parts: list[tuple[str, object]] = []
     if isinstance(result, TaskInfoResult):

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
+from gme_tui.api.fields import RecordMode
 from gme_tui.api.signing import SigningKey
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
 from gme_tui.history import History
@@ -16,6 +17,7 @@ from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
 from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
+from gme_tui.tui.widgets.mode_choice import ModeChoice
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
 KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
@@ -45,7 +47,12 @@ def started(emulator, action="StartRecord") -> int:
 async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", block: str = "") -> None:
     screen = pilot.app.screen
     screen.query_one("#room-id", Input).value = room
-    screen.query_one("#record-mode", Select).value = mode
+    choice = screen.query_one("#record-mode", ModeChoice)
+    if mode:  # as an operator does: a digit on the focused field
+        choice.focus()
+        await pilot.press(mode)
+    else:
+        choice.value = None
     screen.query_one("#allow", TextArea).text = allow
     screen.query_one("#block", TextArea).text = block
     await pilot.pause()
@@ -123,6 +130,30 @@ async def test_tab_moves_through_the_fields_in_order(make_app):
             order.append(app.focused.id)
             await pilot.press("tab")
     assert order == ["biz-id", "room-id", "record-mode", "allow", "block"]
+
+
+async def test_record_mode_is_one_key_and_says_what_it_means(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        choice = app.screen.query_one("#record-mode", ModeChoice)
+        choice.focus()
+        assert "is required" in text_of(message(app, "record-mode"))
+        await pilot.press("3")
+        assert choice.value is RecordMode.BOTH
+        assert text_of(message(app, "record-mode")) == RecordMode.BOTH.words
+        await pilot.press("left", "left", "left")  # stops at the first
+        assert choice.value is RecordMode.SINGLE
+        await pilot.press("right")
+        assert choice.value is RecordMode.MIXED
+        await pilot.press("backspace")
+        assert choice.value is None
+        assert "-error" in message(app, "record-mode").classes
+        await pilot.press("9")  # not a mode: nothing changes
+        assert choice.value is None
+        # A click on a choice picks it: "1 single stream" is 16 columns, then "2 mixed".
+        await pilot.click(choice, offset=(19, 0))
+        assert choice.value is RecordMode.MIXED
+        assert text_of(app.screen.query_one("#send-status", Static)) == "Cannot send: fix RoomId"
 
 
 async def test_an_invalid_form_cannot_be_sent(make_app, emulator):
@@ -260,7 +291,7 @@ async def test_history_survives_a_restart_and_loads_back_into_the_form(make_app)
         await pilot.press("l")
         await pilot.pause()
         assert again.screen.query_one("#room-id", Input).value == "kept"
-        assert again.screen.query_one("#record-mode", Select).value == "3"
+        assert again.screen.query_one("#record-mode", ModeChoice).value == RecordMode.BOTH
         assert again.screen.query_one("#allow", TextArea).text == "10001, 10002"
 
 
@@ -280,8 +311,8 @@ async def test_stop_describe_and_modify_the_task_just_started(make_app, emulator
         await pilot.pause()
         assert isinstance(app.screen, ModifyScreen)  # refused while invalid
         app.screen.query_one("#allow", TextArea).text = "10007"
-        app.screen.query_one("#record-mode", Select).value = "2"
-        await pilot.pause()
+        app.screen.query_one("#record-mode", ModeChoice).focus()
+        await pilot.press("2")
         await pilot.press("ctrl+s")
         await wait_idle(pilot)
         info = emulator.service.tasks()[0]

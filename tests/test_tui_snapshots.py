@@ -23,13 +23,15 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Input, TextArea
 
+from gme_tui.api.fields import RecordMode
 from gme_tui.api.signing import SigningKey
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
 from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
+from gme_tui.tui.widgets.mode_choice import ModeChoice
 
 KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -83,7 +85,7 @@ async def steady(pilot: Pilot) -> None:
 async def fill(pilot: Pilot, room: str, mode: str, allow: str = "") -> None:
     screen = pilot.app.screen
     screen.query_one("#room-id", Input).value = room
-    screen.query_one("#record-mode", Select).value = mode
+    screen.query_one("#record-mode", ModeChoice).value = RecordMode(int(mode))
     screen.query_one("#allow", TextArea).text = allow
     await pilot.pause()
 

@@ -62,6 +62,11 @@ class RecordMode(IntEnum):
         return _MODE_WORDS[self]
 
     @property
+    def short(self) -> str:
+        """`mixed`: the name before the explanation."""
+        return _MODE_WORDS[self].split(":")[0]
+
+    @property
     def label(self) -> str:
         """`2 (mixed: one file for the room)`: the number the API takes and what it means."""
         return f"{int(self)} ({self.words})"

@@ -14,12 +14,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from ...api import fields
 from ...api.fields import RecordMode
-
-MODE_OPTIONS = [(f"{int(mode)} {mode.words}", str(int(mode))) for mode in RecordMode]
+from .mode_choice import ModeChoice
 
 START = "StartRecord"
 MODIFY = "ModifyRecordInfo"
@@ -74,7 +73,7 @@ class RequestForm(Widget, can_focus=False):
             with Horizontal(classes="field-row" + invalid, id=f"{widget_id}-row"):
                 yield Label(name, classes="field-label")
                 if name == fields.RECORD_MODE:
-                    yield Select(MODE_OPTIONS, prompt="choose 1, 2 or 3", id=widget_id, compact=True)
+                    yield ModeChoice(id=widget_id)
                 elif name in (fields.ALLOW, fields.BLOCK):
                     yield TextArea(id=widget_id, soft_wrap=True, tab_behavior="focus",
                                    show_line_numbers=False, classes="id-list")
@@ -97,8 +96,8 @@ class RequestForm(Widget, can_focus=False):
 
     def text(self, name: str) -> str:
         widget = self.query_one(f"#{self.ids[name]}")
-        if isinstance(widget, Select):
-            return "" if widget.value is Select.NULL else str(widget.value)
+        if isinstance(widget, ModeChoice):
+            return "" if widget.value is None else str(int(widget.value))
         if isinstance(widget, TextArea):
             return widget.text
         assert isinstance(widget, Input)
@@ -142,7 +141,8 @@ class RequestForm(Widget, can_focus=False):
         warning = next((w for w in checked.warnings if w.field == name), None)
         if warning is not None:
             return f"warning: {warning.message}", "-warning"
-        return self.help[name], ""
+        mode = checked.values.get(name) if name == fields.RECORD_MODE else None
+        return (mode.words if isinstance(mode, RecordMode) else self.help[name]), ""
 
     def _status(self) -> tuple[str, str]:
         """The send bar: what a send would do now, or what blocks it."""
@@ -170,7 +170,7 @@ class RequestForm(Widget, can_focus=False):
         event.stop()
         self.validate()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    def on_mode_choice_changed(self, event: ModeChoice.Changed) -> None:
         event.stop()
         self.validate()
 
@@ -194,11 +194,8 @@ class RequestForm(Widget, can_focus=False):
             self.validate()
             return
         mode = params.get("RecordMode")
-        select = self.query_one(f"#{self.ids[fields.RECORD_MODE]}", Select)
-        if mode in (1, 2, 3):
-            select.value = str(mode)
-        else:
-            select.clear()
+        self.query_one(f"#{self.ids[fields.RECORD_MODE]}", ModeChoice).value = (
+            RecordMode(mode) if mode in (1, 2, 3) else None)
         lists = params.get("SubscribeRecordUserIds") or {}
         self.query_one(f"#{self.ids[fields.ALLOW]}", TextArea).text = ", ".join(
             str(x) for x in lists.get("SubscribeUserIds") or ())

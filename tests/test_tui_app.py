@@ -17,6 +17,7 @@ from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
 from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
+from gme_tui.tui.widgets.key_bar import KeyBar
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
@@ -154,6 +155,27 @@ async def test_record_mode_is_one_key_and_says_what_it_means(make_app):
         await pilot.click(choice, offset=(19, 0))
         assert choice.value is RecordMode.MIXED
         assert text_of(app.screen.query_one("#send-status", Static)) == "Cannot send: fix RoomId"
+
+
+def keys_shown(app) -> str:
+    return app.screen.query_one(KeyBar).render().plain
+
+
+async def test_the_key_bar_shows_what_can_act_now_and_a_click_presses_it(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        shown = keys_shown(app)
+        assert "^s Send" in shown and "f3 Task" in shown and "^p palette" in shown
+        assert "Stop" not in shown and "Raw" not in shown  # no task, no response yet
+        await fill(pilot, room="keys", mode="2")
+        await send_confirmed(pilot)
+        shown = keys_shown(app)
+        assert "f2 Stop" in shown and "f8 Raw" in shown
+        # " ^s Send  f2 Stop  f3 Task ...": a click on "f3" runs DescribeTaskInfo for the room.
+        bar = app.screen.query_one(KeyBar)
+        await pilot.click(bar, offset=(shown.index("f3") + 1, 0))
+        await wait_idle(pilot)
+        assert started(emulator, "DescribeTaskInfo") == 1
 
 
 async def test_an_invalid_form_cannot_be_sent(make_app, emulator):

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from ...api.signing import SigningKey
 from ...credentials import CredentialsMissing, KeyringStore, KeyringUnavailable, mask
+from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..app import GmeApp
@@ -55,7 +56,7 @@ class CredentialsScreen(ModalScreen[None]):
             yield Static("Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
                          classes="dialog-hint")
             yield Static("", id="credentials-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#credentials").border_title = f"Credentials · profile {self.profile}"

@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.key_bar import KeyBar
 
 
 def _json(text: str):
@@ -37,7 +39,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 with VerticalScroll(classes="dialog-body"):
                     yield Static(_json(self.body), id="confirm-body")
             yield Static("Enter confirms · Escape goes back", classes="dialog-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(".dialog").border_title = self.title_text
@@ -62,7 +64,7 @@ class RawScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog raw"):
             yield Static(_json(self.text), id="raw-json")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(".dialog").border_title = self.title_text

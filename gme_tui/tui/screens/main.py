@@ -19,9 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from ...api import fields
+from ..widgets.key_bar import KeyBar
 from ..widgets.request_form import RequestForm
 from ..widgets.response_panel import ResponsePanel
 
@@ -83,7 +84,7 @@ class MainScreen(Screen[None]):
             else:
                 yield Static(f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
                              id="history-missing")
-        yield Footer()
+        yield KeyBar()
 
     WIDE = 110
 

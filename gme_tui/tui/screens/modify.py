@@ -7,9 +7,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Footer
 
 from ...api.actions import ModifyRecordInfo
+from ..widgets.key_bar import KeyBar
 from ..widgets.request_form import MODIFY, RequestForm
 
 
@@ -26,7 +26,7 @@ class ModifyScreen(ModalScreen[ModifyRecordInfo | None]):
 
     def compose(self) -> ComposeResult:
         yield RequestForm(action=MODIFY, relaxed=self.relaxed, id="modify-form")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         form = self.query_one(RequestForm)

@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
+
+from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..app import GmeApp
@@ -30,7 +32,7 @@ class ProfileScreen(ModalScreen[str | None]):
             yield OptionList(id="profile-list")
             yield Input(placeholder="new profile name, then Enter", id="profile-name", compact=True)
             yield Static("", id="profile-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#profiles").border_title = "Switch profile"

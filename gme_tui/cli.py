@@ -14,10 +14,14 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .api import fields
 from .api.errors import GmeError
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
 
 EXIT_OK = 0
 EXIT_CANNOT_RUN = 1
@@ -153,7 +157,7 @@ class Context:
     timeout: float
     settings: object  # gme_tui.settings.Settings, as seen from the profile
     profile_name: str
-    demo: object | None = None  # the running emulator in --demo mode
+    demo: Emulator | None = None  # the emulator in --demo mode
     source: str | None = None  # where the credentials came from
     loaded: tuple | None = None  # the settings file as read, and its warnings (read once)
 
@@ -377,7 +381,7 @@ def _dispatch(ctx: Context) -> int:
     if command == "history":
         return _history(ctx)
     if command is None:
-        return _with_demo(ctx, _tui)
+        return _with_demo(ctx, _tui, serve_later=True)
     try:
         action = action_for(ctx)
     except fields.FieldError as error:
@@ -387,16 +391,24 @@ def _dispatch(ctx: Context) -> int:
     return _with_demo(ctx, lambda ctx: asyncio.run(_send(ctx, action)))
 
 
-def _with_demo(ctx: Context, run: Callable[[Context], int]) -> int:
-    """In --demo, run against an emulator started for this command only."""
+def _with_demo(ctx: Context, run: Callable[[Context], int], *, serve_later: bool = False) -> int:
+    """In --demo, run against an emulator started for this command only.
+
+    With `serve_later` its port is taken now and `run` starts it serving
+    (`ctx.demo.start()`): the console does so right after its first frame.
+    """
     if not ctx.args.demo:
         return run(ctx)
     from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
 
-    with Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}) as emulator:
+    emulator = Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY})
+    try:
+        emulator.reserve() if serve_later else emulator.start()
         ctx.demo = emulator
         ctx.endpoint = emulator.url
         return run(ctx)
+    finally:
+        emulator.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

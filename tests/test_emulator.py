@@ -745,3 +745,30 @@ def test_run_forever_serves_until_sigterm() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_reserved_port_holds_a_request_until_the_emulator_serves():
+    """`--demo` takes the port before the console's first frame and serves after it."""
+    emulator = Emulator().reserve()
+    answers: list[httpx.Response] = []
+    try:
+        url = emulator.url
+        asker = threading.Thread(target=lambda: answers.append(httpx.get(f"{url}/_emulator/health", timeout=10)))
+        asker.start()
+        time.sleep(0.3)
+        assert answers == []  # queued, not refused
+        emulator.start()
+        asker.join(timeout=10)
+        assert [a.json() for a in answers] == [{"ok": True}]
+    finally:
+        emulator.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/_emulator/health", timeout=2)
+
+
+def test_a_reserved_emulator_that_never_served_frees_its_port():
+    emulator = Emulator().reserve()
+    port = emulator.port
+    emulator.stop()
+    with socket.create_server(("127.0.0.1", port)):  # free again
+        pass

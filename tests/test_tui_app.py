@@ -465,3 +465,36 @@ def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(sett
     app = GmeApp(config)
     assert app.setting_warnings == ctx.loaded[1]
     assert any("unknown key 'colour'" in w for w in app.setting_warnings)
+
+
+def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(settings_path, tmp_path,
+                                                                              monkeypatch):
+    """`gme-tui --demo` as the command line runs it: the emulator's port is taken before the
+    app starts (the header names it) and it serves once the first frame is up."""
+    from gme_tui import cli
+    from gme_tui.tui import app as app_module
+
+    monkeypatch.setenv("GME_TUI_DATA_DIR", str(tmp_path / "data"))
+    seen: dict[str, object] = {}
+
+    async def drive(app: GmeApp) -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            emulator = app.config.serve_demo.__self__
+            seen["port in header"] = str(emulator.port) in app.sub_title
+            await pilot.pause()
+            await fill(pilot, room="demo-room", mode="1")
+            await send_confirmed(pilot)
+            seen["task"] = app.screen.response.view.task_id
+            seen["served"] = emulator.service.tasks()
+
+    def run_in_test(ctx) -> int:
+        import asyncio
+
+        asyncio.run(drive(GmeApp(app_module.config_from_cli(ctx))))
+        return 0
+
+    monkeypatch.setattr(app_module, "run_app", run_in_test)
+    assert cli.main(["--demo"]) == 0
+    assert seen["port in header"] is True
+    (task,) = seen["served"]
+    assert task.task_id == seen["task"] and task.room_id == "demo-room"

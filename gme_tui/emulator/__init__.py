@@ -6,7 +6,8 @@ after the service acted) cannot be provoked on the real service at will.
 
 - ``state``: tasks, their statuses, the rate limit and the service's parameter checks.
 - ``faults``: the failures that can be armed.
-- ``server``: HTTP, signature verification, ``Emulator`` and ``run_forever``.
+- ``server``: signature verification, ``Emulator`` and ``run_forever``.
+- ``transport``: HTTP (imported when an emulator starts serving).
 """
 
 from .faults import KINDS as FAULT_KINDS

@@ -1,10 +1,11 @@
-"""The HTTP face of the emulator: Tencent Cloud API 3.0 on loopback, standard library only.
+"""The emulator as an object: Tencent Cloud API 3.0 on loopback, standard library only.
 
-It speaks the wire format the official SDKs read (HTTP 200, ``Content-Type:
-application/json`` exactly, ``{"Response": {...}}``), verifies TC3-HMAC-SHA256
-with the same functions the console signs with, and can break answers on
-purpose (see ``faults``). Out-of-band control lives under ``/_emulator/``,
-unsigned, and is never subject to faults.
+It verifies TC3-HMAC-SHA256 with the same functions the console signs with and
+answers as the service does; ``transport`` carries that over HTTP in the wire
+format the official SDKs read, and breaks answers on purpose (see ``faults``).
+The HTTP side is imported only when the emulator starts serving, so that the
+console's ``--demo`` can name its port before the first frame and serve right
+after it.
 
 Check order of an API call (first failure answers):
 ``X-TC-Action`` missing (MissingParameter) or unknown (InvalidAction);
@@ -23,17 +24,15 @@ import hmac
 import json
 import signal
 import socket
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gme_tui.api import signing
 
-from .faults import Fault, FaultPlan, parse_spec
+from .faults import FaultPlan, parse_spec
 from .state import ApiError, RecordingService
 
 DEMO_SECRET_ID = "AKIDgmeTuiDemo0000000000000000000000"
@@ -41,14 +40,15 @@ DEMO_SECRET_ID = "AKIDgmeTuiDemo0000000000000000000000"
 DEMO_SECRET_KEY = "demo-only-secret-key-not-a-real-one"
 DEMO_BIZ_ID = 1400089356
 
-JSON_TYPE = "application/json"
 MAX_SKEW = 300
-MAX_BODY = 10 * 1024 * 1024
+#: the socketserver default of 5 drops SYNs when a client opens many connections at once
+#: (the client then stalls a second in TCP retransmission, hiding the rate limit)
+LISTEN_BACKLOG = 128
 #: how often the serving loop looks for stop(): short, so that tests do not wait on teardown
 POLL = 0.01
-_BAD_GATEWAY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-                b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
-_NOT_JSON = b"<html><body>Service temporarily unavailable</body></html>"
+
+if TYPE_CHECKING:
+    from .transport import Server
 
 RecordedRequest = tuple[str, dict[str, Any], dict[str, str]]
 
@@ -117,181 +117,6 @@ def _check_common(headers: Mapping[str, str]) -> str:
 # --- HTTP ------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    """Keeps track of open connections so that stop() can end idle keep-alive ones."""
-
-    daemon_threads = True
-    #: the socketserver default of 5 drops SYNs when a client opens many connections at once
-    #: (the client then stalls a second in TCP retransmission, hiding the rate limit)
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self.emulator = emulator
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_open(self) -> None:
-        with self._open_lock:
-            for sock in list(self._open):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.emulator.verbose:
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "gme-tui-emulator"
-    sys_version = ""
-    timeout = 120  # an idle keep-alive connection is closed after this
-    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
-    server: _Server
-
-    # --- routing ----------------------------------------------------------
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server naming
-        body = self._read_body()
-        if body is None:
-            return
-        path = self.path.split("?", 1)[0]
-        if path == "/":
-            self._api(body)
-        elif path == "/_emulator/faults":
-            self._set_fault(body)
-        else:
-            self._send_control(404, {"error": f"no such path {path}"})
-
-    def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?", 1)[0]
-        if path == "/_emulator/health":
-            self._send_control(200, {"ok": True})
-        elif path == "/_emulator/faults":
-            self._send_control(200, {"faults": self.server.emulator.faults.snapshot()})
-        else:
-            self._send_control(404, {"error": "the API is POST /"})
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        if self.path.split("?", 1)[0] == "/_emulator/faults":
-            self.server.emulator.faults.clear()
-            self._send_control(200, {"faults": []})
-        else:
-            self._send_control(404, {"error": "no such path"})
-
-    # --- the API ----------------------------------------------------------
-
-    def _api(self, body: bytes) -> None:
-        emulator = self.server.emulator
-        headers = {name: value for name, value in self.headers.items()}
-        action = self.headers.get("X-TC-Action", "")
-        emulator._record(action, body, headers)
-        fault = emulator.faults.take(action)
-        if fault is not None and not self._before(fault):
-            return
-        answer = emulator.answer(self.headers, body)
-        if emulator.verbose:
-            error = answer["Response"].get("Error")
-            outcome = error["Code"] if error else "ok"
-            sys.stderr.write(f"emulator: {action or '-'} -> {outcome}{f' ({fault.kind})' if fault else ''}\n")
-        payload = _encode(answer)
-        if fault is not None and fault.kind == "truncated":
-            self._send(200, JSON_TYPE, payload, length=len(payload), cut=len(payload) // 2)
-        elif fault is not None and fault.kind == "drop":
-            self.close_connection = True
-        else:
-            self._send(200, JSON_TYPE, payload)
-
-    def _before(self, fault: Fault) -> bool:
-        """Apply the part of a fault that comes before the action; False if the action must not run."""
-        if fault.kind == "delay":
-            time.sleep(fault.seconds)
-        elif fault.kind == "http502":
-            self._send(502, "text/html", _BAD_GATEWAY)
-            return False
-        elif fault.kind == "nonjson":
-            self._send(200, JSON_TYPE, _NOT_JSON)
-            return False
-        return True
-
-    def _set_fault(self, body: bytes) -> None:
-        try:
-            spec = json.loads(body or b"{}")
-            if not isinstance(spec, dict):
-                raise ValueError("the body must be a JSON object")
-            unknown = set(spec) - {"kind", "count", "seconds", "action"}
-            if unknown:
-                raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
-            self.server.emulator.faults.set(
-                spec.get("kind", ""), count=spec.get("count"), seconds=spec.get("seconds"),
-                action=spec.get("action"))
-        except ValueError as error:
-            self._send_control(400, {"error": str(error)})
-            return
-        self._send_control(200, {"faults": self.server.emulator.faults.snapshot()})
-
-    # --- plumbing ---------------------------------------------------------
-
-    def _read_body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            self._send_control(411, {"error": "send a Content-Length"})
-            return None
-        try:
-            length = int(self.headers.get("Content-Length", "0"))
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
-            self.close_connection = True
-            self._send_control(413 if length > MAX_BODY else 400, {"error": "bad Content-Length"})
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _send_control(self, status: int, obj: dict[str, Any]) -> None:
-        self._send(status, JSON_TYPE, _encode(obj))
-
-    def _send(self, status: int, content_type: str, payload: bytes, *,
-              length: int | None = None, cut: int | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload) if length is None else length))
-        if cut is not None:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(payload if cut is None else payload[:cut])
-        if cut is not None:
-            self.close_connection = True
-
-    def handle(self) -> None:
-        try:
-            super().handle()
-        except (ConnectionError, TimeoutError):
-            pass  # the client went away; nothing to answer
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
-        if self.server.emulator.verbose:
-            sys.stderr.write(f"emulator: {self.address_string()} {format % args}\n")
-
-
-def _encode(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 # --- the public object -----------------------------------------------------
 
 
@@ -321,16 +146,29 @@ class Emulator:
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
-        self._server: _Server | None = None
+        self._listener: socket.socket | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # --- life -------------------------------------------------------------
 
+    def reserve(self) -> Emulator:
+        """Bind and listen now, so `url` is known; `start` serves. A request that comes
+        in between waits in the listen queue, it is not refused."""
+        if self._listener is None:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            self._listener = socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG)
+            self.port = self._listener.getsockname()[1]
+        return self
+
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        self._server = _Server((self.host, self.port), self)
-        self.port = self._server.server_address[1]
+        from .transport import Server  # the HTTP side: only once serving
+
+        self.reserve()
+        assert self._listener is not None
+        self._server = Server(self._listener, self)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL},
                                         name=f"gme-emulator:{self.port}", daemon=True)
         self._thread.start()
@@ -338,7 +176,10 @@ class Emulator:
 
     def stop(self) -> None:
         server, self._server = self._server, None
+        listener, self._listener = self._listener, None
         if server is None:
+            if listener is not None:  # reserved, never served
+                listener.close()
             return
         server.shutdown()
         server.server_close()

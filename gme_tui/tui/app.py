@@ -48,6 +48,8 @@ class AppConfig:
     fixed: tuple[str, ...] = ()
     #: the settings file as the command line already read it, with its warnings
     loaded: tuple[Settings, list[str]] | None = None
+    #: run once the first frame is up: the demo's emulator starts serving (its port is already taken)
+    serve_demo: Callable[[], object] | None = None
 
 
 class GmeApp(App[int]):
@@ -187,6 +189,8 @@ class GmeApp(App[int]):
         from .screens.main import MainScreen
 
         self.push_screen(MainScreen())
+        if self.config.serve_demo is not None:
+            self.after_first_frame(self.config.serve_demo)
         if self.config.from_keyring:
             self.load_keyring_credentials()
         if self._themes_pending:
@@ -261,7 +265,7 @@ def config_from_cli(ctx: Context) -> AppConfig:
         fixed=tuple(name for name, given in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
                                              ("language", ctx.args.language),
                                              ("biz_id", getattr(ctx.args, "biz_id", ""))) if given),
-        loaded=ctx.loaded,
+        loaded=ctx.loaded, serve_demo=ctx.demo.start if ctx.demo is not None else None,
     )
 
 

@@ -13,10 +13,16 @@ hits both alike, after one untimed warm-up run each (it compiles the bytecode).
   settings, the in-process emulator, themes, the history store, the app), with
   two changes made in the child only: the app runs headless, and the main
   screen's `on_mount` asks for a callback after its first refresh. That screen
-  is the one the operator types into (BizId has the focus); the app's own
-  `on_mount` comes before it is even composed. `--app env` times plain `gme-tui`
-  instead: credentials from the environment (demo values) and the real https
-  endpoint, so the client builds its certificate store; nothing is sent.
+  is the one the operator types into (BizId has the focus, the key bar shows
+  the keys); the app's own `on_mount` comes before it is even composed.
+  `--app env` times plain `gme-tui` instead: credentials from the environment
+  (demo values) and the real https endpoint; nothing is sent.
+  Three things come one frame later, by design, so they are not in that
+  figure: the history panel (its table and first page), the themes other than
+  the chosen one (for the palette), and in the demo the emulator starting to
+  serve (its port is taken before the first frame). So that nothing hides
+  there, the child also notes when the history panel is on screen, and the
+  benchmark prints that figure too (not part of the ratio).
 - minimal: `App` with one `Input`, focused, and the same callback from its
   `on_mount`.
 
@@ -70,15 +76,31 @@ from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.main import MainScreen
 
 _mount = MainScreen.on_mount
+_history = MainScreen._mount_history
+_filled = []
+
 def on_mount(self):
     _mount(self)
-    self.call_after_refresh(_report, self.app)
+    self.call_after_refresh(_stamp_frame, self.app)
+
+def _stamp_frame(app):
+    _stamp.append((time.time(), app.focused.id if app.focused else None))
+
+async def mount_history(self):
+    await _history(self)
+    self.call_after_refresh(_stamp_history, self.app)
+
+def _stamp_history(app):
+    _filled.append(time.time())
+    app.exit()
+
 MainScreen.on_mount = on_mount
+MainScreen._mount_history = mount_history
 GmeApp.run = partialmethod(App.run, headless=True)
 code = cli.main(sys.argv[1:])
-if code or not _stamp:
-    sys.exit(f"gme-tui exited {code} without reaching its main screen")
-print(*_stamp[0])
+if code or not _stamp or not _filled:
+    sys.exit(f"gme-tui exited {code} without reaching its main screen and history panel")
+print(*_stamp[0], _filled[0])
 """
 
 MINIMAL = _REPORT + """
@@ -113,8 +135,9 @@ def child_env(folder: Path, app: str) -> dict[str, str]:
     return env
 
 
-def run_once(name: str, argv: list[str], env: dict[str, str], expected_focus: str) -> float:
-    """Seconds from just before the spawn to the first interactive frame."""
+def run_once(name: str, argv: list[str], env: dict[str, str], expected_focus: str) -> tuple[float, float | None]:
+    """Seconds from just before the spawn to the first interactive frame, and to the
+    history panel on screen (gme-tui only)."""
     spawned = time.time()
     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                              env=env, cwd=ROOT, text=True)
@@ -125,11 +148,11 @@ def run_once(name: str, argv: list[str], env: dict[str, str], expected_focus: st
         child.communicate()
         raise BenchmarkFailed(f"{name}: no frame within {RUN_TIMEOUT:.0f} s") from None
     words = out.split()
-    if child.returncode != 0 or len(words) != 2:
+    if child.returncode != 0 or len(words) not in (2, 3):
         raise BenchmarkFailed(f"{name}: exit {child.returncode}\nstdout: {out}\nstderr: {err}")
     if words[1] != expected_focus:
         raise BenchmarkFailed(f"{name}: focus was on {words[1]!r}, not {expected_focus!r}, at the first frame")
-    return float(words[0]) - spawned
+    return float(words[0]) - spawned, (float(words[2]) - spawned if len(words) == 3 else None)
 
 
 def describe(seconds: list[float]) -> str:
@@ -155,6 +178,7 @@ def main() -> int:
             ("minimal Textual app", [sys.executable, "-c", MINIMAL], "input"),
         ]
         times: dict[str, list[float]] = {name: [] for name, _a, _f in contenders}
+        filled: list[float] = []
         print(f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
               f"{os.cpu_count()} cores; {runs} runs each after one warm-up, alternating")
         try:
@@ -164,9 +188,11 @@ def main() -> int:
                 order = contenders if n % 2 == 0 else contenders[::-1]
                 line = []
                 for name, argv, focus in order:
-                    took = run_once(name, argv, env, focus)
+                    took, history = run_once(name, argv, env, focus)
                     times[name].append(took)
                     line.append(f"{name} {took * 1000:6.1f} ms")
+                    if history is not None:
+                        filled.append(history)
                 print(f"  run {n + 1:2}: " + "   ".join(line))
         except BenchmarkFailed as error:
             print(f"startup: {error}", file=sys.stderr)
@@ -178,6 +204,8 @@ def main() -> int:
     ratio = statistics.median(ours) / statistics.median(minimal)
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
     print(f"  ratio {ratio:.2f} (target: at most {TARGET_RATIO}; {verdict})")
+    print("\nprocess start to the history panel on screen (a frame later, not in the ratio):")
+    print(f"  {label:<22} {describe(filled)}")
     return 0
 
 

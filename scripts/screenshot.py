@@ -41,7 +41,7 @@ def free(port: int) -> bool:
 
 
 async def take(output: Path, folder: Path) -> str:
-    from textual.widgets import Input, Select, TextArea
+    from textual.widgets import Input, TextArea
 
     from gme_tui.api.signing import SigningKey
     from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
@@ -61,8 +61,7 @@ async def take(output: Path, folder: Path) -> str:
             screen = app.screen
             for widget in [*screen.query(Input), *screen.query(TextArea)]:
                 widget.cursor_blink = False  # a blinking cursor may be caught off
-            await pilot.press("tab", *"lobby", "tab")  # BizId (prefilled) -> RoomId -> RecordMode
-            screen.query_one("#record-mode", Select).value = "2"  # mixed
+            await pilot.press("tab", *"lobby", "tab", "2")  # BizId (prefilled) -> RoomId -> RecordMode: mixed
             await pilot.press("tab", *"10001", "comma", "space", *"10002")  # the allowlist
             await pilot.pause()
             await pilot.press("ctrl+s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
 
@@ -38,14 +39,21 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, _screen: object = None) -> None:
-        keys, palette, seen = [], None, set()
-        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+        ranked: list[tuple[tuple[int, int], Key]] = []
+        palette, seen = None, set()
+        # The screen's own keys first, in the order it declares them, whatever has the
+        # focus (a focused TextArea also binds F6 and F7, which would move them ahead).
+        declared = {binding.action: n for n, binding in enumerate(self.screen.BINDINGS)
+                    if isinstance(binding, Binding)}
+        for n, (_node, binding, enabled, _tooltip) in enumerate(self.screen.active_bindings.values()):
             key = Key(binding.key.split(",")[0], self.app.get_key_display(binding), binding.description, enabled)
             if binding.key == self.app.COMMAND_PALETTE_BINDING:  # hidden from lists, shown here as in the Footer
                 palette = key if self.app.ENABLE_COMMAND_PALETTE else None
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
-                keys.append(key)
+                rank = (0, declared[binding.action]) if binding.action in declared else (1, n)
+                ranked.append((rank, key))
+        keys = [key for _rank, key in sorted(ranked, key=lambda pair: pair[0])]
         if (keys, palette) != (self.keys, self.palette):
             self.keys, self.palette = keys, palette
             self.refresh()

@@ -2,8 +2,10 @@
 """Time from process start to the first interactive frame: gme-tui's console against a minimal Textual app.
 
 Each run is a fresh Python process. The parent notes the wall clock just before
-it spawns the child; the child runs its app headless and, once the screen the
-user types into has been painted, prints the wall clock and exits. A run's time
+it spawns the child; the child runs its app headless, notes the wall clock once
+the screen the user types into has been painted, and prints it when the app is
+gone (the minimal app exits there; gme-tui goes on to its history panel, see
+below). A run's time
 is the printed time minus the spawn time, so it covers the interpreter starting,
 every import, building the app and its first frame. The two apps alternate
 (ours, minimal, then minimal, ours, ...) so that a slow spell of the machine
@@ -56,15 +58,14 @@ RUN_TIMEOUT = 60.0
 
 _DROPPED_PREFIXES = ("PYTHON", "TEXTUAL", "GME_TUI_", "TENCENTCLOUD_", "XDG_")
 
-#: Both children end the same way: the wall clock noted in the first callback after
-#: the first refresh of the screen that has the focus, printed once the app is gone
-#: (Textual captures print() while it runs), with the focused widget's id as proof.
+#: Both children note the same thing: the wall clock in the first callback after the
+#: first refresh of the screen that has the focus, with the focused widget's id as
+#: proof, printed once the app is gone (Textual captures print() while it runs).
 _REPORT = """
 import time
 _stamp = []
-def _report(app):
+def _stamp_frame(app):
     _stamp.append((time.time(), app.focused.id if app.focused else None))
-    app.exit()
 """
 
 GME_TUI = _REPORT + """
@@ -82,9 +83,6 @@ _filled = []
 def on_mount(self):
     _mount(self)
     self.call_after_refresh(_stamp_frame, self.app)
-
-def _stamp_frame(app):
-    _stamp.append((time.time(), app.focused.id if app.focused else None))
 
 async def mount_history(self):
     await _history(self)
@@ -113,7 +111,11 @@ class Minimal(App):
 
     def on_mount(self):
         self.query_one(Input).focus()
-        self.call_after_refresh(_report, self)
+        self.call_after_refresh(self._done)
+
+    def _done(self):
+        _stamp_frame(self)
+        self.exit()
 
 Minimal().run(headless=True)
 print(*_stamp[0])

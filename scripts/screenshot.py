@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -31,15 +30,6 @@ SIZE = (100, 30)
 PREFERRED_PORT = 8765
 
 
-def free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 async def take(output: Path, folder: Path) -> str:
     from textual.widgets import Input, TextArea
 
@@ -48,8 +38,11 @@ async def take(output: Path, folder: Path) -> str:
     from gme_tui.tui.app import AppConfig, GmeApp
     from gme_tui.tui.screens.dialogs import ConfirmScreen
 
-    port = PREFERRED_PORT if free(PREFERRED_PORT) else 0
-    with Emulator(port=port, credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}) as emulator:
+    try:
+        emulator = Emulator(port=PREFERRED_PORT, credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}).start()
+    except OSError:  # taken: any free port (the header then shows another number)
+        emulator = Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}).start()
+    with emulator:
         # What `gme-tui --demo` builds (gme_tui.tui.app.config_from_cli), in a throwaway folder.
         app = GmeApp(AppConfig(
             profile="demo", endpoint=emulator.url, data_dir=folder / "data" / "demo",

@@ -772,3 +772,23 @@ def test_a_reserved_emulator_that_never_served_frees_its_port():
     emulator.stop()
     with socket.create_server(("127.0.0.1", port)):  # free again
         pass
+
+
+def test_an_emulator_on_all_ipv6_addresses_also_answers_ipv4_where_the_system_allows_it():
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        with open("/proc/sys/net/ipv6/bindv6only") as flag:
+            dual_stack = flag.read().strip() == "0"
+    except OSError:
+        dual_stack = False
+    try:
+        emulator = Emulator(host="::").start()
+    except OSError as error:
+        pytest.skip(f"cannot bind [::] here: {error}")
+    try:
+        assert httpx.get(f"http://[::1]:{emulator.port}/_emulator/health", timeout=5).json() == {"ok": True}
+        if dual_stack:  # as http.server does on such a system
+            assert httpx.get(f"http://127.0.0.1:{emulator.port}/_emulator/health", timeout=5).json() == {"ok": True}
+    finally:
+        emulator.stop()

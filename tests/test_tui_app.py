@@ -137,8 +137,12 @@ async def test_record_mode_is_one_key_and_says_what_it_means(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         choice = app.screen.query_one("#record-mode", ModeChoice)
+        unfocused = choice.styles.background
         choice.focus()
+        await pilot.pause()
+        # It has no cursor: the focus must show even while the field is invalid.
         assert "is required" in text_of(message(app, "record-mode"))
+        assert choice.styles.background != unfocused
         await pilot.press("3")
         assert choice.value is RecordMode.BOTH
         assert text_of(message(app, "record-mode")) == RecordMode.BOTH.words
@@ -146,13 +150,18 @@ async def test_record_mode_is_one_key_and_says_what_it_means(make_app):
         assert choice.value is RecordMode.SINGLE
         await pilot.press("right")
         assert choice.value is RecordMode.MIXED
+        await pilot.press("space")
+        assert choice.value is RecordMode.BOTH
         await pilot.press("backspace")
         assert choice.value is None
         assert "-error" in message(app, "record-mode").classes
+        await pilot.press("left")  # from nothing: the last
+        assert choice.value is RecordMode.BOTH
+        await pilot.press("delete")
+        assert choice.value is None
         await pilot.press("9")  # not a mode: nothing changes
         assert choice.value is None
-        # A click on a choice picks it: "1 single stream" is 16 columns, then "2 mixed".
-        await pilot.click(choice, offset=(19, 0))
+        await pilot.click(choice, offset=(choice.render().plain.index("2 mixed"), 0))
         assert choice.value is RecordMode.MIXED
         assert text_of(app.screen.query_one("#send-status", Static)) == "Cannot send: fix RoomId"
 
@@ -165,7 +174,7 @@ async def test_the_key_bar_shows_what_can_act_now_and_a_click_presses_it(make_ap
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         shown = keys_shown(app)
-        assert "^s Send" in shown and "f3 Task" in shown and "^p palette" in shown
+        assert "^s Send" in shown and "f3 Task" in shown and shown.rstrip().endswith("│ ^p palette")
         assert "Stop" not in shown and "Raw" not in shown  # no task, no response yet
         await fill(pilot, room="keys", mode="2")
         await send_confirmed(pilot)
@@ -174,11 +183,29 @@ async def test_the_key_bar_shows_what_can_act_now_and_a_click_presses_it(make_ap
         app.screen.query_one("#allow", TextArea).focus()  # a TextArea binds F6 and F7 itself
         await pilot.pause()
         assert keys_shown(app).startswith(" ^s Send  f2 Stop  f3 Task")  # the screen's order, still
-        # " ^s Send  f2 Stop  f3 Task ...": a click on "f3" runs DescribeTaskInfo for the room.
-        bar = app.screen.query_one(KeyBar)
-        await pilot.click(bar, offset=(shown.index("f3") + 1, 0))
+        app.screen.query_one("#history-table").focus()  # the focused widget's own keys come first
+        await pilot.pause()
+        assert keys_shown(app).startswith(" l Load into form  / Filter  ^s Send")
+        # " l Load ... ^s Send  f2 Stop  f3 Task ...": a click on "f3" runs DescribeTaskInfo for the room.
+        shown = keys_shown(app)
+        await pilot.click(app.screen.query_one(KeyBar), offset=(shown.index("f3") + 1, 0))
         await wait_idle(pilot)
         assert started(emulator, "DescribeTaskInfo") == 1
+
+
+@pytest.mark.parametrize("width", [80, 100])
+async def test_the_key_bar_shows_whole_keys_only_and_always_the_palette(make_app, width):
+    app = make_app()
+    async with app.run_test(size=(width, 30)) as pilot:
+        await fill(pilot, room="narrow", mode="2")
+        await send_confirmed(pilot)
+        bar = app.screen.query_one(KeyBar)
+        shown = keys_shown(app)
+        assert len(shown) == width and shown.endswith("│ ^p palette ")
+        whole = [f" {key.display} {key.description} " for key in bar.keys]
+        left = shown[: shown.index("│")].rstrip() + " "
+        # The first k keys, whole, and at least one left out: none cut in the middle.
+        assert left in ["".join(whole[:k]) for k in range(1, len(whole))]
 
 
 async def test_an_invalid_form_cannot_be_sent(make_app, emulator):
@@ -393,6 +420,32 @@ async def test_demo_mode_shows_a_marker_and_prefills_bizid(make_app):
         assert app.screen.query_one("#biz-id", Input).value == str(DEMO_BIZ_ID)
 
 
+@pytest.mark.parametrize("theme", ["gme-dark", "gme-light"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_first_frame_needs_no_restyle(make_app, settings_path, theme, size):
+    """The main screen skips the restyle Textual does on a screen's first resume, because
+    every widget was just styled as it mounted: restyling all of it must change nothing."""
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(f"theme: {theme}\n")
+    app = make_app(demo=True)
+    async with app.run_test(size=size) as pilot:
+        for _ in range(10):  # until what loads after the first frame is in
+            await pilot.pause()
+            if app.screen.query("#history-table"):
+                break
+        for widget in app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False
+        await pilot.pause()
+        assert app.theme == theme
+        nodes = list(app.screen.walk_children(with_self=True))
+        before = [node.styles.css for node in nodes], app.export_screenshot()
+        app.screen.update_node_styles(animate=False)
+        await pilot.pause()
+        after = [node.styles.css for node in nodes], app.export_screenshot()
+    assert before[0] == after[0]
+    assert before[1] == after[1]
+
+
 async def test_the_theme_choice_persists(make_app, settings_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -483,7 +536,8 @@ def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(set
     async def drive(app: GmeApp) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             emulator = app.config.serve_demo.__self__
-            seen["port in header"] = str(emulator.port) in app.sub_title
+            seen["port"] = emulator.port
+            seen["port in header"] = emulator.port > 0 and f"127.0.0.1:{emulator.port}" in app.sub_title
             await pilot.pause()
             await fill(pilot, room="demo-room", mode="1")
             await send_confirmed(pilot)
@@ -499,5 +553,7 @@ def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(set
     monkeypatch.setattr(app_module, "run_app", run_in_test)
     assert cli.main(["--demo"]) == 0
     assert seen["port in header"] is True
+    with socket.create_server(("127.0.0.1", seen["port"])):  # given back when the app ended
+        pass
     (task,) = seen["served"]
     assert task.task_id == seen["task"] and task.room_id == "demo-room"

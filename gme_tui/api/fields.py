@@ -63,8 +63,8 @@ class RecordMode(IntEnum):
 
     @property
     def short(self) -> str:
-        """`mixed`: the name before the explanation."""
-        return _MODE_WORDS[self].split(":")[0]
+        """`single`, `mixed`, `both`: the mode's name, also accepted as input."""
+        return self.name.lower()
 
     @property
     def label(self) -> str:
@@ -77,8 +77,7 @@ _MODE_WORDS = {
     RecordMode.MIXED: "mixed: one file for the room",
     RecordMode.BOTH: "both: a file per user and one for the room",
 }
-_MODE_NAMES = {"1": RecordMode.SINGLE, "2": RecordMode.MIXED, "3": RecordMode.BOTH,
-               "single": RecordMode.SINGLE, "mixed": RecordMode.MIXED, "both": RecordMode.BOTH}
+_MODE_NAMES = {key: mode for mode in RecordMode for key in (str(int(mode)), mode.short)}
 
 
 def _unsigned(text: str, name: str, what: str) -> int:

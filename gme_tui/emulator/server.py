@@ -156,8 +156,7 @@ class Emulator:
         """Bind and listen now, so `url` is known; `start` serves. A request that comes
         in between waits in the listen queue, it is not refused."""
         if self._listener is None:
-            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            self._listener = socket.create_server((self.host, self.port), family=family, backlog=LISTEN_BACKLOG)
+            self._listener = _listen(self.host, self.port)
             self.port = self._listener.getsockname()[1]
         return self
 
@@ -223,6 +222,20 @@ class Emulator:
             params = {}
         with self._requests_lock:
             self.requests.append((action, params if isinstance(params, dict) else {}, headers))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket, bound as socketserver binds one: address reuse on, and
+    the system's own IPv6-only default, so `::` takes IPv4 too where the system does."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(LISTEN_BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 # --- command line ----------------------------------------------------------

@@ -199,8 +199,8 @@ class GmeApp(App[int]):
             self._warn()
 
     def after_first_frame(self, callback: Callable[[], object]) -> None:
-        """Run `callback` once the first frame is painted and the work queued for right
-        after it (the footer's keys) is done, so the form is usable before it runs."""
+        """Run `callback` in the frame after the first one: the form is painted and
+        usable before the history panel, the other themes or the demo's emulator load."""
         self.call_after_refresh(self.call_after_refresh, callback)
 
     def _late_themes(self) -> None:

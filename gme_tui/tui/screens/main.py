@@ -115,7 +115,7 @@ class MainScreen(Screen[None]):
     _NEEDS_VIEW = {"raw_response", "raw_request"}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The footer shows only what can act now, so it fits a narrow terminal."""
+        """The key bar shows only what can act now, so it fits a narrow terminal."""
         if action in self._NEEDS_TASK:
             return self.target is not None and self.target.task_id is not None
         if action in self._NEEDS_VIEW:

@@ -36,6 +36,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowKey
 
+from ...api.fields import RecordMode
 from ...history import History, Row
 
 #: rows per read; a screenful several times over, and well under a millisecond to fetch
@@ -45,7 +46,6 @@ DEBOUNCE = 0.15
 #: (label, column key), in the order shown
 COLUMNS = (("Time", "time"), ("Action", "action"), ("RoomId", "room"), ("Mode", "mode"),
            ("Outcome", "outcome"), ("TaskId", "task"))
-MODES = {1: "single", 2: "mixed", 3: "both"}
 _OUTCOME_WORDS = {"service_error": "service error", "not_sent": "not sent", "bad_answer": "bad answer",
                   "transport_error": "transport error"}
 #: outcome -> component class that colours it (rules in history_panel.tcss)
@@ -70,7 +70,12 @@ def time_text(started_at: float, today: dt.date | None = None) -> str:
 
 
 def mode_text(mode: int | None) -> str:
-    return "" if mode is None else MODES.get(mode, str(mode))
+    if mode is None:
+        return ""
+    try:
+        return RecordMode(mode).short
+    except ValueError:  # a row stored by a newer version, say
+        return str(mode)
 
 
 def _read(reader: History | None, path: Path, before: tuple[float, int] | None,

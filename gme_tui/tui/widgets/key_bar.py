@@ -3,13 +3,22 @@
 Textual's Footer mounts a widget per key and rebuilds them all whenever the
 bindings change, which is on every focus change, Tab included: about 11 ms at
 start-up and on each Tab. This bar is one widget whose line is redrawn. As in
-the Footer, a key that is there but cannot act is dim, and a click presses it.
+the Footer, a key that is there but cannot act is dim, a click presses a key,
+the palette's key sits at the right end, and the theme's footer colours apply.
+
+Order: the focused widget's own keys first (the history table's `l` and `/`),
+then the screen's in the order it declares them, whatever has the focus (a
+focused TextArea also binds F6 and F7, which would otherwise pull them ahead),
+then the app's. Only whole keys are shown: what does not fit is left out, not
+cut in the middle.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from rich.cells import cell_len
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.widget import Widget
@@ -24,7 +33,7 @@ class Key(NamedTuple):
 
 class KeyBar(Widget):
     ALLOW_SELECT = False
-    COMPONENT_CLASSES = {"key-bar--key"}
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--disabled"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,37 +48,60 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, _screen: object = None) -> None:
+        screen, app = self.screen, self.app
+        declared = {binding.action: n for n, binding in enumerate(screen.BINDINGS) if isinstance(binding, Binding)}
         ranked: list[tuple[tuple[int, int], Key]] = []
         palette, seen = None, set()
-        # The screen's own keys first, in the order it declares them, whatever has the
-        # focus (a focused TextArea also binds F6 and F7, which would move them ahead).
-        declared = {binding.action: n for n, binding in enumerate(self.screen.BINDINGS)
-                    if isinstance(binding, Binding)}
-        for n, (_node, binding, enabled, _tooltip) in enumerate(self.screen.active_bindings.values()):
-            key = Key(binding.key.split(",")[0], self.app.get_key_display(binding), binding.description, enabled)
-            if binding.key == self.app.COMMAND_PALETTE_BINDING:  # hidden from lists, shown here as in the Footer
-                palette = key if self.app.ENABLE_COMMAND_PALETTE else None
+        for n, (node, binding, enabled, _tooltip) in enumerate(screen.active_bindings.values()):
+            key = Key(binding.key.split(",")[0], app.get_key_display(binding), binding.description, enabled)
+            if binding.key == app.COMMAND_PALETTE_BINDING:  # hidden from lists, shown here as in the Footer
+                palette = key if app.ENABLE_COMMAND_PALETTE else None
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)
-                rank = (0, declared[binding.action]) if binding.action in declared else (1, n)
+                if node is screen:
+                    rank = (1, declared.get(binding.action, len(declared) + n))
+                else:
+                    rank = (2 if node is app else 0, n)
                 ranked.append((rank, key))
         keys = [key for _rank, key in sorted(ranked, key=lambda pair: pair[0])]
         if (keys, palette) != (self.keys, self.palette):
             self.keys, self.palette = keys, palette
             self.refresh()
 
+    def _layout(self) -> list[tuple[int, Key]]:
+        """Where each shown key starts: whole keys from the left while they fit, and
+        the palette's key at the right end after a bar."""
+        width = self.size.width
+        right = _width(self.palette) + 1 if self.palette is not None else 0
+        placed, at = [], 0
+        for key in self.keys:
+            if at + _width(key) > width - right:
+                break
+            placed.append((at, key))
+            at += _width(key)
+        if self.palette is not None:
+            placed.append((width - right + 1, self.palette))
+        return placed
+
     def render(self) -> Content:
-        """The keys from the left, the palette's key at the right end, always shown."""
         key_style = self.get_visual_style("key-bar--key")
+        description_style = self.get_visual_style("key-bar--description")
+        disabled_style = self.get_visual_style("key-bar--disabled")
+        line = Content("")
+        for at, key in self._layout():
+            if key is self.palette:
+                line = line.pad_right(max(0, at - 1 - line.cell_length)) + Content("│")
+            shown = Content.assemble((f" {key.display} ", key_style), (f"{key.description} ", description_style))
+            line = line + (shown if key.enabled else shown.stylize(disabled_style))
+        return line
 
-        def show(key: Key) -> Content:
-            shown = Content.assemble((f" {key.display} ", key_style), f"{key.description} ")
-            shown = shown.stylize(f"@click=app.simulate_key({key.key!r})")
-            return shown if key.enabled else shown.stylize("dim")
+    def on_click(self, event: events.Click) -> None:
+        """A click on a key presses it, as in the Footer."""
+        for at, key in self._layout():
+            if at <= event.x < at + _width(key):
+                self.app.simulate_key(key.key)
+                return
 
-        line = Content("").join(show(key) for key in self.keys)
-        if self.palette is None:
-            return line
-        right = Content.assemble("│", show(self.palette))
-        room = max(0, self.size.width - right.cell_length)
-        return Content.assemble(line.truncate(room, pad=True), right)
+
+def _width(key: Key) -> int:
+    return cell_len(f" {key.display} {key.description} ")

@@ -1,11 +1,13 @@
 """RecordMode as three choices on one line: a digit picks one.
 
 Faster to operate than a drop-down (one key, nothing to open) and one widget
-where Textual's Select mounts five, a fifth of the console's start-up.
+where Textual's Select mounts five, a fifth of the console's start-up. The
+line under the field (the form's) says what the chosen mode means.
 """
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -17,8 +19,13 @@ from ...api.fields import RecordMode
 _MODES = list(RecordMode)
 
 
+def _label(mode: RecordMode) -> str:
+    return f" {int(mode)} {mode.short} "
+
+
 class ModeChoice(Widget, can_focus=True):
-    """`1` `2` `3` pick a mode, ←/→ step through them, Backspace clears; a click picks too."""
+    """`1` `2` `3` pick a mode, ←/→ (or Space) step through them, Backspace or Delete
+    clears; a click on a mode picks it."""
 
     BINDINGS = [
         *(Binding(str(int(mode)), f"pick({int(mode)})", show=False) for mode in _MODES),
@@ -26,6 +33,7 @@ class ModeChoice(Widget, can_focus=True):
         Binding("right,space", "step(1)", show=False),
         Binding("backspace,delete", "clear", show=False),
     ]
+    COMPONENT_CLASSES = {"mode-choice--chosen", "mode-choice--hint"}
 
     value: reactive[RecordMode | None] = reactive(None, init=False)
 
@@ -40,13 +48,22 @@ class ModeChoice(Widget, can_focus=True):
             return self.choice
 
     def render(self) -> Content:
-        parts = []
-        for mode in _MODES:
-            style = "bold reverse " if mode == self.value else ""
-            parts.append(f"[{style}@click=pick({int(mode)})] {int(mode)} {mode.short} [/]")
+        chosen = self.get_visual_style("mode-choice--chosen")
+        parts = [Content(_label(mode)).stylize(chosen) if mode == self.value else Content(_label(mode))
+                 for mode in _MODES]
         if self.value is None:
-            parts.append("[dim] press 1, 2 or 3[/]")
-        return Content.from_markup(" ".join(parts))
+            parts.append(Content.styled(" press 1, 2 or 3", self.get_visual_style("mode-choice--hint")))
+        return Content(" ").join(parts)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a mode picks it (the line is laid out as `render` draws it)."""
+        start = 0
+        for mode in _MODES:
+            end = start + len(_label(mode))
+            if start <= event.x < end:
+                self.value = mode
+                return
+            start = end + 1
 
     def watch_value(self, value: RecordMode | None) -> None:
         self.post_message(self.Changed(self, value))

@@ -92,7 +92,7 @@ class MainScreen(Screen[None]):
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         """Every widget was styled as it mounted, so the resume that follows the first
-        mount need not restyle them all again (a fifth of start-up). Textual calls
+        mount need not restyle them all again (about 20 ms of start-up). Textual calls
         this before Screen's own handler, which reads the flag; later resumes (back
         from a dialog) restyle as usual."""
         if self._first_resume:

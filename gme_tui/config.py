@@ -1,7 +1,8 @@
-"""Where gme-tui keeps its files.
+"""Where gme-tui keeps its files, and how it reads one.
 
-Settings (YAML) arrive with the profiles issue; for now this is the one home of
-the paths, so every part agrees on where the history lives.
+The one home of the data folder (history), and of reading a text file the
+operator may have written or broken (settings, themes, tccli credentials), so
+that every such file fails with the same kind of message.
 """
 
 from __future__ import annotations
@@ -23,3 +24,27 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+class UnreadableFile(Exception):
+    """A text file that is not there, cannot be read, or is not UTF-8; the message
+    names the file and why. `missing` tells a file that simply is not there."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def read_text(path: Path, what: str) -> str:
+    """The file whole, as UTF-8 text, or `UnreadableFile`: `PATH: cannot read the WHAT
+    (reason)` or `PATH:LINE: the WHAT is not UTF-8 text`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise UnreadableFile(f"{path}: cannot read the {what} ({error.strerror or error})",
+                             missing=isinstance(error, FileNotFoundError)) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise UnreadableFile(f"{path}:{line}: the {what} is not UTF-8 text") from None

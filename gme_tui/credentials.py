@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from .api.fields import PROFILE, PROFILE_NAME, FieldError, parse_profile_name
 from .api.signing import SigningKey
+from .config import UnreadableFile, read_text
 
 SECRET_ID_ENV = "TENCENTCLOUD_SECRET_ID"
 SECRET_KEY_ENV = "TENCENTCLOUD_SECRET_KEY"
@@ -492,16 +493,14 @@ def read_tccli(tccli_profile: str = "default", home: Path | None = None) -> Sign
         raise CredentialsMissing(f"cannot find the home folder to read tccli credentials: {error}") from None
     path = base / ".tccli" / f"{name}.credential"
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CredentialsMissing(
-            f"no tccli credentials at {path}: run `tccli configure --profile {name}` first, "
-            "or name another profile with --tccli-profile"
-        ) from None
-    except UnicodeDecodeError:
-        raise CredentialsMissing(f"{path} is not UTF-8 text; is it a tccli credential file?") from None
-    except OSError as error:
-        raise CredentialsMissing(f"cannot read {path}: {error.strerror or error}") from None
+        text = read_text(path, "tccli credential file")
+    except UnreadableFile as error:
+        if error.missing:
+            raise CredentialsMissing(
+                f"no tccli credentials at {path}: run `tccli configure --profile {name}` first, "
+                "or name another profile with --tccli-profile"
+            ) from None
+        raise CredentialsMissing(str(error)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:  # its message holds a position, never the content

@@ -46,7 +46,7 @@ from gme_tui.api.fields import (
     parse_endpoint,
     parse_profile_name,
 )
-from gme_tui.config import APP_NAME
+from gme_tui.config import APP_NAME, UnreadableFile, read_text
 
 CONFIG_ENV = "GME_TUI_CONFIG"
 SETTINGS_FILE = "settings.yaml"
@@ -225,17 +225,9 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     """
     path = Path(path) if path is not None else settings_path()
     try:
-        raw_bytes = path.read_bytes()
-    except FileNotFoundError:
-        return _DEFAULTS, []
-    except OSError as error:
-        return _DEFAULTS, [f"{path}: cannot read the settings file ({error.strerror or error}); "
-                           "using the default settings"]
-    try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw_bytes[: error.start].count(b"\n") + 1
-        return _DEFAULTS, [f"{path}:{line}: the settings file is not UTF-8 text; using the default settings"]
+        text = read_text(path, "settings file")
+    except UnreadableFile as error:
+        return _DEFAULTS, [] if error.missing else [f"{error}; using the default settings"]
     return _parse(text, path)
 
 

@@ -258,7 +258,7 @@ BROKEN = {
     "variable not CSS": ("name: x\nprimary: red\nvariables:\n  my-var: '}{'\n", 4, "my-var is not a CSS value"),
     "variable a list": ("name: x\nprimary: red\nvariables:\n  my-var: [1]\n", 4, "my-var must be a CSS value"),
     "python tag": ("name: !!python/name:os.system\nprimary: red\n", 1, "not valid YAML"),
-    "not UTF-8": (b"name: caf\xe9\nprimary: red\n", None, "not UTF-8 text"),
+    "not UTF-8": (b"name: caf\xe9\nprimary: red\n", 1, "not UTF-8 text"),
 }
 
 

@@ -25,6 +25,7 @@ from textual.theme import Theme
 
 import gme_tui
 from gme_tui import settings
+from gme_tui.config import UnreadableFile, read_text
 from gme_tui.settings import yaml_problem
 
 COLOUR_KEYS = ("primary", "secondary", "accent", "background", "surface", "panel", "foreground",
@@ -130,11 +131,9 @@ def find_theme(name: str) -> Theme | None:
 def load_theme_file(path: Path) -> Theme:
     """One theme file as a Textual theme, or `ThemeFileError` saying what to fix."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise ThemeFileError(f"{path}: not UTF-8 text") from None
-    except OSError as error:
-        raise ThemeFileError(f"{path}: cannot read the file ({error.strerror or error})") from None
+        text = read_text(path, "theme file")
+    except UnreadableFile as error:
+        raise ThemeFileError(str(error)) from None
     try:
         loader = yaml.SafeLoader(text)
         try:

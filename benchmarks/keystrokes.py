@@ -26,8 +26,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from gme_tui.api.signing import SigningKey
-from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.tui.app import AppConfig, GmeApp
 
 SIZE = (100, 30)
@@ -71,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gme-tui-keys-") as tmp:
         config = AppConfig(profile="bench", endpoint="http://127.0.0.1:9", data_dir=Path(tmp),
-                           key=SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY), key_source="demo credentials",
+                           key=DEMO_KEY, key_source="demo credentials",
                            demo=True, default_biz_id=str(DEMO_BIZ_ID), settings_path=Path(tmp) / "settings.yaml")
         ours = asyncio.run(measure(GmeApp(config), "biz-id", "room-id", args.runs))
     minimal = asyncio.run(measure(Minimal(), "first", "second", args.runs))

@@ -179,10 +179,9 @@ class Context:
 
     def key(self, *, required: bool = True):
         if self.args.demo:
-            from .api.signing import SigningKey
-            from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
+            from .emulator import DEMO_KEY
 
-            return SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+            return DEMO_KEY
         from .credentials import CredentialsMissing, KeyringUnavailable, resolve
 
         try:
@@ -399,9 +398,9 @@ def _with_demo(ctx: Context, run: Callable[[Context], int], *, serve_later: bool
     """
     if not ctx.args.demo:
         return run(ctx)
-    from .emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
+    from .emulator import Emulator
 
-    emulator = Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY})
+    emulator = Emulator()  # it accepts the demo key
     try:
         emulator.reserve() if serve_later else emulator.start()
         ctx.demo = emulator

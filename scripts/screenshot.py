@@ -33,22 +33,20 @@ PREFERRED_PORT = 8765
 async def take(output: Path, folder: Path) -> str:
     from textual.widgets import Input, TextArea
 
-    from gme_tui.api.signing import SigningKey
-    from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
-    from gme_tui.tui.app import AppConfig, GmeApp
+    from gme_tui import cli
+    from gme_tui.emulator import Emulator
+    from gme_tui.tui.app import GmeApp, config_from_cli
     from gme_tui.tui.screens.dialogs import ConfirmScreen
 
     try:
-        emulator = Emulator(port=PREFERRED_PORT, credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}).start()
+        emulator = Emulator(port=PREFERRED_PORT).start()
     except OSError:  # taken: any free port (the header then shows another number)
-        emulator = Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}).start()
+        emulator = Emulator().start()
     with emulator:
-        # What `gme-tui --demo` builds (gme_tui.tui.app.config_from_cli), in a throwaway folder.
-        app = GmeApp(AppConfig(
-            profile="demo", endpoint=emulator.url, data_dir=folder / "data" / "demo",
-            key=SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY), demo=True,
-            default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False,
-        ))
+        # What `gme-tui --demo` builds, through the same code, with its history in a throwaway folder.
+        ctx = cli._context(cli.build_parser().parse_args(["--demo", "--data-dir", str(folder / "data")]))
+        ctx.demo, ctx.endpoint = emulator, emulator.url
+        app = GmeApp(config_from_cli(ctx))
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             screen = app.screen

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gme_tui.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, Emulator
+from gme_tui.emulator import Emulator
 
 # --- emulator ---------------------------------------------------------------
 
@@ -17,7 +17,7 @@ def emulator() -> Iterator[Emulator]:
 
     RecordStatus moves one step every 0.2 s after a stop; stopped after the test.
     """
-    with Emulator(credentials={DEMO_SECRET_ID: DEMO_SECRET_KEY}, status_step=0.2) as emu:
+    with Emulator(status_step=0.2) as emu:  # it accepts the demo key
         yield emu
 
 

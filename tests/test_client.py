@@ -18,9 +18,9 @@ from gme_tui.api.client import GmeClient, RateLimiter, host_header, parse_respon
 from gme_tui.api.errors import BadAnswerError, NotSentError, OutcomeUnknownError, ServiceError
 from gme_tui.api.fields import RecordMode, Subscription
 from gme_tui.api.signing import SigningKey
-from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_KEY
 
-KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+KEY = DEMO_KEY
 
 
 def client_for(emulator, **kwargs) -> GmeClient:

@@ -31,6 +31,7 @@ from gme_tui.api.actions import encode_body
 from gme_tui.api.signing import SigningKey, signed_headers
 from gme_tui.emulator import (
     DEMO_BIZ_ID,
+    DEMO_KEY,
     DEMO_SECRET_ID,
     DEMO_SECRET_KEY,
     Emulator,
@@ -38,7 +39,7 @@ from gme_tui.emulator import (
 )
 
 BIZ = DEMO_BIZ_ID
-KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+KEY = DEMO_KEY
 ROOT = Path(__file__).resolve().parent.parent
 #: one pooled client for the raw calls: building a client costs more than a call
 _HTTP = httpx.Client(trust_env=False, timeout=5)

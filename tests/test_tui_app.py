@@ -10,8 +10,7 @@ import yaml
 from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
-from gme_tui.api.signing import SigningKey
-from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_KEY
 from gme_tui.history import History
 from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
@@ -21,7 +20,7 @@ from gme_tui.tui.widgets.key_bar import KeyBar
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
-KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+KEY = DEMO_KEY
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import uuid
 import pytest
 from textual.widgets import Input, OptionList, Static
 
-from gme_tui.api.signing import SigningKey
 from gme_tui.credentials import KeyringStore
-from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_KEY
 from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.credentials import CredentialsScreen
 from gme_tui.tui.screens.dialogs import ConfirmScreen
@@ -70,7 +69,7 @@ async def test_store_check_and_delete_credentials_from_the_app(keyring_in_proces
         await settle(pilot)
         assert "Saved in the keyring" in status(app)
         assert DEMO_SECRET_KEY not in status(app)
-        assert KeyringStore().get(profile) == SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        assert KeyringStore().get(profile) == DEMO_KEY
         assert app.config.key_source == f"keyring (profile {profile})"
         assert profile in app.sub_title and "keyring" in app.sub_title
 
@@ -85,11 +84,11 @@ async def test_store_check_and_delete_credentials_from_the_app(keyring_in_proces
 
 async def test_the_app_loads_the_profiles_key_from_the_keyring_at_start(keyring_in_process, emulator,
                                                                         tmp_path, settings_path, profile):
-    KeyringStore().set(profile, SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY))
+    KeyringStore().set(profile, DEMO_KEY)
     app = app_for(emulator, tmp_path, profile)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert app.config.key == SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        assert app.config.key == DEMO_KEY
         assert f"keyring (profile {profile})" in app.sub_title
 
 
@@ -115,7 +114,7 @@ async def test_switching_profile_changes_settings_and_credentials_in_place(keyri
     settings_path.parent.mkdir(parents=True, exist_ok=True)
     settings_path.write_text(f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
                              f"    endpoint: {emulator.url}\n    relaxed_user_ids: true\n")
-    KeyringStore().set(other, SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY))
+    KeyringStore().set(other, DEMO_KEY)
     app = app_for(emulator, tmp_path, profile)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -131,5 +130,5 @@ async def test_switching_profile_changes_settings_and_credentials_in_place(keyri
         assert app.config.profile == other
         assert app.screen.query_one("#biz-id", Input).value == "3400352518"
         assert app.screen.form.relaxed is True
-        assert app.config.key == SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+        assert app.config.key == DEMO_KEY
         assert other in app.sub_title

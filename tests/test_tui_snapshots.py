@@ -26,14 +26,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from gme_tui.api.fields import RecordMode
-from gme_tui.api.signing import SigningKey
-from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 
-KEY = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
+KEY = DEMO_KEY
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 #: what the header shows for the endpoint: the emulator's port is free-chosen each run

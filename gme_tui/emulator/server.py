@@ -39,6 +39,8 @@ DEMO_SECRET_ID = "AKIDgmeTuiDemo0000000000000000000000"
 #: hyphens on purpose: no real SecretKey looks like this, so it can never be mistaken for one
 DEMO_SECRET_KEY = "demo-only-secret-key-not-a-real-one"
 DEMO_BIZ_ID = 1400089356
+#: the key `--demo` signs with, and the one an emulator accepts unless told otherwise
+DEMO_KEY = signing.SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
 
 MAX_SKEW = 300
 #: the socketserver default of 5 drops SYNs when a client opens many connections at once

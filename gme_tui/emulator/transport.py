@@ -16,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from ..api.actions import encode_body
 from .faults import Fault
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ class Handler(BaseHTTPRequestHandler):
             error = answer["Response"].get("Error")
             outcome = error["Code"] if error else "ok"
             sys.stderr.write(f"emulator: {action or '-'} -> {outcome}{f' ({fault.kind})' if fault else ''}\n")
-        payload = _encode(answer)
+        payload = encode_body(answer)
         if fault is not None and fault.kind == "truncated":
             self._send(200, JSON_TYPE, payload, length=len(payload), cut=len(payload) // 2)
         elif fault is not None and fault.kind == "drop":
@@ -175,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send_control(self, status: int, obj: dict[str, Any]) -> None:
-        self._send(status, JSON_TYPE, _encode(obj))
+        self._send(status, JSON_TYPE, encode_body(obj))
 
     def _send(self, status: int, content_type: str, payload: bytes, *,
               length: int | None = None, cut: int | None = None) -> None:
@@ -198,7 +199,3 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base signature
         if self.server.emulator.verbose:
             sys.stderr.write(f"emulator: {self.address_string()} {format % args}\n")
-
-
-def _encode(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

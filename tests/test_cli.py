@@ -96,6 +96,8 @@ def test_the_whole_task_lifecycle(cli):
     (["stop", "--biz-id", BIZ, "--task-id", "-5"], "TaskId", "decimal digits"),
     (["--timeout", "0", "describe-task", "--biz-id", BIZ, "--room-id", "r"], "timeout", "more than 0"),
     (["history", "--limit", "lots"], "limit", "whole number"),
+    (["history", "--limit", "9" * 5000], "limit", "whole number"),  # int() would refuse it
+    (["history", "--limit", "1000001"], "limit", "whole number"),
 ])
 def test_invalid_input_exits_2_names_the_field_and_sends_nothing(cli, emulator, args, field, rule):
     code, out, err = cli(*args)

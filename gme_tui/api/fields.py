@@ -80,15 +80,23 @@ _MODE_WORDS = {
 _MODE_NAMES = {key: mode for mode in RecordMode for key in (str(int(mode)), mode.short)}
 
 
+def _whole(value: str, top: int) -> int | None:
+    """Decimal digits from 1 to `top` as a number, else None. The length is compared
+    first: int() refuses strings of thousands of digits."""
+    if not _DIGITS.fullmatch(value) or len(value.lstrip("0")) > len(str(top)):
+        return None
+    number = int(value)
+    return number if 1 <= number <= top else None
+
+
 def _unsigned(text: str, name: str, what: str) -> int:
     value = text.strip()
     if not value:
         raise FieldError(name, f"is required ({what})")
     if not _DIGITS.fullmatch(value):
         raise FieldError(name, f"must be decimal digits only, 1 to {UINT64_MAX} (got {value!r})")
-    # Compare lengths first: int() refuses strings of thousands of digits.
-    number = int(value) if len(value.lstrip("0")) <= 20 else UINT64_MAX + 1
-    if not 1 <= number <= UINT64_MAX:
+    number = _whole(value, UINT64_MAX)
+    if number is None:
         raise FieldError(name, f"must be from 1 to {UINT64_MAX} (got {value})")
     return number
 
@@ -340,7 +348,7 @@ def parse_timeout(text: str) -> float:
 
 
 def parse_limit(text: str) -> int:
-    value = text.strip()
-    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= 1_000_000:
+    number = _whole(text.strip(), 1_000_000)
+    if number is None:
         raise FieldError(LIMIT, f"must be a whole number from 1 to 1000000 (got {text!r})")
-    return int(value)
+    return number

@@ -83,7 +83,7 @@ def _finish(history: History, outcome: Outcome, started: float) -> None:
                            response=result.raw, request_id=result.request_id, task_id=result.task_id_value)
         elif isinstance(error, ServiceError):
             history.finish(outcome.row_id, outcome="service_error", duration_ms=outcome.duration_ms,
-                           response=getattr(error, "raw", None), request_id=error.request_id,
+                           response=error.raw, request_id=error.request_id,
                            error_code=error.code, error_message=error.message)
         elif error is not None:
             history.finish(outcome.row_id, outcome=error.kind, duration_ms=outcome.duration_ms,

@@ -9,7 +9,6 @@ input (nothing sent), 3 service error, 4 transport failure or bad answer,
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable
@@ -252,6 +251,8 @@ def action_for(ctx: Context):
 
 
 async def _send(ctx: Context, action) -> int:
+    import asyncio
+
     from .calls import HistoryUnavailable, Outcome, send
     from .cli_output import print_outcome
 
@@ -387,6 +388,8 @@ def _dispatch(ctx: Context) -> int:
         raise fields.FieldError(error.field, f"{error.rule}; nothing was sent") from None
     if getattr(ctx.args, "dry_run", False):
         return _with_demo(ctx, lambda ctx: _dry_run(ctx, action))
+    import asyncio  # only a send needs the event loop (history and credentials do not)
+
     return _with_demo(ctx, lambda ctx: asyncio.run(_send(ctx, action)))
 
 

@@ -10,13 +10,15 @@ import shlex
 import sys
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .api.actions import Action, RecordInfoResult, Result, TaskInfoResult
-from .api.client import Prepared
-from .api.errors import GmeError, OutcomeUnknownError, ServiceError, TransportError
+from .api.errors import BadAnswerError, GmeError, OutcomeUnknownError, ServiceError, TransportError
 from .calls import Outcome
 from .history import Row
+
+if TYPE_CHECKING:
+    from .api.client import Prepared
 
 
 def dumps(value: Any) -> str:
@@ -106,9 +108,7 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
     lines = [f"{name}: {error}"]
     if action.idempotent and isinstance(error, TransportError):
         lines.append(f"  {name} only reads, so it is safe to retry. Check the endpoint and the network.")
-    elif isinstance(error, OutcomeUnknownError) or (
-        isinstance(error, TransportError) and "may have acted" in str(error)
-    ):
+    elif isinstance(error, OutcomeUnknownError | BadAnswerError):  # sent; this action changes things
         room = action.room_id
         biz = getattr(action, "biz_id", "BIZID")
         check = (f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room)}" if room
@@ -121,9 +121,8 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
 
 def _error_json(error: GmeError) -> dict[str, Any]:
     if isinstance(error, ServiceError):
-        raw = getattr(error, "raw", None)
-        if raw is not None:
-            return raw
+        if error.raw is not None:
+            return error.raw
         return {"Error": {"Code": error.code, "Message": error.message}, "RequestId": error.request_id}
     return {"Error": {"Kind": error.kind, "Message": str(error)}}
 

@@ -190,15 +190,10 @@ class GmeClient:
             # drips a byte at a time cannot hold the call open forever).
             async with asyncio.timeout(self.timeout):
                 return await self._exchange(action, request)
-        except TimeoutError:
-            if not sent:
-                raise NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s") from None
-            raise OutcomeUnknownError(f"no answer within {self.timeout:g} s after the request was sent") from None
-        except httpx.TimeoutException as error:
+        except (TimeoutError, httpx.TimeoutException) as error:  # the whole attempt, or one read
             if not sent:
                 raise NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s") from error
-            raise OutcomeUnknownError(
-                f"no answer within {self.timeout:g} s after the request was sent") from error
+            raise OutcomeUnknownError(f"no answer within {self.timeout:g} s after the request was sent") from error
         except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError) as error:
             if sent:  # pragma: no cover - httpx raises these only before sending
                 raise OutcomeUnknownError(_describe(error, "the connection failed")) from error
@@ -248,10 +243,8 @@ def parse_response(action: Action, status: int, content: bytes) -> Result:
         if not isinstance(error, dict) or not isinstance(error.get("Code"), str):
             raise BadAnswerError(_maybe_acted(action, f"malformed Error object: {_snippet(content)}"))
         request_id = inner.get("RequestId")
-        failure = ServiceError(error["Code"], str(error.get("Message", "")),
-                               request_id if isinstance(request_id, str) else None)
-        failure.raw = inner
-        raise failure
+        raise ServiceError(error["Code"], str(error.get("Message", "")),
+                           request_id if isinstance(request_id, str) else None, raw=inner)
     try:
         return action.parse(inner)
     except ResponseShapeError as shape:

@@ -20,11 +20,13 @@ class ServiceError(GmeError):
 
     kind = "service_error"
 
-    def __init__(self, code: str, message: str, request_id: str | None) -> None:
+    def __init__(self, code: str, message: str, request_id: str | None, raw: dict | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.request_id = request_id
+        #: the whole Response object as the service sent it, when it came from the wire
+        self.raw = raw
 
     @property
     def explanation(self) -> Explanation:

@@ -77,7 +77,7 @@ def view_from_outcome(outcome: Outcome) -> ResponseView:
                             task_id=outcome.result.task_id_value, **common)
     error = outcome.error
     if isinstance(error, ServiceError):
-        return ResponseView(kind="service_error", response=getattr(error, "raw", None),
+        return ResponseView(kind="service_error", response=error.raw,
                             request_id=error.request_id, error_code=error.code,
                             error_message=error.message, **common)
     assert isinstance(error, TransportError) or error is not None

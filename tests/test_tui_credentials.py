@@ -132,3 +132,29 @@ async def test_switching_profile_changes_settings_and_credentials_in_place(keyri
         assert app.screen.form.relaxed is True
         assert app.config.key == DEMO_KEY
         assert other in app.sub_title
+
+
+async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(keyring_in_process, emulator, tmp_path,
+                                                                          settings_path, profile, monkeypatch):
+    """The demo's endpoint, credentials and BizId stay; the profile's other settings apply."""
+    from gme_tui import cli
+    from gme_tui.tui.app import config_from_cli
+
+    other = profile + "-c"
+    settings_path.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
+                             "    endpoint: https://gme.tencentcloudapi.com\n    relaxed_user_ids: true\n")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDreal0000000000000000000000000000")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "a-real-looking-key")
+    ctx = cli._context(cli.build_parser().parse_args(["--demo", "--data-dir", str(tmp_path / "data")]))
+    ctx.demo, ctx.endpoint = emulator, emulator.url
+    app = GmeApp(config_from_cli(ctx))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.switch_profile(other)
+        await settle(pilot)
+        assert app.config.profile == other and app.screen.form.relaxed is True
+        assert app.config.endpoint == emulator.url
+        assert app.config.key == DEMO_KEY and app.config.key_source == "demo credentials"
+        assert app.screen.query_one("#biz-id", Input).value == str(DEMO_BIZ_ID)
+        assert "DEMO" in app.sub_title and "gme.tencentcloudapi.com" not in app.sub_title

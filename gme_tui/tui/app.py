@@ -44,7 +44,8 @@ class AppConfig:
     key_source: str | None = None
     #: look the profile's key up in the keyring after start-up (off the UI thread)
     from_keyring: bool = False
-    #: what the command line fixed, so a profile switch does not override it
+    #: what a profile switch must not change: what the command line gave, and in the
+    #: demo the emulator's endpoint, the demo credentials and the demo BizId
     fixed: tuple[str, ...] = ()
     #: the settings file as the command line already read it, with its warnings
     loaded: tuple[Settings, list[str]] | None = None
@@ -124,16 +125,17 @@ class GmeApp(App[int]):
         if "biz_id" not in config.fixed:
             changes["default_biz_id"] = str(seen.default_biz_id) if seen.default_biz_id else ""
         self.settings = seen
-        try:
-            key, source, from_keyring = from_environment(), "environment", False
-        except CredentialsMissing:
-            key, source, from_keyring = None, None, not config.demo
-        self.config = replace(config, key=key, key_source=source, from_keyring=from_keyring, **changes)
+        if "credentials" not in config.fixed:
+            try:
+                changes.update(key=from_environment(), key_source="environment", from_keyring=False)
+            except CredentialsMissing:
+                changes.update(key=None, key_source=None, from_keyring=True)
+        self.config = replace(config, **changes)
         self._drop_client()
         self._show_where()
         if seen.theme in self.available_themes and seen.theme != self.theme:
             self.theme = seen.theme
-        if from_keyring:
+        if self.config.from_keyring:
             self.load_keyring_credentials()
         screen = self.screen
         if hasattr(screen, "profile_changed"):
@@ -149,13 +151,16 @@ class GmeApp(App[int]):
     def client(self):
         """Built on the first send: httpx is a third of a cold start and the form needs none of it."""
         if self._client is None and self.config.key is not None:
-            from ..api.client import GmeClient
-
-            config = self.config
-            self._client = GmeClient(config.key, endpoint=config.endpoint, region=config.region,
-                                     language=config.language, timeout=config.timeout,
-                                     use_env_proxies=config.use_env_proxies)
+            self._client = self.new_client(self.config.key)
         return self._client
+
+    def new_client(self, key: SigningKey):
+        """A client for this profile's endpoint, region, language and timeout."""
+        from ..api.client import GmeClient
+
+        config = self.config
+        return GmeClient(key, endpoint=config.endpoint, region=config.region, language=config.language,
+                         timeout=config.timeout, use_env_proxies=config.use_env_proxies)
 
     @property
     def default_biz_id(self) -> str:
@@ -257,14 +262,16 @@ def config_from_cli(ctx: Context) -> AppConfig:
     if ctx.args.demo:
         folder = folder / "demo"
     biz = ctx.default_biz()
+    given = [name for name, value in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
+                                      ("language", ctx.args.language)) if value]
+    if ctx.args.demo:  # nothing a profile says may point the demo at the cloud
+        given += ["endpoint", "credentials", "biz_id"]
     return AppConfig(
         profile=ctx.profile, endpoint=ctx.endpoint, data_dir=folder, key=key, key_source=source,
         from_keyring=key is None,
         region=ctx.region, language=ctx.args.language or ctx.settings.language, timeout=ctx.timeout,
         demo=ctx.args.demo, default_biz_id=biz, use_env_proxies=not ctx.args.demo,
-        fixed=tuple(name for name, given in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
-                                             ("language", ctx.args.language),
-                                             ("biz_id", getattr(ctx.args, "biz_id", ""))) if given),
+        fixed=tuple(dict.fromkeys(given)),
         loaded=ctx.loaded, serve_demo=ctx.demo.start if ctx.demo is not None else None,
     )
 

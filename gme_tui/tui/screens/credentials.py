@@ -179,15 +179,12 @@ class CredentialsScreen(ModalScreen[None]):
     @work(exclusive=True, group="check", exit_on_error=False)
     async def _check(self, key: SigningKey) -> None:
         from ...api.actions import DescribeTaskInfo
-        from ...api.client import GmeClient
         from ...api.errors import ServiceError
         from ...calls import send
 
         app = self.app
-        config = app.config
-        biz = int(config.default_biz_id) if config.default_biz_id.isdigit() else 1
-        async with GmeClient(key, endpoint=config.endpoint, region=config.region, language=config.language,
-                             timeout=config.timeout, use_env_proxies=config.use_env_proxies) as client:
+        biz = int(app.default_biz_id) if app.default_biz_id.isdigit() else 1
+        async with app.new_client(key) as client:
             outcome = await send(client, app.history, DescribeTaskInfo(biz, CHECK_ROOM), profile=self.profile)
         error = outcome.error
         if isinstance(error, ServiceError) and error.code.startswith("AuthFailure"):

@@ -337,7 +337,7 @@ class MainScreen(Screen[None]):
     def profile_changed(self) -> None:
         """A new profile: its BizId and ID mode in the form, its history rows unchanged."""
         self.form.relaxed = self.app.settings.relaxed_user_ids
-        biz = self.app.config.default_biz_id
+        biz = self.app.default_biz_id
         if biz:
             self.form.load({"BizId": biz})
         self.target = None

@@ -74,6 +74,11 @@ class KeyringUnavailable(Exception):
     """The OS keyring cannot be used: the message names the cause and how to go on."""
 
 
+#: every failure of a keyring call that carries a message for the operator: an unusable
+#: keyring, no credentials, a profile name or GME_TUI_KEYRING_TIMEOUT that breaks a rule
+KEYRING_ERRORS = (KeyringUnavailable, CredentialsMissing, FieldError)
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The key to sign with and where it came from, to show the operator."""

@@ -158,3 +158,16 @@ async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(keyring
         assert app.config.key == DEMO_KEY and app.config.key_source == "demo credentials"
         assert app.screen.query_one("#biz-id", Input).value == str(DEMO_BIZ_ID)
         assert "DEMO" in app.sub_title and "gme.tencentcloudapi.com" not in app.sub_title
+
+
+async def test_a_bad_keyring_timeout_is_said_not_waited_on(keyring_in_process, emulator, tmp_path, settings_path,
+                                                           profile, monkeypatch):
+    monkeypatch.setenv("GME_TUI_KEYRING_TIMEOUT", "soon")
+    app = app_for(emulator, tmp_path, profile)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.config.from_keyring is False  # not "looking in the keyring…" forever
+        assert "GME_TUI_KEYRING_TIMEOUT" in (app.config.key_problem or "")
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "GME_TUI_KEYRING_TIMEOUT" in status(app)

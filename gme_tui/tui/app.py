@@ -99,11 +99,11 @@ class GmeApp(App[int]):
 
     @work(thread=True, exclusive=True, group="credentials", exit_on_error=False)
     def _resolve_worker(self, profile: str) -> None:
-        from ..credentials import CredentialsMissing, KeyringUnavailable, resolve
+        from ..credentials import KEYRING_ERRORS, resolve
 
         try:
             resolved = resolve(profile)
-        except (CredentialsMissing, KeyringUnavailable) as error:
+        except KEYRING_ERRORS as error:
             self.call_from_thread(self.set_credentials, None, None, str(error))
             return
         self.call_from_thread(self.set_credentials, resolved.key, resolved.source)

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...api.signing import SigningKey
-from ...credentials import CredentialsMissing, KeyringStore, KeyringUnavailable, mask
+from ...credentials import KEYRING_ERRORS, KeyringStore, mask
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class CredentialsScreen(ModalScreen[None]):
     def _read(self) -> None:
         try:
             key = KeyringStore().get(self.profile)
-        except (KeyringUnavailable, CredentialsMissing) as error:
+        except KEYRING_ERRORS as error:
             self.app.call_from_thread(self._show_stored, None, str(error))
             return
         self.app.call_from_thread(self._show_stored, key, None)
@@ -118,11 +118,9 @@ class CredentialsScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
     def _save(self, key: SigningKey) -> None:
-        from ...api.fields import FieldError
-
         try:
             KeyringStore().set(self.profile, key)
-        except (KeyringUnavailable, FieldError) as error:
+        except KEYRING_ERRORS as error:
             self.app.call_from_thread(self._status, str(error), "error")
             return
         self.app.call_from_thread(self._saved, key)
@@ -130,11 +128,10 @@ class CredentialsScreen(ModalScreen[None]):
     def _saved(self, key: SigningKey) -> None:
         self.query_one("#secret-key", Input).value = ""
         self.query_one("#token", Input).value = ""
-        self._show_stored(key, None)
-        self._status(f"Saved in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.", "ok")
         if self.app.config.key_source != "environment":
             self.app.set_credentials(key, f"keyring (profile {self.profile})")
-            self._show_stored(key, None)
+        self._show_stored(key, None)
+        self._status(f"Saved in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.", "ok")
 
     def action_delete(self) -> None:
         from .dialogs import ConfirmScreen
@@ -148,7 +145,7 @@ class CredentialsScreen(ModalScreen[None]):
     def _delete(self) -> None:
         try:
             removed = KeyringStore().delete(self.profile)
-        except KeyringUnavailable as error:
+        except KEYRING_ERRORS as error:
             self.app.call_from_thread(self._status, str(error), "error")
             return
         self.app.call_from_thread(self._deleted, removed)

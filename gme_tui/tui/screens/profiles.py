@@ -48,11 +48,11 @@ class ProfileScreen(ModalScreen[str | None]):
 
     @work(thread=True, exit_on_error=False)
     def _from_keyring(self) -> None:
-        from ...credentials import KeyringStore, KeyringUnavailable
+        from ...credentials import KEYRING_ERRORS, KeyringStore
 
         try:
             stored = KeyringStore().list_profiles()
-        except KeyringUnavailable as error:
+        except KEYRING_ERRORS as error:
             self.app.call_from_thread(self.query_one("#profile-status", Static).update,
                                       f"Keyring: {error}")
             return

@@ -186,12 +186,17 @@ class RequestForm(Widget, can_focus=False):
     # --- writing the fields --------------------------------------------------------
 
     def load(self, params: dict[str, Any]) -> None:
-        """Fill the form from a request's parameters (a history row), then check it."""
+        """Fill the form from a request's parameters (a history row), then check it once
+        (each field set would otherwise post a change and check the form again)."""
+        with self.prevent(Input.Changed, TextArea.Changed, ModeChoice.Changed):
+            self._fill(params)
+        self.validate()
+
+    def _fill(self, params: dict[str, Any]) -> None:
         for name in (fields.BIZ_ID, fields.ROOM_ID, fields.TASK_ID):
             if name in params and name in self.ids:
                 self.query_one(f"#{self.ids[name]}", Input).value = str(params[name])
         if set(params) <= {fields.BIZ_ID}:
-            self.validate()
             return
         mode = params.get("RecordMode")
         self.query_one(f"#{self.ids[fields.RECORD_MODE]}", ModeChoice).value = (
@@ -201,7 +206,6 @@ class RequestForm(Widget, can_focus=False):
             str(x) for x in lists.get("SubscribeUserIds") or ())
         self.query_one(f"#{self.ids[fields.BLOCK]}", TextArea).text = ", ".join(
             str(x) for x in lists.get("UnSubscribeUserIds") or ())
-        self.validate()
 
     def focus_first_invalid(self) -> None:
         for name, widget_id, _help in self.fields:

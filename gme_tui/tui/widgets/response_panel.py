@@ -52,9 +52,8 @@ class ResponsePanel(VerticalScroll, can_focus=True):
         title = self.query_one("#response-title", Static)
         task = self.query_one("#task-id", Static)
         body = self.query_one("#response-body", Static)
-        for cls in ("-ok", "-error", "-unknown", "-pending"):
-            self.remove_class(cls)
-        self.add_class(_state_class(view.kind))
+        state = _state_class(view.kind)  # one restyle at most, none when the state stays
+        self.update_classes({name: name == state for name in ("-ok", "-error", "-unknown", "-pending")})
         title.update(_title(view))
         has_task = view.task_id is not None and view.kind == "ok"
         task.display = has_task

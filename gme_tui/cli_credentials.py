@@ -20,6 +20,7 @@ from .credentials import (
     KeyringUnavailable,
     check_profile,
     from_environment,
+    keyring_source,
     mask,
     read_tccli,
 )
@@ -87,7 +88,7 @@ def _show(store: KeyringStore, profile: str) -> int:
         print(f"Profile {profile} has no credentials: neither {SECRET_ID_ENV}/{SECRET_KEY_ENV} in the "
               f"environment nor a keyring entry (gme-tui credentials set --profile {profile} --secret-id ID).")
         return 1
-    source = "environment" if env_key is not None else f"keyring (profile {profile})"
+    source = "environment" if env_key is not None else keyring_source(profile)
     print(f"Profile    {profile}")
     print(f"Source     {source}")
     print(f"SecretId   {key.secret_id}")

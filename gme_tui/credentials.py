@@ -79,6 +79,11 @@ class KeyringUnavailable(Exception):
 KEYRING_ERRORS = (KeyringUnavailable, CredentialsMissing, FieldError)
 
 
+def keyring_source(profile: str) -> str:
+    """How the screen and the CLI name a key that came from the keyring."""
+    return f"keyring (profile {profile})"
+
+
 @dataclass(frozen=True)
 class Resolved:
     """The key to sign with and where it came from, to show the operator."""
@@ -476,7 +481,7 @@ def resolve(profile: str, store: KeyringStore | None = None,
         pass
     key = (store if store is not None else KeyringStore()).get(name)
     if key is not None:
-        return Resolved(key, f"keyring (profile {name})")
+        return Resolved(key, keyring_source(name))
     half = [n for n in (SECRET_ID_ENV, SECRET_KEY_ENV) if env.get(n, "").strip()]
     note = f" ({half[0]} is set but not the other)" if half else ""
     raise CredentialsMissing(

@@ -256,7 +256,7 @@ def yaml_problem(error: yaml.YAMLError, text: str, path: Path) -> str:
     else:  # ReaderError: a control character, for one
         position = getattr(error, "position", None)
         line = text[:position].count("\n") + 1 if isinstance(position, int) else None
-        problem = getattr(error, "reason", None) or _first_line(error)
+        problem = getattr(error, "reason", None) or first_line(error)
         if isinstance(error, yaml.reader.ReaderError):
             problem = f"{error.reason}: character {error.character!r}"
     where = f"{path}:{line}" if line else str(path)
@@ -338,7 +338,7 @@ def _value_of(key: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         value = loader.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError) as error:
         # An explicit tag SafeLoader refuses, or a date like 2024-13-45.
-        raise ValueError(f"has a value YAML cannot read ({_first_line(error)})") from None
+        raise ValueError(f"has a value YAML cannot read ({first_line(error)})") from None
     return _CHECKS[key](value, node.value)
 
 
@@ -357,8 +357,11 @@ def _default_words(key: str) -> str:
     return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+def first_line(error: BaseException) -> str:
+    """An error's message cut to its first line (its type's name if it has none): shared
+    with the theme loader."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 # --- writing ---------------------------------------------------------------------

@@ -15,14 +15,12 @@ from textual.binding import Binding
 
 from ..api.signing import SigningKey
 from ..history import History
-from ..settings import Settings, load_settings, update_settings
+from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
 from .commands import ConsoleCommands
 from .themes import find_theme, load_all_themes
 
 if TYPE_CHECKING:
     from ..cli import Context
-
-DEFAULT_THEME = "gme-dark"
 
 
 @dataclass(frozen=True)
@@ -235,7 +233,7 @@ class GmeApp(App[int]):
             self.all_settings = update_settings(self.config.settings_path, profile=profile, **changes)
             self.settings = self.all_settings.for_profile(self.config.profile)
         except (OSError, ValueError) as error:
-            self.settings = Settings(**{**self.settings.__dict__, **changes})
+            self.settings = replace(self.settings, **changes)
             self.notify(f"{error}; the change lasts until you quit", title="Settings not saved",
                         severity="warning")
 

@@ -26,7 +26,7 @@ from textual.theme import Theme
 import gme_tui
 from gme_tui import settings
 from gme_tui.config import UnreadableFile, read_text
-from gme_tui.settings import yaml_problem
+from gme_tui.settings import first_line, yaml_problem
 
 COLOUR_KEYS = ("primary", "secondary", "accent", "background", "surface", "panel", "foreground",
                "warning", "error", "success")
@@ -144,7 +144,7 @@ def load_theme_file(path: Path) -> Theme:
     except yaml.YAMLError as error:
         raise ThemeFileError(yaml_problem(error, text, path)) from None
     except ValueError as error:  # a scalar YAML resolves but cannot build, 2024-13-45
-        raise ThemeFileError(f"{path}: not valid YAML ({_one_line(error)})") from None
+        raise ThemeFileError(f"{path}: not valid YAML ({first_line(error)})") from None
     if not isinstance(data, dict):
         raise ThemeFileError(f"{path}: a theme must be a mapping of key: value lines")
     try:
@@ -251,7 +251,7 @@ def _variable_value(name: str, value: str) -> str:
     try:
         tokenize_values({name: value})
     except Exception as error:  # noqa: BLE001 - the tokenizer's errors share no base
-        raise ThemeFileError(f"variables: {name} is not a CSS value ({_one_line(error)})") from None
+        raise ThemeFileError(f"variables: {name} is not a CSS value ({first_line(error)})") from None
     default = _textual_defaults().get(name)
     if default is None or value == default:
         return value
@@ -292,8 +292,3 @@ def _textual_defaults() -> dict[str, str]:
     depend on the colours given here.
     """
     return ColorSystem(primary="#808080", dark=True).generate()
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from ...api.signing import SigningKey
-from ...credentials import KEYRING_ERRORS, KeyringStore, mask
+from ...credentials import KEYRING_ERRORS, KeyringStore, keyring_source, mask
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class CredentialsScreen(ModalScreen[None]):
         self.query_one("#secret-key", Input).value = ""
         self.query_one("#token", Input).value = ""
         if self.app.config.key_source != "environment":
-            self.app.set_credentials(key, f"keyring (profile {self.profile})")
+            self.app.set_credentials(key, keyring_source(self.profile))
         self._show_stored(key, None)
         self._status(f"Saved in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.", "ok")
 

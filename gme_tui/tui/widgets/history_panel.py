@@ -46,8 +46,6 @@ DEBOUNCE = 0.15
 #: (label, column key), in the order shown
 COLUMNS = (("Time", "time"), ("Action", "action"), ("RoomId", "room"), ("Mode", "mode"),
            ("Outcome", "outcome"), ("TaskId", "task"))
-_OUTCOME_WORDS = {"service_error": "service error", "not_sent": "not sent", "bad_answer": "bad answer",
-                  "transport_error": "transport error"}
 #: outcome -> component class that colours it (rules in history_panel.tcss)
 _OUTCOME_CLASS = {"ok": "history-panel--ok", "pending": "history-panel--pending",
                   "unknown": "history-panel--unknown"}
@@ -58,7 +56,7 @@ def outcome_text(row: Row) -> str:
     """What the operator needs at a glance: the service's code for service errors."""
     if row.outcome == "service_error" and row.error_code:
         return row.error_code
-    return _OUTCOME_WORDS.get(row.outcome, row.outcome)
+    return row.outcome.replace("_", " ")  # as the history's text filter reads it (history._SEARCHED)
 
 
 def time_text(started_at: float, today: dt.date | None = None) -> str:
@@ -221,7 +219,7 @@ class HistoryPanel(Widget):
         table = self._table
         for label, key in COLUMNS:
             # A TaskId is 19 or 20 digits and must always show whole.
-            table.add_column(label, key=key, width=20 if key == "task_id" else None)
+            table.add_column(label, key=key)
         self.watch(table, "scroll_y", self._load_if_near_end, init=False)
         self.refresh_rows()
 

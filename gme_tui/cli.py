@@ -164,13 +164,27 @@ class Context:
     def profile(self) -> str:
         return "demo" if self.args.demo else self.profile_name
 
-    def history(self):
+    @property
+    def data_folder(self):
+        """Where the history lives; the demo's rows never mix with real ones."""
         from .config import data_dir
-        from .history import History
 
         folder = data_dir(self.args.data_dir)
-        if self.args.demo:
-            folder = folder / "demo"  # demo rows never mix with real ones
+        return folder / "demo" if self.args.demo else folder
+
+    @property
+    def language(self) -> str | None:
+        return self.args.language or self.settings.language
+
+    @property
+    def use_env_proxies(self) -> bool:
+        """The demo's emulator is on loopback: no proxy stands between."""
+        return not self.args.demo
+
+    def history(self):
+        from .history import History
+
+        folder = self.data_folder
         try:
             return History.in_dir(folder)
         except Exception as error:  # sqlite3.Error, OSError
@@ -196,10 +210,8 @@ class Context:
     def client(self, key):
         from .api.client import GmeClient
 
-        # The in-process emulator is on loopback: no proxy stands between.
-        return GmeClient(key, endpoint=self.endpoint, region=self.region,
-                         language=self.args.language or self.settings.language, timeout=self.timeout,
-                         use_env_proxies=self.demo is None)
+        return GmeClient(key, endpoint=self.endpoint, region=self.region, language=self.language,
+                         timeout=self.timeout, use_env_proxies=self.use_env_proxies)
 
     @property
     def region(self) -> str | None:
@@ -210,7 +222,7 @@ class Context:
         if given:
             return given
         if not self.args.demo:
-            return str(self.settings.default_biz_id) if self.settings.default_biz_id else ""
+            return self.settings.biz_id_text
         from .emulator import DEMO_BIZ_ID
 
         return str(DEMO_BIZ_ID)

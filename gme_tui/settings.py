@@ -79,6 +79,11 @@ class Settings:
         """The settings as seen from one profile: its own keys over the shared ones."""
         return dataclasses.replace(self, **self.profiles.get(name, {}))
 
+    @property
+    def biz_id_text(self) -> str:
+        """The default BizId as the form shows it, or "" when there is none."""
+        return str(self.default_biz_id) if self.default_biz_id else ""
+
 
 class SettingsWriteError(OSError):
     """The settings could not be saved; `str()` says which file and why.

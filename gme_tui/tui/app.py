@@ -121,7 +121,7 @@ class GmeApp(App[int]):
         if "language" not in config.fixed:
             changes["language"] = seen.language
         if "biz_id" not in config.fixed:
-            changes["default_biz_id"] = str(seen.default_biz_id) if seen.default_biz_id else ""
+            changes["default_biz_id"] = seen.biz_id_text
         self.settings = seen
         if "credentials" not in config.fixed:
             try:
@@ -165,7 +165,7 @@ class GmeApp(App[int]):
         """The command line's (or the demo's) BizId, else the settings' default."""
         if self.config.default_biz_id:
             return self.config.default_biz_id
-        return str(self.settings.default_biz_id) if self.settings.default_biz_id else ""
+        return self.settings.biz_id_text
 
     def _install_themes(self) -> None:
         """Only the chosen theme before the first frame (when its file is named after it);
@@ -245,7 +245,6 @@ class GmeApp(App[int]):
 
 
 def config_from_cli(ctx: Context) -> AppConfig:
-    from ..config import data_dir
     from ..credentials import CredentialsMissing, from_environment
 
     key, source = None, None
@@ -256,19 +255,14 @@ def config_from_cli(ctx: Context) -> AppConfig:
             key, source = from_environment(), "environment"
         except CredentialsMissing:
             pass
-    folder = data_dir(ctx.args.data_dir)
-    if ctx.args.demo:
-        folder = folder / "demo"
-    biz = ctx.default_biz()
     given = [name for name, value in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
                                       ("language", ctx.args.language)) if value]
     if ctx.args.demo:  # nothing a profile says may point the demo at the cloud
         given += ["endpoint", "credentials", "biz_id"]
     return AppConfig(
-        profile=ctx.profile, endpoint=ctx.endpoint, data_dir=folder, key=key, key_source=source,
-        from_keyring=key is None,
-        region=ctx.region, language=ctx.args.language or ctx.settings.language, timeout=ctx.timeout,
-        demo=ctx.args.demo, default_biz_id=biz, use_env_proxies=not ctx.args.demo,
+        profile=ctx.profile, endpoint=ctx.endpoint, data_dir=ctx.data_folder, key=key, key_source=source,
+        from_keyring=key is None, region=ctx.region, language=ctx.language, timeout=ctx.timeout,
+        demo=ctx.args.demo, default_biz_id=ctx.default_biz(), use_env_proxies=ctx.use_env_proxies,
         fixed=tuple(dict.fromkeys(given)),
         loaded=ctx.loaded, serve_demo=ctx.demo.start if ctx.demo is not None else None,
     )

@@ -12,8 +12,9 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .api.actions import Action, RecordInfoResult, Result, TaskInfoResult
+from .api.actions import Action, RecordInfoResult, Result, TaskInfoResult, ids_text
 from .api.errors import BadAnswerError, GmeError, OutcomeUnknownError, ServiceError, TransportError
+from .api.fields import Subscription
 from .calls import Outcome
 from .history import Row
 
@@ -72,9 +73,9 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
         rows.append(("TaskId", result.task_id_value))
     if isinstance(result, TaskInfoResult):
         rows.append(("RecordMode", result.mode.label if result.mode else "-"))
-        sub = result.subscription
-        rows.append(("Allowlist", ", ".join(sub.allow) if sub and sub.allow else "-"))
-        rows.append(("Blocklist", ", ".join(sub.block) if sub and sub.block else "-"))
+        sub = result.subscription or Subscription()
+        rows.append(("Allowlist", ids_text(sub.allow)))
+        rows.append(("Blocklist", ids_text(sub.block)))
     if isinstance(result, RecordInfoResult):
         rows.append(("RoomId", result.room))
         rows.append(("RecordMode", result.mode.label if result.mode else "-"))
@@ -88,9 +89,8 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
         for record in result.records:
             began = (datetime.fromtimestamp(record.begin_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
                      if record.begin_time else "-")
-            user = "0 (mixed)" if record.user_id == "0" else clean(record.user_id)
-            status = f"{record.status} {record.status_words}"
-            print(f"{user:<22} {status:<27} {began:<20} {clean(record.file_name)}", file=out)
+            print(f"{clean(record.user_text):<22} {record.status_text:<27} {began:<20} {clean(record.file_name)}",
+                  file=out)
 
 
 def failure_lines(action: Action, error: GmeError) -> list[str]:

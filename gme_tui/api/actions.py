@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .fields import RecordMode, Subscription
+from . import fields
+from .fields import ALLOW, BLOCK, SUBSCRIPTION, UINT64_MAX, RecordMode, Subscription
 
 
 class ResponseShapeError(ValueError):
@@ -29,10 +30,10 @@ def _subscription_params(sub: Subscription | None) -> dict[str, Any]:
         return {}
     inner: dict[str, list[str]] = {}
     if sub.allow:
-        inner["SubscribeUserIds"] = list(sub.allow)
+        inner[ALLOW] = list(sub.allow)
     if sub.block:
-        inner["UnSubscribeUserIds"] = list(sub.block)
-    return {"SubscribeRecordUserIds": inner}
+        inner[BLOCK] = list(sub.block)
+    return {SUBSCRIPTION: inner}
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class DescribeTaskInfo(Action):
             request_id=_request_id(response), raw=response,
             task_id=_integer(response, "TaskId"),
             mode=_mode(response.get("RecordMode")),
-            subscription=_subscription(response.get("SubscribeRecordUserIds")),
+            subscription=_subscription(response.get(SUBSCRIPTION)),
         )
 
 
@@ -141,8 +142,6 @@ class ModifyRecordInfo(Action):
 
 def from_checked(name: str, checked) -> StartRecord | ModifyRecordInfo:
     """The request a valid form describes (`fields.check_start` / `check_modify`)."""
-    from . import fields
-
     v = checked.values
     sub = v.get("Subscription") or None
     if name == StartRecord.name:
@@ -180,6 +179,11 @@ class TaskInfoResult(Result):
     subscription: Subscription | None = None
 
 
+def ids_text(ids: tuple[str, ...]) -> str:
+    """A list of user IDs for reading, `-` when empty."""
+    return ", ".join(ids) or "-"
+
+
 RECORD_STATUS = {
     2: "recording",
     10: "waiting for transcoding",
@@ -200,6 +204,16 @@ class RecordInfo:
     @property
     def status_words(self) -> str:
         return RECORD_STATUS.get(self.status, f"status {self.status}")
+
+    @property
+    def status_text(self) -> str:
+        """`2 recording`: the number the service sends and what it means."""
+        return f"{self.status} {self.status_words}"
+
+    @property
+    def user_text(self) -> str:
+        """User 0 is the mixed recording of the whole room."""
+        return "0 (mixed)" if self.user_id == "0" else self.user_id
 
     @classmethod
     def from_json(cls, item: Any) -> RecordInfo:
@@ -238,7 +252,7 @@ def _integer(obj: dict[str, Any], key: str, *, required: bool = True) -> int | N
         raise ResponseShapeError(f"{key} is a boolean, not an integer")
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         value = int(value)
-    if isinstance(value, int) and 0 <= value <= 2**64 - 1:
+    if isinstance(value, int) and 0 <= value <= UINT64_MAX:
         return value
     raise ResponseShapeError(f"{key} is {value!r}, not an exact integer from 0 to 2**64-1")
 
@@ -254,8 +268,8 @@ def _subscription(value: Any) -> Subscription | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ResponseShapeError("SubscribeRecordUserIds is not an object")
+        raise ResponseShapeError(f"{SUBSCRIPTION} is not an object")
     return Subscription(
-        allow=tuple(str(x) for x in value.get("SubscribeUserIds") or ()),
-        block=tuple(str(x) for x in value.get("UnSubscribeUserIds") or ()),
+        allow=tuple(str(x) for x in value.get(ALLOW) or ()),
+        block=tuple(str(x) for x in value.get(BLOCK) or ()),
     )

@@ -27,6 +27,8 @@ RECORD_MODE = "RecordMode"
 TASK_ID = "TaskId"
 ALLOW = "SubscribeUserIds"
 BLOCK = "UnSubscribeUserIds"
+#: the object that holds ALLOW and BLOCK in requests and answers
+SUBSCRIPTION = "SubscribeRecordUserIds"
 
 _DIGITS = re.compile(r"[0-9]+")
 _SEPARATORS = re.compile(r"[,\s]+")

@@ -28,11 +28,11 @@ from gme_tui.api.fields import (
     RECORD_MODE,
     ROOM_ID,
     ROOM_ID_MAX,
+    SUBSCRIPTION,
     TASK_ID,
     UINT64_MAX,
 )
 
-SUBSCRIPTION = "SubscribeRecordUserIds"
 #: TaskIds are drawn from here: above 2**53, so a float anywhere on the path loses digits
 TASK_ID_MIN = 2**60
 TASK_ID_MAX = 2**63 - 1

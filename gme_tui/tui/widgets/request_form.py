@@ -201,11 +201,9 @@ class RequestForm(Widget, can_focus=False):
         mode = params.get("RecordMode")
         self.query_one(f"#{self.ids[fields.RECORD_MODE]}", ModeChoice).value = (
             RecordMode(mode) if mode in (1, 2, 3) else None)
-        lists = params.get("SubscribeRecordUserIds") or {}
-        self.query_one(f"#{self.ids[fields.ALLOW]}", TextArea).text = ", ".join(
-            str(x) for x in lists.get("SubscribeUserIds") or ())
-        self.query_one(f"#{self.ids[fields.BLOCK]}", TextArea).text = ", ".join(
-            str(x) for x in lists.get("UnSubscribeUserIds") or ())
+        lists = params.get(fields.SUBSCRIPTION) or {}
+        for name in (fields.ALLOW, fields.BLOCK):
+            self.query_one(f"#{self.ids[name]}", TextArea).text = ", ".join(str(x) for x in lists.get(name) or ())
 
     def focus_first_invalid(self) -> None:
         for name, widget_id, _help in self.fields:

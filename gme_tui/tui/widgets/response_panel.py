@@ -131,15 +131,15 @@ def _body(view: ResponseView) -> RenderableType:
 
 
 def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> RenderableType:
-    from ...api.actions import RecordInfoResult, TaskInfoResult
+    from ...api.actions import RecordInfoResult, TaskInfoResult, ids_text
+    from ...api.fields import Subscription
 
     result = view.result()
     parts: list[tuple[str, object]] = []
     if isinstance(result, TaskInfoResult):
-        sub = result.subscription
-        parts += [("RecordMode", _mode(result.mode)),
-                  ("Allowlist", ", ".join(sub.allow) if sub and sub.allow else "-"),
-                  ("Blocklist", ", ".join(sub.block) if sub and sub.block else "-")]
+        sub = result.subscription or Subscription()
+        parts += [("RecordMode", _mode(result.mode)), ("Allowlist", ids_text(sub.allow)),
+                  ("Blocklist", ids_text(sub.block))]
     elif view.action in ("StartRecord", "ModifyRecordInfo"):
         parts.append(("RecordMode", _mode(view.params.get("RecordMode"))))
     if isinstance(result, RecordInfoResult):
@@ -149,8 +149,7 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
         table.add_column("Status", no_wrap=True)
         table.add_column("FileName", overflow="fold")
         for record in result.records:
-            user = "0 (mixed)" if record.user_id == "0" else record.user_id
-            table.add_row(user, f"{record.status} {record.status_words}", record.file_name)
+            table.add_row(record.user_text, record.status_text, record.file_name)
         return _with_warning(view, Group(_rows(parts + footer), table))
     return _with_warning(view, _rows(parts + footer))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,19 @@ def emulator() -> Iterator[Emulator]:
 
 
 # --- end of emulator ----------------------------------------------------------
+
+# --- app settings -------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_path(tmp_path, monkeypatch) -> Path:
+    """The settings file the app and the CLI read and write (not there yet), in tmp."""
+    path = tmp_path / "config" / "settings.yaml"
+    monkeypatch.setenv("GME_TUI_CONFIG", str(path))
+    return path
+
+
+# --- end of app settings --------------------------------------------------------
 
 # --- keyring: a private Secret Service (tests/keyring_service.py) ---------------
 # Fixtures: secret_service (shared, session), private_secret_service (per test, to

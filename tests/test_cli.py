@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
+from helpers import closed_port
 
 from gme_tui.cli import main
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
@@ -130,11 +130,8 @@ def test_a_service_error_exits_3_with_code_message_meaning_and_request_id(cli):
 
 
 def test_not_sent_exits_4_and_says_it_is_safe_to_retry(cli):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     code, _, err = cli("--timeout", "2", "describe-task", "--biz-id", BIZ, "--room-id", "r",
-                       endpoint=f"http://127.0.0.1:{port}")
+                       endpoint=f"http://127.0.0.1:{closed_port()}")
     assert code == 4
     assert "not sent" in err and "safe to retry" in err
     assert rows(cli.data_dir)[0].outcome == "not_sent"

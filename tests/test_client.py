@@ -6,6 +6,7 @@ import asyncio
 import socket
 
 import pytest
+from helpers import closed_port, started
 
 from gme_tui.api.actions import (
     DescribeRecordInfo,
@@ -27,16 +28,6 @@ def client_for(emulator, **kwargs) -> GmeClient:
     kwargs.setdefault("limiter", RateLimiter())
     kwargs.setdefault("backoff", 0.01)
     return GmeClient(kwargs.pop("key", KEY), endpoint=emulator.url, **kwargs)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def started(emulator, action: str) -> int:
-    return sum(1 for name, _params, _headers in emulator.requests if name == action)
 
 
 async def test_the_five_actions_round_trip_with_exact_task_ids(emulator):
@@ -110,7 +101,7 @@ async def test_a_wrong_key_is_an_auth_failure(emulator):
 
 async def test_a_refused_connection_is_not_sent_and_retried_twice():
     sent = []
-    async with GmeClient(KEY, endpoint=f"http://127.0.0.1:{free_port()}", backoff=0.01,
+    async with GmeClient(KEY, endpoint=f"http://127.0.0.1:{closed_port()}", backoff=0.01,
                          limiter=RateLimiter()) as client:
         with pytest.raises(NotSentError) as caught:
             await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED), on_send=sent.append)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import pytest
 import yaml
+from helpers import closed_port, send_confirmed, started, wait_idle
 from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
@@ -24,13 +24,6 @@ KEY = DEMO_KEY
 
 
 @pytest.fixture
-def settings_path(tmp_path, monkeypatch) -> Path:
-    path = tmp_path / "config" / "settings.yaml"
-    monkeypatch.setenv("GME_TUI_CONFIG", str(path))
-    return path
-
-
-@pytest.fixture
 def make_app(emulator, tmp_path, settings_path):
     def make(**overrides) -> GmeApp:
         config = dict(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
@@ -38,10 +31,6 @@ def make_app(emulator, tmp_path, settings_path):
         config.update(overrides)
         return GmeApp(AppConfig(**config))
     return make
-
-
-def started(emulator, action="StartRecord") -> int:
-    return sum(1 for name, _p, _h in emulator.requests if name == action)
 
 
 async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", block: str = "") -> None:
@@ -55,19 +44,6 @@ async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", blo
         choice.value = None
     screen.query_one("#allow", TextArea).text = allow
     screen.query_one("#block", TextArea).text = block
-    await pilot.pause()
-
-
-async def send_confirmed(pilot) -> None:
-    await pilot.press("ctrl+s")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ConfirmScreen)
-    await pilot.press("enter")
-    await wait_idle(pilot)
-
-
-async def wait_idle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
@@ -300,10 +276,7 @@ async def test_garbage_answers_are_shown_as_bad_answers(make_app, emulator, faul
 
 
 async def test_a_closed_port_is_not_sent(make_app):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = make_app(endpoint=f"http://127.0.0.1:{port}", timeout=2.0)
+    app = make_app(endpoint=f"http://127.0.0.1:{closed_port()}", timeout=2.0)
     async with app.run_test(size=(100, 30)) as pilot:
         await fill(pilot)
         await send_confirmed(pilot)

@@ -16,13 +16,6 @@ from gme_tui.tui.screens.profiles import ProfileScreen
 
 
 @pytest.fixture
-def settings_path(tmp_path, monkeypatch):
-    path = tmp_path / "config" / "settings.yaml"
-    monkeypatch.setenv("GME_TUI_CONFIG", str(path))
-    return path
-
-
-@pytest.fixture
 def profile() -> str:
     return f"app-{uuid.uuid4().hex[:8]}"
 

@@ -22,13 +22,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from helpers import send_confirmed
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from gme_tui.api.fields import RecordMode
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.tui.app import AppConfig, GmeApp
-from gme_tui.tui.screens.dialogs import ConfirmScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 
@@ -86,15 +86,6 @@ async def fill(pilot: Pilot, room: str, mode: str, allow: str = "") -> None:
     screen.query_one("#room-id", Input).value = room
     screen.query_one("#record-mode", ModeChoice).value = RecordMode(int(mode))
     screen.query_one("#allow", TextArea).text = allow
-    await pilot.pause()
-
-
-async def send_confirmed(pilot: Pilot) -> None:
-    await pilot.press("ctrl+s")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ConfirmScreen)
-    await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     start = command("start", "StartRecord: start recording a room")
     biz(start)
-    start.add_argument("--room-id", default=None, help="RoomId (1 to 127 characters)")
+    start.add_argument("--room-id", default="", help="RoomId (1 to 127 characters)")
     start.add_argument("--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both (or the words)")
     lists(start)
 
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     describe_task = command("describe-task", "DescribeTaskInfo: the running task of a room")
     biz(describe_task)
-    describe_task.add_argument("--room-id", default=None, help="RoomId")
+    describe_task.add_argument("--room-id", default="", help="RoomId")
 
     describe_record = command("describe-record", "DescribeRecordInfo: a task's files and their status")
     biz(describe_record)
@@ -228,10 +228,6 @@ class Context:
         return str(DEMO_BIZ_ID)
 
 
-def _require_room(text: str | None) -> str:
-    return fields.parse_room_id(text if text is not None else "")
-
-
 def _checked_or_raise(checked: fields.Checked) -> fields.Checked:
     if not checked.ok:
         raise checked.errors[next(iter(checked.errors))]
@@ -249,14 +245,14 @@ def action_for(ctx: Context):
     relaxed = getattr(args, "relaxed_ids", False) or ctx.settings.relaxed_user_ids
     if args.command == "start":
         return actions.from_checked("StartRecord", _checked_or_raise(fields.check_start(
-            biz, args.room_id or "", args.mode, args.allow, args.block, relaxed=relaxed)))
+            biz, args.room_id, args.mode, args.allow, args.block, relaxed=relaxed)))
     if args.command == "modify":
         return actions.from_checked("ModifyRecordInfo", _checked_or_raise(fields.check_modify(
             biz, args.task_id, args.mode, args.allow, args.block, relaxed=relaxed)))
     if args.command == "stop":
         return actions.StopRecord(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
     if args.command == "describe-task":
-        return actions.DescribeTaskInfo(fields.parse_biz_id(biz), _require_room(args.room_id))
+        return actions.DescribeTaskInfo(fields.parse_biz_id(biz), fields.parse_room_id(args.room_id))
     if args.command == "describe-record":
         return actions.DescribeRecordInfo(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
     raise AssertionError(args.command)
@@ -290,13 +286,12 @@ async def _send(ctx: Context, action) -> int:
 
 
 def _interrupted(outcome) -> int:
-    from .cli_output import clean, failure_lines
+    from .cli_output import print_outcome
 
     if outcome is None or outcome.error is None:
         print("gme-tui: interrupted; nothing was sent", file=sys.stderr)
         return EXIT_INTERRUPTED
-    for line in failure_lines(outcome.action, outcome.error):
-        print(clean(line), file=sys.stderr)
+    print_outcome(outcome, "text")  # text: its failure lines only, on stderr
     return _EXIT_BY_KIND.get(outcome.kind, EXIT_UNKNOWN)
 
 
@@ -345,16 +340,11 @@ def _emulator(args: argparse.Namespace) -> int:
     if (args.secret_id is None) != (args.secret_key is None):
         raise fields.FieldError("--secret-key" if args.secret_key is None else "--secret-id",
                                 "--secret-id and --secret-key go together")
-    from .emulator import parse_spec
-
-    for spec in args.fault:
-        try:
-            parse_spec(spec)
-        except ValueError as error:
-            raise fields.FieldError("--fault", str(error)) from None
     try:
         return run_forever(args.host, args.port, args.secret_id or DEMO_SECRET_ID,
                            args.secret_key or DEMO_SECRET_KEY, faults=args.fault, verbose=args.verbose)
+    except ValueError as error:  # a bad --fault spec: run_forever reads them all before it listens
+        raise fields.FieldError("--fault", str(error)) from None
     except OSError as error:
         raise CannotRun(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
 

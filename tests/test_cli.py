@@ -347,3 +347,16 @@ def test_service_text_cannot_inject_terminal_escapes(cli, emulator):
 def test_emulator_port_out_of_range_is_invalid_input(capsys):
     assert main(["emulator", "--port", "99999"]) == 2
     assert "--port: must be from 0 to 65535" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["emulator", "--fault", "bogus"], "--fault"),
+    (["emulator", "--fault", "delay=x"], "--fault"),
+    (["emulator", "--port", "70000"], "--port"),
+    (["emulator", "--secret-id", "AKIDx"], "--secret-key"),
+])
+def test_the_emulator_command_refuses_bad_options_before_it_listens(capsys, args, field):
+    from gme_tui.cli import main
+
+    assert main(args) == 2
+    assert f"gme-tui: {field}: " in capsys.readouterr().err

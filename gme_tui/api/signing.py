@@ -43,8 +43,13 @@ def canonical_request(host: str, body: bytes, content_type: str = CONTENT_TYPE) 
     return f"POST\n/\n\n{canonical_headers}\n{SIGNED_HEADERS}\n{payload_hash}"
 
 
+def credential_scope(timestamp: int, service: str = SERVICE) -> str:
+    """`2026-11-25/gme/tc3_request`: in the string to sign and in the Authorization header."""
+    return f"{utc_date(timestamp)}/{service}/tc3_request"
+
+
 def string_to_sign(timestamp: int, canonical: str, service: str = SERVICE) -> str:
-    scope = f"{utc_date(timestamp)}/{service}/tc3_request"
+    scope = credential_scope(timestamp, service)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
 
@@ -67,7 +72,7 @@ def authorization(
     to_sign = string_to_sign(timestamp, canonical_request(host, body), service)
     sig = signature(key.secret_key, timestamp, to_sign, service)
     return (
-        f"{ALGORITHM} Credential={key.secret_id}/{utc_date(timestamp)}/{service}/tc3_request, "
+        f"{ALGORITHM} Credential={key.secret_id}/{credential_scope(timestamp, service)}, "
         f"SignedHeaders={SIGNED_HEADERS}, Signature={sig}"
     )
 

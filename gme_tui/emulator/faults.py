@@ -87,13 +87,14 @@ class FaultPlan:
         self, kind: str, *, count: int | None = None, seconds: float | None = None, action: str | None = None
     ) -> Fault:
         fault = make_fault(kind, count=count, seconds=seconds, action=action)
-        with self._lock:
-            self._faults = [f for f in self._faults if (f.kind, f.action) != (kind, action)]
-            self._faults.append(fault)
+        self.add(fault)
         return fault
 
     def add(self, fault: Fault) -> None:
-        self.set(fault.kind, count=fault.count, seconds=fault.seconds, action=fault.action)
+        """Arm a fault already made (`make_fault`, `parse_spec`), in place of one of its kind and action."""
+        with self._lock:
+            self._faults = [f for f in self._faults if (f.kind, f.action) != (fault.kind, fault.action)]
+            self._faults.append(fault)
 
     def clear(self) -> None:
         with self._lock:

@@ -186,8 +186,13 @@ def _timeout_from_env() -> float:
         value = float(text)
     except ValueError:
         value = math.nan
+    return _seconds(value, TIMEOUT_ENV)
+
+
+def _seconds(value: float, name: str) -> float:
+    """A keyring timeout: a finite number of seconds above 0, else `FieldError` on `name`."""
     if not (math.isfinite(value) and value > 0):
-        raise FieldError(TIMEOUT_ENV, "a number of seconds above 0")
+        raise FieldError(name, "a number of seconds above 0")
     return value
 
 
@@ -325,9 +330,7 @@ class KeyringStore:
 
     def __init__(self, service: str = SERVICE, timeout: float | None = None):
         self.service = service
-        self.timeout = _timeout_from_env() if timeout is None else float(timeout)
-        if not (math.isfinite(self.timeout) and self.timeout > 0):
-            raise FieldError("timeout", "a number of seconds above 0")
+        self.timeout = _timeout_from_env() if timeout is None else _seconds(float(timeout), "timeout")
         self._backend: Any = None
         self._backend_lock = threading.Lock()
         self._index_lock = threading.Lock()  # read-modify-write of the index, within this process

@@ -31,6 +31,7 @@ from gme_tui.api.fields import (
     SUBSCRIPTION,
     TASK_ID,
     UINT64_MAX,
+    RecordMode,
 )
 
 #: TaskIds are drawn from here: above 2**53, so a float anywhere on the path loses digits
@@ -86,7 +87,7 @@ def check_room_id(params: dict[str, Any]) -> str:
 
 def check_record_mode(params: dict[str, Any]) -> int:
     value = params[RECORD_MODE]
-    if not _is_int(value) or value not in (1, 2, 3):
+    if not _is_int(value) or value not in set(RecordMode):
         raise ApiError("InvalidParameterValue.InvalidRecordMode",
                        f"The value of `{RECORD_MODE}` must be 1, 2 or 3.")
     return value
@@ -265,8 +266,8 @@ class RecordingService:
             if task is None or task.biz_id != biz:
                 raise _task_not_found(task_id)
             status = self._status(task)
-            users = task.users() if task.mode in (1, 3) else []
-            if task.mode in (2, 3):
+            users = task.users() if task.mode in (RecordMode.SINGLE, RecordMode.BOTH) else []
+            if task.mode in (RecordMode.MIXED, RecordMode.BOTH):
                 users.append(MIXED_USER)
             records = [{"UserId": user, "FileName": _file_name(task, user),
                         "RecordBeginTime": task.begin_time, "RecordStatus": status} for user in users]

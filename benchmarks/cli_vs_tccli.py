@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from _common import RUN_TIMEOUT, BenchmarkFailed, add_runs, scrubbed_env, spread
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN_DIR = "Scripts" if os.name == "nt" else "bin"
 EXE = ".exe" if os.name == "nt" else ""
@@ -43,10 +45,8 @@ BENCH_VENV = ROOT / ".bench-venv"
 BENCH_PYTHON = BENCH_VENV / BIN_DIR / f"python{EXE}"
 TCCLI = BENCH_VENV / BIN_DIR / f"tccli{EXE}"
 
-MIN_RUNS = 10
 DEFAULT_RUNS = 15
 TARGET_RATIO = 0.5
-RUN_TIMEOUT = 60.0
 HEALTH_TIMEOUT = 15.0
 
 #: variables of the caller's shell that would change what the children do or read:
@@ -54,11 +54,8 @@ HEALTH_TIMEOUT = 15.0
 #: profiles, the user's config folders, and Python switches (PYTHONDONTWRITEBYTECODE
 #: would make every run compile its imports again).
 _DROPPED_PREFIXES = ("PYTHON", "TENCENTCLOUD_", "TCCLI_", "GME_TUI_", "XDG_", "TKE_")
-_DROPPED_NAMES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle", "curl_ca_bundle"}
-
-
-class BenchmarkFailed(Exception):
-    """Something the benchmark needs did not work; the message says what."""
+_DROPPED_NAMES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle",
+                            "curl_ca_bundle"})
 
 
 def _project_bin(name: str) -> Path:
@@ -252,21 +249,15 @@ def _shell(argv: list[str]) -> str:
     return " ".join(shlex.quote(str(part)) for part in argv)
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.1f} ms"
-
-
 def summary(name: str, times: list[float]) -> str:
-    return (f"{name:<8} median {_ms(statistics.median(times))}   min {_ms(min(times))}   "
-            f"max {_ms(max(times))}   ({len(times)} runs)")
+    return f"{name:<8} {spread(times)}   ({len(times)} runs)"
 
 
 # --- main ------------------------------------------------------------------
 
 
 def child_env(home: Path, secret_id: str, secret_key: str) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.upper().startswith(_DROPPED_PREFIXES) and name.lower() not in _DROPPED_NAMES}
+    env = scrubbed_env(_DROPPED_PREFIXES, _DROPPED_NAMES)
     env.update({
         "HOME": str(home),  # tccli reads and writes ~/.tccli; neither tool sees the user's files
         "USERPROFILE": str(home),
@@ -280,12 +271,8 @@ def child_env(home: Path, secret_id: str, secret_key: str) -> dict[str, str]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS,
-                        help=f"timed runs of each command (at least {MIN_RUNS}; default {DEFAULT_RUNS})")
-    args = parser.parse_args(argv)
-    if args.runs < MIN_RUNS:
-        parser.error(f"--runs must be at least {MIN_RUNS}")
-    return args
+    add_runs(parser, DEFAULT_RUNS, "timed runs of each command")
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str]) -> int:
@@ -351,7 +338,7 @@ def _bench(runs: int, gme_tui: Path, our_version: str, tccli_version: str, tmp: 
             for tool in (ours, theirs):
                 elapsed = timed_run(tool, f"{tag}-{tool.name}-{i}", env, f"run {i}")
                 times[tool.name].append(elapsed)
-                row.append(_ms(elapsed))
+                row.append(f"{elapsed * 1000:7.1f} ms")
             print(f"{i:>4}  {row[0]:>10}  {row[1]:>10}", flush=True)
     finally:
         emulator.stop()

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _common import add_runs
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
@@ -181,10 +182,10 @@ def median_ms(call: Callable[[], object], runs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=15, help="timed runs of each measurement (at least 10)")
+    add_runs(parser, 15, "timed runs of each measurement")
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the big store")
     args = parser.parse_args()
-    runs = max(args.runs, 10)
+    runs = args.runs
     with tempfile.TemporaryDirectory() as folder:
         sizes = (args.rows, PAGE_SIZE, 0)
         paths = [Path(folder, f"store-{size}.sqlite3") for size in sizes]

@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import add_runs
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -66,7 +67,7 @@ async def measure(app: App, first: str, second: str, runs: int) -> dict[str, lis
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=30)
+    add_runs(parser, 30, "rounds of the three keystrokes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gme-tui-keys-") as tmp:
         config = AppConfig(profile="bench", endpoint="http://127.0.0.1:9", data_dir=Path(tmp),

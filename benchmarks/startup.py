@@ -50,11 +50,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import RUN_TIMEOUT, BenchmarkFailed, add_runs, scrubbed_env, spread
+
 ROOT = Path(__file__).resolve().parent.parent
-MIN_RUNS = 10
 DEFAULT_RUNS = 15
 TARGET_RATIO = 1.5
-RUN_TIMEOUT = 60.0
 
 _DROPPED_PREFIXES = ("PYTHON", "TEXTUAL", "GME_TUI_", "TENCENTCLOUD_", "XDG_")
 
@@ -122,12 +122,8 @@ print(*_stamp[0])
 """
 
 
-class BenchmarkFailed(Exception):
-    pass
-
-
 def child_env(folder: Path, app: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_PREFIXES)}
+    env = scrubbed_env(_DROPPED_PREFIXES)
     env.update(HOME=str(folder / "home"), GME_TUI_CONFIG=str(folder / "config" / "settings.yaml"),
                GME_TUI_DATA_DIR=str(folder / "data"))
     if app == "env":
@@ -157,18 +153,13 @@ def run_once(name: str, argv: list[str], env: dict[str, str], expected_focus: st
     return float(words[0]) - spawned, (float(words[2]) - spawned if len(words) == 3 else None)
 
 
-def describe(seconds: list[float]) -> str:
-    ms = [s * 1000 for s in seconds]
-    return f"median {statistics.median(ms):7.1f} ms   min {min(ms):7.1f}   max {max(ms):7.1f}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"timed runs of each (at least {MIN_RUNS})")
+    add_runs(parser, DEFAULT_RUNS)
     parser.add_argument("--app", choices=("demo", "env"), default="demo",
                         help="demo: `gme-tui --demo` (default); env: `gme-tui` with credentials from the environment")
     args = parser.parse_args()
-    runs = max(args.runs, MIN_RUNS)
+    runs = args.runs
     ours_args = ["--demo"] if args.app == "demo" else []
     label = "gme-tui --demo" if args.app == "demo" else "gme-tui"
     with tempfile.TemporaryDirectory(prefix="gme-tui-startup-") as tmp:
@@ -201,13 +192,13 @@ def main() -> int:
             return 1
     ours, minimal = (times[name] for name, _a, _f in contenders)
     print(f"\nprocess start to first interactive frame, {runs} runs each:")
-    print(f"  {label:<22} {describe(ours)}")
-    print(f"  {'minimal Textual app':<22} {describe(minimal)}")
+    print(f"  {label:<22} {spread(ours)}")
+    print(f"  {'minimal Textual app':<22} {spread(minimal)}")
     ratio = statistics.median(ours) / statistics.median(minimal)
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
     print(f"  ratio {ratio:.2f} (target: at most {TARGET_RATIO}; {verdict})")
     print("\nprocess start to the history panel on screen (a frame later, not in the ratio):")
-    print(f"  {label:<22} {describe(filled)}")
+    print(f"  {label:<22} {spread(filled)}")
     return 0
 
 

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .api.actions import Action, Result
 from .api.errors import GmeError, NotSentError, OutcomeUnknownError, ServiceError
@@ -45,6 +45,18 @@ class Outcome:
     def last_sent(self) -> Prepared | None:
         return self.sent[-1] if self.sent else None
 
+    def columns(self) -> dict[str, Any]:
+        """What the answer came to, as the history stores it and the console shows it."""
+        result, error = self.result, self.error
+        if result is not None:
+            return dict(outcome="ok", response=result.raw, request_id=result.request_id,
+                        task_id=result.task_id_value)
+        if isinstance(error, ServiceError):
+            return dict(outcome="service_error", response=error.raw, request_id=error.request_id,
+                        error_code=error.code, error_message=error.message)
+        assert error is not None, "an outcome is finished with a result or an error"
+        return dict(outcome=error.kind, error_message=str(error))
+
 
 async def send(client: GmeClient, history: History, action: Action, *, profile: str,
                on_start: Callable[[Outcome], None] | None = None) -> Outcome:
@@ -76,17 +88,7 @@ async def send(client: GmeClient, history: History, action: Action, *, profile: 
 
 def _finish(history: History, outcome: Outcome, started: float) -> None:
     outcome.duration_ms = (time.perf_counter() - started) * 1000
-    result, error = outcome.result, outcome.error
     try:
-        if result is not None:
-            history.finish(outcome.row_id, outcome="ok", duration_ms=outcome.duration_ms,
-                           response=result.raw, request_id=result.request_id, task_id=result.task_id_value)
-        elif isinstance(error, ServiceError):
-            history.finish(outcome.row_id, outcome="service_error", duration_ms=outcome.duration_ms,
-                           response=error.raw, request_id=error.request_id,
-                           error_code=error.code, error_message=error.message)
-        elif error is not None:
-            history.finish(outcome.row_id, outcome=error.kind, duration_ms=outcome.duration_ms,
-                           error_message=str(error))
+        history.finish(outcome.row_id, duration_ms=outcome.duration_ms, **outcome.columns())
     except (sqlite3.Error, OSError) as failure:
         outcome.history_error = f"the history row {outcome.row_id} could not be completed ({failure})"

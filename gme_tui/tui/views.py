@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api.actions import ACTIONS, ResponseShapeError, Result
-from ..api.errors import ServiceError, TransportError
 from ..calls import Outcome
 from ..history import Row
 
@@ -72,16 +71,11 @@ def view_from_outcome(outcome: Outcome) -> ResponseView:
     common = dict(action=outcome.action.name, params=outcome.action.params(),
                   duration_ms=outcome.duration_ms, sent=sent, row_id=outcome.row_id,
                   history_error=outcome.history_error)
-    if outcome.result is not None:
-        return ResponseView(kind="ok", response=outcome.result.raw, request_id=outcome.result.request_id,
-                            task_id=outcome.result.task_id_value, **common)
-    error = outcome.error
-    if isinstance(error, ServiceError):
-        return ResponseView(kind="service_error", response=error.raw,
-                            request_id=error.request_id, error_code=error.code,
-                            error_message=error.message, **common)
-    assert isinstance(error, TransportError) or error is not None
-    return ResponseView(kind=error.kind, detail=str(error), **common)
+    columns = outcome.columns()
+    kind = columns.pop("outcome")
+    if kind not in ("ok", "service_error"):  # a transport failure: its message is the detail
+        columns["detail"] = columns.pop("error_message")
+    return ResponseView(kind=kind, **columns, **common)
 
 
 def view_from_row(row: Row) -> ResponseView:

@@ -23,6 +23,19 @@ async def wait_idle(pilot) -> None:
     await pilot.pause()
 
 
+async def until(check, what: str, pilot=None, timeout: float = 10.0) -> None:
+    """Run until `check()` is true (the app too, given its pilot): a wait on a condition,
+    not a guess at a delay, so a slow machine takes longer instead of failing."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {timeout} s for {what}")
+        await (pilot.pause(0.02) if pilot is not None else asyncio.sleep(0.02))
+
+
 async def send_confirmed(pilot) -> None:
     """Ctrl+S on the form, the confirmation shown, Enter, the answer in."""
     from gme_tui.tui.screens.dialogs import ConfirmScreen

@@ -6,7 +6,7 @@ import asyncio
 import socket
 
 import pytest
-from helpers import closed_port, started
+from helpers import closed_port, started, until
 
 from gme_tui.api.actions import (
     DescribeRecordInfo,
@@ -115,7 +115,8 @@ async def test_a_timeout_on_start_is_outcome_unknown_and_never_retried(emulator)
         with pytest.raises(OutcomeUnknownError):
             await client.call(StartRecord(DEMO_BIZ_ID, "slow", RecordMode.MIXED))
     emulator.faults.clear()
-    await asyncio.sleep(0.9)  # let the delayed request land
+    await asyncio.sleep(0.9)  # a retry would have gone out by now
+    await until(lambda: started(emulator, "StartRecord") >= 1, "the delayed request to land")
     assert started(emulator, "StartRecord") == 1
 
 
@@ -128,6 +129,7 @@ async def test_a_timeout_on_modify_is_never_retried(emulator):
             await client.call(ModifyRecordInfo(DEMO_BIZ_ID, task, RecordMode.SINGLE))
     emulator.faults.clear()
     await asyncio.sleep(0.9)
+    await until(lambda: started(emulator, "ModifyRecordInfo") >= 1, "the delayed request to land")
     assert started(emulator, "ModifyRecordInfo") == 1
 
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 import yaml
-from helpers import closed_port, send_confirmed, started, wait_idle
+from helpers import closed_port, send_confirmed, started, until, wait_idle
 from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
@@ -289,10 +289,10 @@ async def test_a_second_send_waits_while_one_is_in_flight(make_app, emulator):
     async with app.run_test(size=(100, 30)) as pilot:
         app.set_confirm_start(False)
         await fill(pilot, room="slow")
-        emulator.faults.set("delay", seconds=1.0, count=1)
+        emulator.faults.set("delay", seconds=2.0, count=1)  # in flight long after a slow machine sees it
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
-        assert "Sending" in text_of(app.screen.query_one("#send-status", Static))
+        status = app.screen.query_one("#send-status", Static)
+        await until(lambda: "Sending" in text_of(status), "the form to say it is sending", pilot)
         await pilot.press("ctrl+s")
         await wait_idle(pilot)
     assert started(emulator) == 1

@@ -15,6 +15,7 @@ from gme_tui.history import History
 from gme_tui.tui.app import AppConfig, GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
 from gme_tui.tui.screens.modify import ModifyScreen
+from gme_tui.tui.screens.profiles import ProfileScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.key_bar import KeyBar
 from gme_tui.tui.widgets.mode_choice import ModeChoice
@@ -169,18 +170,41 @@ async def test_the_key_bar_shows_what_can_act_now_and_a_click_presses_it(make_ap
 
 
 @pytest.mark.parametrize("width", [80, 100])
-async def test_the_key_bar_shows_whole_keys_only_and_always_the_palette(make_app, width):
+async def test_the_key_bar_takes_a_second_line_rather_than_leave_keys_out(make_app, width):
     app = make_app()
-    async with app.run_test(size=(width, 30)) as pilot:
+    async with app.run_test(size=(width, 24)) as pilot:
         await fill(pilot, room="narrow", mode="2")
-        await send_confirmed(pilot)
         bar = app.screen.query_one(KeyBar)
-        shown = keys_shown(app)
-        assert len(shown) == width and shown.endswith("│ ^p palette ")
+        assert bar.size.height == 1  # before a send, one line holds them all
+        await send_confirmed(pilot)
+        await pilot.pause()
+        lines = keys_shown(app).split("\n")
+        assert bar.size.height == len(lines) == 2  # after a send they need two
+        assert len(lines[0]) == width
+        assert lines[0].endswith("│ ^p palette ")  # the palette's key stays at the first line's end
         whole = [f" {key.display} {key.description} " for key in bar.keys]
-        left = shown[: shown.index("│")].rstrip() + " "
-        # The first k keys, whole, and at least one left out: none cut in the middle.
-        assert left in ["".join(whole[:k]) for k in range(1, len(whole))]
+        first = lines[0][: lines[0].index("│")].rstrip() + " "
+        # Every key, whole and in order: none cut in the middle, none left out.
+        assert first + lines[1].rstrip() + " " == "".join(whole)
+        assert first in ["".join(whole[:k]) for k in range(1, len(whole))]
+        assert " ^o Profile  ^q Quit " in lines[1]
+        # A click on the second line presses the key under it.
+        await pilot.click(bar, offset=(lines[1].index("^o") + 1, 1))
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileScreen)
+
+
+def test_the_key_bar_leaves_out_whole_keys_past_two_lines():
+    from gme_tui.tui.widgets.key_bar import Key
+
+    bar = KeyBar()
+    bar.keys = [Key(f"f{n}", f"f{n}", "Action", True) for n in range(1, 10)]  # 11 cells each
+    bar.palette = Key("ctrl+p", "^p", "palette", True)  # 12, and 1 for the bar before it
+    placed = bar._layout(width=40)
+    assert [(row, at, key.key) for row, at, key in placed] == [
+        (0, 0, "f1"), (0, 11, "f2"), (1, 0, "f3"), (1, 11, "f4"), (0, 28, "ctrl+p")]
+    assert bar._lines(40) == 2
+    assert bar._lines(200) == 1
 
 
 async def test_an_invalid_form_cannot_be_sent(make_app, emulator):

@@ -1,4 +1,4 @@
-"""The keys that can act now, on one line at the bottom of a screen.
+"""The keys that can act now, at the bottom of a screen: one line, or two where one is too narrow.
 
 Textual's Footer mounts a widget per key and rebuilds them all whenever the
 bindings change, which is on every focus change, Tab included: about 11 ms at
@@ -9,8 +9,10 @@ the palette's key sits at the right end, and the theme's footer colours apply.
 Order: the focused widget's own keys first (the history table's `l` and `/`),
 then the screen's in the order it declares them, whatever has the focus (a
 focused TextArea also binds F6 and F7, which would otherwise pull them ahead),
-then the app's. Only whole keys are shown: what does not fit is left out, not
-cut in the middle.
+then the app's. Only whole keys are shown, never one cut in the middle. Where
+one line cannot hold them all (80 columns after a send) the bar takes a second
+line, so every key that can act stays in sight; only past two lines are keys
+left out.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Size
 from textual.widget import Widget
+
+#: lines the bar may take; keys beyond them are left out whole
+MAX_LINES = 2
 
 
 class Key(NamedTuple):
@@ -65,40 +71,51 @@ class KeyBar(Widget):
                 ranked.append((rank, key))
         keys = [key for _rank, key in sorted(ranked, key=lambda pair: pair[0])]
         if (keys, palette) != (self.keys, self.palette):
+            lines = self._lines()
             self.keys, self.palette = keys, palette
-            self.refresh()
+            self.refresh(layout=self._lines() != lines)  # a new height needs a layout; a new line does not
 
-    def _layout(self) -> list[tuple[int, Key]]:
-        """Where each shown key starts: whole keys from the left while they fit, and
-        the palette's key at the right end after a bar."""
-        width = self.size.width
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._lines(width)
+
+    def _lines(self, width: int | None = None) -> int:
+        return max(1, len({row for row, _at, _key in self._layout(width)}))
+
+    def _layout(self, width: int | None = None) -> list[tuple[int, int, Key]]:
+        """Where each shown key goes, as (line, column): whole keys from the left while
+        they fit, then on the next line; the palette's key at the first line's right end
+        after a bar."""
+        width = self.size.width if width is None else width
         right = _width(self.palette) + 1 if self.palette is not None else 0
-        placed, at = [], 0
+        placed, row, at = [], 0, 0
         for key in self.keys:
-            if at + _width(key) > width - right:
+            if at + _width(key) > width - right and at:
+                row, at = row + 1, 0
+            if row >= MAX_LINES or _width(key) > width - right:
                 break
-            placed.append((at, key))
+            placed.append((row, at, key))
             at += _width(key)
-        if self.palette is not None:
-            placed.append((width - right + 1, self.palette))
+        if self.palette is not None and width:
+            placed.append((0, width - right + 1, self.palette))
         return placed
 
     def render(self) -> Content:
         key_style = self.get_visual_style("key-bar--key")
         description_style = self.get_visual_style("key-bar--description")
         disabled_style = self.get_visual_style("key-bar--disabled")
-        line = Content("")
-        for at, key in self._layout():
+        lines = [Content("") for _ in range(self._lines())]
+        for row, at, key in self._layout():
+            line = lines[row]
             if key is self.palette:
                 line = line.pad_right(max(0, at - 1 - line.cell_length)) + Content("│")
             shown = Content.assemble((f" {key.display} ", key_style), (f"{key.description} ", description_style))
-            line = line + (shown if key.enabled else shown.stylize(disabled_style))
-        return line
+            lines[row] = line + (shown if key.enabled else shown.stylize(disabled_style))
+        return Content("\n").join(lines)
 
     def on_click(self, event: events.Click) -> None:
         """A click on a key presses it, as in the Footer."""
-        for at, key in self._layout():
-            if at <= event.x < at + _width(key):
+        for row, at, key in self._layout():
+            if row == event.y and at <= event.x < at + _width(key):
                 self.app.simulate_key(key.key)
                 return
 

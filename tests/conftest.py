@@ -39,9 +39,15 @@ def settings_path(tmp_path, monkeypatch) -> Path:
 
 # --- keyring: a private Secret Service (tests/keyring_service.py) ---------------
 # Fixtures: secret_service (shared, session), private_secret_service (per test, to
-# lock or kill), keyring_in_process (aims this process's python keyring at the shared
+# lock or kill), no_keyring (no backend, as PYTHON_KEYRING_BACKEND=fail gives at start),
+# keyring_in_process (aims this process's python keyring at the shared
 # one). Where dbus-daemon or gnome-keyring-daemon is missing they skip with the reason.
 
-from keyring_service import keyring_in_process, private_secret_service, secret_service  # noqa: E402, F401
+from keyring_service import (  # noqa: E402, F401
+    keyring_in_process,
+    no_keyring,
+    private_secret_service,
+    secret_service,
+)
 
 # --- end of keyring -------------------------------------------------------------

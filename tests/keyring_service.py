@@ -240,23 +240,44 @@ def forget_detection() -> None:
 
 
 @contextmanager
+def keyring_choice_restored() -> Iterator[None]:
+    """python keyring's choice of backend (process-wide) put back as it was after the block."""
+    import keyring.core
+
+    previous = keyring.core._keyring_backend  # None if never chosen: then it is chosen again later
+    try:
+        yield
+    finally:
+        keyring.core._keyring_backend = previous
+        forget_detection()
+
+
+@contextmanager
 def keyring_pointed_at(service: SecretService, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
     """This process's environment and python keyring's choice of backend, aimed at `service`."""
-    import keyring
     import keyring.core
 
     for name in SCRUBBED:
         monkeypatch.delenv(name, raising=False)
     for name, value in service.env.items():
         monkeypatch.setenv(name, value)
-    previous = keyring.core._keyring_backend  # None if never chosen: then it is chosen again later
-    forget_detection()  # viability is computed once per process; recompute it with this bus
-    keyring.core.init_backend()
-    try:
+    with keyring_choice_restored():
+        forget_detection()  # viability is computed once per process; recompute it with this bus
+        keyring.core.init_backend()
         yield service
-    finally:
-        keyring.core._keyring_backend = previous
-        forget_detection()
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No keyring backend in this process, as PYTHON_KEYRING_BACKEND=...fail.Keyring at a
+    process's start gives: keyring reads that variable only when it first chooses, which
+    an earlier test may have done already."""
+    import keyring.core
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    with keyring_choice_restored():
+        keyring.core.init_backend()
+        yield
 
 
 @pytest.fixture

@@ -18,13 +18,12 @@ BIZ = str(DEMO_BIZ_ID)
 
 
 @pytest.fixture
-def cli(emulator, tmp_path, monkeypatch, capsys):
+def cli(no_keyring, emulator, tmp_path, monkeypatch, capsys):
     """Run `gme-tui --endpoint <emulator> --data-dir <tmp> ARGS`; returns (code, stdout, stderr)."""
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
     monkeypatch.delenv("TENCENTCLOUD_SESSION_TOKEN", raising=False)
-    # Never the developer's own keyring or settings: no backend, and settings in tmp.
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # Never the developer's own keyring or settings: no backend (no_keyring), and settings in tmp.
     monkeypatch.setenv("GME_TUI_CONFIG", str(tmp_path / "config" / "settings.yaml"))
 
     def run(*args: str, endpoint: str | None = None) -> tuple[int, str, str]:

@@ -85,9 +85,8 @@ async def test_the_app_loads_the_profiles_key_from_the_keyring_at_start(keyring_
         assert f"keyring (profile {profile})" in app.sub_title
 
 
-async def test_a_missing_keyring_is_a_message_not_a_crash(emulator, tmp_path, settings_path, monkeypatch,
-                                                          profile):
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+async def test_a_missing_keyring_is_a_message_not_a_crash(no_keyring, emulator, tmp_path, settings_path,
+                                                          monkeypatch, profile):
     for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     app = app_for(emulator, tmp_path, profile)

@@ -36,12 +36,26 @@ async def until(check, what: str, pilot=None, timeout: float = 10.0) -> None:
         await (pilot.pause(0.02) if pilot is not None else asyncio.sleep(0.02))
 
 
+async def after_first_frame(pilot) -> None:
+    """Until what the console loads in the frame after its first is in: the other themes
+    and, where there is a history, its panel with the first page read."""
+    app = pilot.app
+
+    def loaded() -> bool:
+        if not app.themes_loaded:
+            return False
+        panels = app.screen.query("#history")
+        return app.history is None or (bool(panels) and panels.first().is_mounted)
+
+    await until(loaded, "the history panel and the other themes", pilot)
+    await pilot.pause()
+
+
 async def send_confirmed(pilot) -> None:
     """Ctrl+S on the form, the confirmation shown, Enter, the answer in."""
     from gme_tui.tui.screens.dialogs import ConfirmScreen
 
     await pilot.press("ctrl+s")
-    await pilot.pause()
-    assert isinstance(pilot.app.screen, ConfirmScreen)
+    await until(lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation", pilot)
     await pilot.press("enter")
     await wait_idle(pilot)

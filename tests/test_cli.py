@@ -291,9 +291,14 @@ def test_ctrl_c_while_waiting_says_the_outcome_is_unknown(emulator, tmp_path):
 
     env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
                                        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
-    emulator.faults.set("delay", seconds=3.0, count=1)
-    proc = subprocess.Popen([sys.executable, "-m", "gme_tui", "--endpoint", emulator.url, "start",
-                             "--biz-id", BIZ, "--room-id", "ctrl-c", "--mode", "1"],
+    emulator.faults.set("delay", seconds=10.0, count=1)  # ample time to see the request and interrupt it
+    # pytest started as a background job (`&`) ignores SIGINT, and a child inherits that: give the
+    # CLI the default, as a terminal's Ctrl+C finds it. Reset in the child before it execs the CLI,
+    # not in a preexec_fn (unsafe with the emulator's threads running in this process).
+    default_sigint = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                      "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    proc = subprocess.Popen([sys.executable, "-c", default_sigint, "-m", "gme_tui", "--endpoint", emulator.url,
+                             "start", "--biz-id", BIZ, "--room-id", "ctrl-c", "--mode", "1"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 10
     while not any(name == "StartRecord" for name, _p, _h in emulator.requests):

@@ -382,7 +382,7 @@ def test_a_hanging_keyring_never_freezes_the_caller():
         started = time.monotonic()
         with pytest.raises(KeyringUnavailable) as caught:
             call()
-        assert time.monotonic() - started < 0.3 + 0.5
+        assert time.monotonic() - started < 0.3 + 5, "the timeout cut the 30 s hang short"
         message = str(caught.value)
         assert "timed out after 0.3 s" in message and "unlock prompt" in message
         assert TIMEOUT_ENV in message and says_how_to_go_on(message, secret_service=False)
@@ -393,16 +393,21 @@ def test_the_timeout_applies_from_the_environment_too(monkeypatch, hanging_keyri
     started = time.monotonic()
     with pytest.raises(KeyringUnavailable, match="timed out after 0.2 s"):
         KeyringStore(service=unique_service()).get("p")
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 0.2 + 5, "the timeout cut the 30 s hang short"
 
 
 def test_no_daemon_thread_outlives_a_quick_call(store):
-    before = threading.active_count()
+    # the threads themselves, not a count: one left by an earlier test may end meanwhile
+    before = set(threading.enumerate())
+
+    def newcomers() -> list[threading.Thread]:
+        return [thread for thread in threading.enumerate() if thread not in before]
+
     store.get("p")
-    deadline = time.monotonic() + 1
-    while threading.active_count() > before and time.monotonic() < deadline:
+    deadline = time.monotonic() + 5
+    while newcomers() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert threading.active_count() == before
+    assert newcomers() == []
 
 
 def test_the_fixture_env_is_isolated(secret_service):

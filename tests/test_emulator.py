@@ -37,6 +37,7 @@ from gme_tui.emulator import (
     Emulator,
     parse_spec,
 )
+from gme_tui.emulator.server import LISTEN_BACKLOG
 
 BIZ = DEMO_BIZ_ID
 KEY = DEMO_KEY
@@ -286,15 +287,22 @@ def test_record_status_steps_after_stop(clocked: tuple[Emulator, ManualClock]) -
 
 
 def test_record_status_reaches_done_in_real_time(emulator: Emulator) -> None:
+    """On the real clock (0.2 s a step) the statuses climb to 14; exact stepping is
+    test_record_status_steps_after_stop's, on a manual clock."""
     task_id = start(emulator, "rt", 2)
+    stopping = time.monotonic()
     assert code(call(emulator, "StopRecord", {"BizId": BIZ, "TaskId": task_id})) is None
     seen: list[int] = []
-    deadline = time.monotonic() + 3
+    first_after = 0.0
+    deadline = time.monotonic() + 10  # done is 0.8 s after the stop
     while time.monotonic() < deadline and (not seen or seen[-1] != 14):
         seen.append(call(emulator, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": task_id})
                     ["RecordInfo"][0]["RecordStatus"])
+        first_after = first_after or time.monotonic() - stopping
         time.sleep(0.05)
-    assert seen[0] in (10, 11)
+    assert 10 <= seen[0] <= 14
+    # at most first_after had passed since the stop: under four steps, it cannot be done yet
+    assert seen[0] < 14 or first_after >= 4 * 0.2, (seen, first_after)
     assert seen == sorted(seen) and seen[-1] == 14
 
 
@@ -516,38 +524,40 @@ def test_more_than_20_starts_in_a_second_is_request_limit_exceeded(clocked: tupl
     assert len(emu.service.tasks()) == 40
 
 
-def test_a_burst_of_connections_is_served_at_once_and_limited(emulator: Emulator) -> None:
-    """30 StartRecord on 30 new connections at the same moment, on the real clock.
+def test_a_burst_of_connections_is_held_by_the_listen_backlog_and_limited() -> None:
+    """30 StartRecord on 30 new connections at the same moment: all are held, exactly 20 admitted.
 
-    All must be answered quickly (a small listen backlog would stall some for a
-    TCP retransmission, spreading the burst and hiding the limit), and exactly
-    20 admitted.
+    The 30 connect while the emulator listens but does not serve yet, so each one
+    completes only if the listen queue has room for it; a small backlog (the
+    socketserver default of 5) drops the rest's SYNs and their connect times out.
+    A dropped SYN would in real use stall a client a second in TCP retransmission,
+    spreading the burst and hiding the limit. The clock is the test's, so the
+    burst falls in one second however slow the machine, and the split is exact.
     """
-    clients = [httpx.Client(trust_env=False, timeout=5) for _ in range(30)]
-    barrier = threading.Barrier(len(clients))
-    codes: list[str | None] = []
-    lock = threading.Lock()
-
-    def go(index: int) -> None:
-        body = encode_body({"BizId": BIZ, "RoomId": f"burst-{index}", "RecordMode": 2})
-        headers = signed_headers(KEY, action="StartRecord", host=emulator.host_header, body=body,
-                                 timestamp=int(time.time()))
-        barrier.wait()
-        inner = clients[index].post(emulator.url, content=body, headers=headers).json()["Response"]
-        with lock:
-            codes.append(code(inner))
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(clients))]
-    began = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - began
-    for client in clients:
-        client.close()
-    assert elapsed < 0.9
+    assert LISTEN_BACKLOG >= 30
+    emu = Emulator(status_step=1.0, clock=ManualClock()).reserve()
+    socks: list[socket.socket] = []
+    try:
+        for index in range(30):  # nobody accepts yet: the listen queue holds them all, or connect times out
+            sock = socket.create_connection((emu.host, emu.port), timeout=5)
+            socks.append(sock)
+            sock.sendall(raw_request(emu, "StartRecord", {"BizId": BIZ, "RoomId": f"burst-{index}", "RecordMode": 2}))
+            sock.shutdown(socket.SHUT_WR)  # one request: the server closes after answering it
+        emu.start()
+        codes = []
+        for sock in socks:
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+            head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 "), head
+            codes.append(code(json.loads(body)["Response"]))
+    finally:
+        for sock in socks:
+            sock.close()
+        emu.stop()
     assert codes.count(None) == 20 and codes.count("RequestLimitExceeded") == 10
+    assert len(emu.service.tasks()) == 20
 
 
 # --- the wire --------------------------------------------------------------------
@@ -660,9 +670,8 @@ def test_delay_waits_then_answers(emulator: Emulator) -> None:
     began = time.monotonic()
     assert code(call(emulator, "StartRecord", {**START, "RoomId": "fdelay"})) is None
     assert time.monotonic() - began >= 0.3
-    began = time.monotonic()
+    assert emulator.faults.snapshot() == [], "count=1 is used up: the next call is not delayed"
     assert _room_has_task(emulator, "fdelay")
-    assert time.monotonic() - began < 0.3
 
 
 def test_a_fault_can_target_one_action(emulator: Emulator) -> None:

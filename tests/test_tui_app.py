@@ -6,7 +6,7 @@ import socket
 
 import pytest
 import yaml
-from helpers import closed_port, send_confirmed, started, until, wait_idle
+from helpers import after_first_frame, closed_port, send_confirmed, started, until, wait_idle
 from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
@@ -25,7 +25,7 @@ KEY = DEMO_KEY
 
 
 @pytest.fixture
-def make_app(emulator, tmp_path, settings_path):
+def make_app(no_keyring, emulator, tmp_path, settings_path):
     def make(**overrides) -> GmeApp:
         config = dict(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
                       default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
@@ -190,7 +190,7 @@ async def test_the_key_bar_takes_a_second_line_rather_than_leave_keys_out(make_a
         assert " ^o Profile  ^q Quit " in lines[1]
         # A click on the second line presses the key under it.
         await pilot.click(bar, offset=(lines[1].index("^o") + 1, 1))
-        await pilot.pause()
+        await wait_idle(pilot)
         assert isinstance(app.screen, ProfileScreen)
 
 
@@ -329,9 +329,8 @@ async def test_history_survives_a_restart_and_loads_back_into_the_form(make_app)
         await send_confirmed(pilot)
     again = make_app()
     async with again.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()  # the history comes in the frame after the form's
+        await after_first_frame(pilot)  # the history comes in the frame after the form's
         panel = again.screen.query_one(HistoryPanel)
-        await pilot.pause()
         row = panel.selected_row
         assert row is not None and row.room_id == "kept" and row.outcome == "ok"
         await fill(pilot, room="other", mode="1")
@@ -425,10 +424,7 @@ async def test_the_first_frame_needs_no_restyle(make_app, settings_path, theme, 
     settings_path.write_text(f"theme: {theme}\n")
     app = make_app(demo=True)
     async with app.run_test(size=size) as pilot:
-        for _ in range(10):  # until what loads after the first frame is in
-            await pilot.pause()
-            if app.screen.query("#history-table"):
-                break
+        await after_first_frame(pilot)
         for widget in app.screen.query("Input, TextArea"):
             widget.cursor_blink = False
         await pilot.pause()
@@ -445,7 +441,7 @@ async def test_the_first_frame_needs_no_restyle(make_app, settings_path, theme, 
 async def test_the_theme_choice_persists(make_app, settings_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()  # the other themes register right after the first frame
+        await after_first_frame(pilot)  # the other themes register right after the first frame
         assert app.theme == "gme-dark"
         app.theme = "gme-light"
         await pilot.pause()
@@ -461,7 +457,7 @@ async def test_a_broken_theme_file_warns_and_the_app_starts(make_app, settings_p
     (themes / "broken.yaml").write_text("name: broken\nprimary: [not, a, colour\n")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await after_first_frame(pilot)
         assert app.theme == "gme-dark"
         assert any("broken.yaml" in warning for warning in app.theme_warnings)
 

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import send_confirmed
+from helpers import after_first_frame, send_confirmed
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -71,7 +71,7 @@ async def steady(pilot: Pilot) -> None:
     when the picture is taken, so it is made solid (as Harlequin's tests do).
     """
     app = pilot.app
-    await pilot.pause()
+    await after_first_frame(pilot)  # the history panel is in every picture
     assert app.theme == "gme-dark"
     app.sub_title = app.sub_title.replace(app.config.endpoint, SHOWN_ENDPOINT)
     for widget in app.screen.query(Input):

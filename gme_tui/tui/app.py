@@ -208,7 +208,13 @@ class GmeApp(App[int]):
 
     def _late_themes(self) -> None:
         self._register_all_themes()
+        self._themes_pending = False
         self._warn()
+
+    @property
+    def themes_loaded(self) -> bool:
+        """Every theme is registered (the palette lists them all) and its warnings are out."""
+        return not self._themes_pending
 
     def _warn(self) -> None:
         for warning in [*self.setting_warnings, *self.theme_warnings]:

@@ -188,6 +188,14 @@ async def test_the_key_bar_takes_a_second_line_rather_than_leave_keys_out(make_a
         assert first + lines[1].rstrip() + " " == "".join(whole)
         assert first in ["".join(whole[:k]) for k in range(1, len(whole))]
         assert " ^o Profile  ^q Quit " in lines[1]
+        # A dialog's one-line bar covers both lines of the bar beneath it.
+        await pilot.press("f2")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Stop confirmation", pilot)
+        assert app.screen.query_one(KeyBar).size.height == 2
+        assert "Confirm" in keys_shown(app)
+        assert ">Copy" not in app.export_screenshot()  # no key of the screen beneath shows through
+        await pilot.press("escape")
+        await pilot.pause()
         # A click on the second line presses the key under it.
         await pilot.click(bar, offset=(lines[1].index("^o") + 1, 1))
         await wait_idle(pilot)

@@ -76,7 +76,16 @@ class KeyBar(Widget):
             self.refresh(layout=self._lines() != lines)  # a new height needs a layout; a new line does not
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self._lines(width)
+        return max(self._lines(width), self._beneath())
+
+    def _beneath(self) -> int:
+        """On a dialog, the height of the bar under it, so the dialog's keys cover those
+        keys instead of showing beneath them (dimmed, but looking as if they acted)."""
+        screen, stack = self.screen, self.app.screen_stack
+        if not screen.is_modal or screen not in stack or stack.index(screen) == 0:
+            return 0
+        bars = stack[stack.index(screen) - 1].query(KeyBar)
+        return bars.first().size.height if bars else 0
 
     def _lines(self, width: int | None = None) -> int:
         return max(1, len({row for row, _at, _key in self._layout(width)}))

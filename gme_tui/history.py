@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS requests (
     host        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_started ON requests (started_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS requests_task ON requests (task_id);
 """
 
 #: a pending row this old is unknown even if its process seems alive (pid reuse)
@@ -129,15 +130,27 @@ class History:
 
     def begin(self, *, action: str, profile: str, endpoint: str, region: str | None,
               params: dict[str, Any]) -> int:
-        """Record a request about to leave; returns the row to complete later."""
+        """Record a request about to leave; returns the row to complete later.
+
+        A request that names a task and no room (Stop, Modify, DescribeRecordInfo)
+        is filed under the room the history saw that task started in, so its row
+        shows the room and the filter finds it by the room's name.
+        """
         mode = params.get("RecordMode")
+        task_id = _text(params.get("TaskId"))
         with self._write():
+            room_id = params.get("RoomId")
+            if room_id is None and task_id is not None:
+                found = self._db.execute(
+                    "SELECT room_id FROM requests WHERE task_id = ? AND room_id IS NOT NULL"
+                    " ORDER BY id DESC LIMIT 1", (task_id,)).fetchone()
+                room_id = found[0] if found else None
             cursor = self._db.execute(
                 "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
                 " room_id, record_mode, task_id, pid, pid_start, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (time.time(), action, profile, endpoint, region, _dump(params),
-                 _text(params.get("BizId")), params.get("RoomId"),
-                 mode if isinstance(mode, int) else None, _text(params.get("TaskId")),
+                 _text(params.get("BizId")), room_id,
+                 mode if isinstance(mode, int) else None, task_id,
                  os.getpid(), _process_start(os.getpid()), socket.gethostname()),
             )
         return int(cursor.lastrowid)

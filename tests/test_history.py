@@ -45,6 +45,24 @@ def test_service_errors_keep_their_code(tmp_path):
                                                            str(2**63 + 5))
 
 
+def test_a_request_on_a_task_is_filed_under_the_room_it_started_in(tmp_path):
+    task = 2**63 - 25  # beyond a float's exact range: matched as text, digit for digit
+    with History.in_dir(tmp_path) as history:
+        start = history.begin(action="StartRecord", profile="p", endpoint="e", region=None, params=PARAMS)
+        history.finish(start, outcome="ok", duration_ms=1, task_id=task)
+        other = history.begin(action="StartRecord", profile="p", endpoint="e", region=None,
+                              params={**PARAMS, "RoomId": "other"})
+        history.finish(other, outcome="ok", duration_ms=1, task_id=task - 1)
+        stop = history.begin(action="StopRecord", profile="p", endpoint="e", region=None,
+                             params={"BizId": 1, "TaskId": task})
+        unknown = history.begin(action="StopRecord", profile="p", endpoint="e", region=None,
+                                params={"BizId": 1, "TaskId": 5})
+        assert history.get(stop).room_id == "lobby"
+        assert history.get(stop).params == {"BizId": 1, "TaskId": task}  # what was sent is unchanged
+        assert history.get(unknown).room_id is None  # a task the history never saw start: no room
+        assert [row.id for row in history.page(10, text="lobby")] == [stop, start]
+
+
 def test_rows_are_newest_first_and_limited(tmp_path):
     with History.in_dir(tmp_path) as history:
         ids = [history.begin(action="DescribeTaskInfo", profile="p", endpoint="e", region=None,

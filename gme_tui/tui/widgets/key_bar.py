@@ -87,8 +87,9 @@ class KeyBar(Widget):
         bars = stack[stack.index(screen) - 1].query(KeyBar)
         return bars.first().size.height if bars else 0
 
-    def _lines(self, width: int | None = None) -> int:
-        return max(1, len({row for row, _at, _key in self._layout(width)}))
+    def _lines(self, width: int | None = None, placed: list[tuple[int, int, Key]] | None = None) -> int:
+        placed = self._layout(width) if placed is None else placed
+        return 1 + max((row for row, _at, _key in placed), default=0)
 
     def _layout(self, width: int | None = None) -> list[tuple[int, int, Key]]:
         """Where each shown key goes, as (line, column): whole keys from the left while
@@ -112,8 +113,9 @@ class KeyBar(Widget):
         key_style = self.get_visual_style("key-bar--key")
         description_style = self.get_visual_style("key-bar--description")
         disabled_style = self.get_visual_style("key-bar--disabled")
-        lines = [Content("") for _ in range(self._lines())]
-        for row, at, key in self._layout():
+        placed = self._layout()
+        lines = [Content("") for _ in range(self._lines(placed=placed))]
+        for row, at, key in placed:
             line = lines[row]
             if key is self.palette:
                 line = line.pad_right(max(0, at - 1 - line.cell_length)) + Content("│")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .api.actions import Action, Result
-from .api.errors import GmeError, NotSentError, OutcomeUnknownError, ServiceError
+from .api.errors import GmeError, NotSentError, OutcomeKind, OutcomeUnknownError, ServiceError
 
 if TYPE_CHECKING:  # the client (httpx) loads on the first send, not with the app
     from .api.client import GmeClient, Prepared
@@ -38,8 +38,8 @@ class Outcome:
     history_error: str | None = None
 
     @property
-    def kind(self) -> str:
-        return "ok" if self.error is None else self.error.kind
+    def kind(self) -> OutcomeKind:
+        return OutcomeKind.OK if self.error is None else self.error.kind
 
     @property
     def last_sent(self) -> Prepared | None:
@@ -49,10 +49,10 @@ class Outcome:
         """What the answer came to, as the history stores it and the console shows it."""
         result, error = self.result, self.error
         if result is not None:
-            return dict(outcome="ok", response=result.raw, request_id=result.request_id,
+            return dict(outcome=OutcomeKind.OK, response=result.raw, request_id=result.request_id,
                         task_id=result.task_id_value)
         if isinstance(error, ServiceError):
-            return dict(outcome="service_error", response=error.raw, request_id=error.request_id,
+            return dict(outcome=OutcomeKind.SERVICE_ERROR, response=error.raw, request_id=error.request_id,
                         error_code=error.code, error_message=error.message)
         assert error is not None, "an outcome is finished with a result or an error"
         return dict(outcome=error.kind, error_message=str(error))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, options
 from .api import fields
 from .api.errors import GmeError
 
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "https://gme.tencentcloudapi.com)")
     parser.add_argument("--region", default=None, help="X-TC-Region (optional for GME; default: "
                                                        "TENCENTCLOUD_REGION, then the profile's)")
-    parser.add_argument("--language", choices=fields.LANGUAGES, help="language of service messages")
+    parser.add_argument("--language", choices=options.LANGUAGES, help="language of service messages")
     parser.add_argument("--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)")
     parser.add_argument("--timeout", default="10",
                         help="seconds each attempt may take, answer included (default 10); only reads and "
@@ -167,7 +167,7 @@ class Context:
     @property
     def data_folder(self):
         """Where the history lives; the demo's rows never mix with real ones."""
-        from .config import data_dir
+        from .paths import data_dir
 
         folder = data_dir(self.args.data_dir)
         return folder / "demo" if self.args.demo else folder
@@ -325,7 +325,7 @@ def _dry_run(ctx: Context, action) -> int:
 def _history(ctx: Context) -> int:
     from .cli_output import print_history
 
-    limit = fields.parse_limit(ctx.args.limit)
+    limit = options.parse_limit(ctx.args.limit)
     with ctx.history() as history:
         rows = history.rows(limit=limit)
     print_history(rows, ctx.args.output)
@@ -356,7 +356,7 @@ def _tui(ctx: Context) -> int:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    from .api.fields import DEFAULT_ENDPOINT
+    from .options import DEFAULT_ENDPOINT
     from .settings import DEFAULT_PROFILE, load_settings
 
     settings, warnings = load_settings()
@@ -369,8 +369,8 @@ def _context(args: argparse.Namespace) -> Context:
 
         check_profile(profile)
     seen = settings.for_profile(profile)
-    endpoint = fields.parse_endpoint(args.endpoint or seen.endpoint or DEFAULT_ENDPOINT)
-    return Context(args, endpoint, fields.parse_timeout(args.timeout), seen, profile,
+    endpoint = options.parse_endpoint(args.endpoint or seen.endpoint or DEFAULT_ENDPOINT)
+    return Context(args, endpoint, options.parse_timeout(args.timeout), seen, profile,
                    loaded=(settings, warnings))
 
 

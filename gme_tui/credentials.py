@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .api.fields import PROFILE, PROFILE_NAME, FieldError, parse_profile_name
+from .api.fields import FieldError
+from .options import PROFILE, PROFILE_NAME, parse_profile_name
 from .api.signing import SigningKey
-from .config import UnreadableFile, read_text
+from .paths import UnreadableFile, read_text
 
 SECRET_ID_ENV = "TENCENTCLOUD_SECRET_ID"
 SECRET_KEY_ENV = "TENCENTCLOUD_SECRET_KEY"

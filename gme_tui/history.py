@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .api.errors import OutcomeKind
+
 FILE_NAME = "history.sqlite3"
 
-#: outcomes a row can end with; "pending" reads as "unknown" once its writer is gone
-OUTCOMES = ("pending", "ok", "service_error", "not_sent", "bad_answer", "unknown", "transport_error")
+#: outcomes a row can end with; a pending row reads as unknown once its writer is gone
+OUTCOMES = tuple(OutcomeKind)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -55,6 +57,13 @@ CREATE INDEX IF NOT EXISTS requests_task ON requests (task_id);
 #: a pending row this old is unknown even if its process seems alive (pid reuse)
 STALE_AFTER = 15 * 60
 
+#: what `PRAGMA user_version` says once `_SCHEMA` and its migrations are in; raise it when they change
+SCHEMA_VERSION = 1
+
+#: seconds a write waits for another (the console and a command line writing at once
+#: each hold the lock for milliseconds); read when a store is opened
+BUSY_TIMEOUT = 10.0
+
 
 @dataclass(frozen=True)
 class Row:
@@ -69,7 +78,7 @@ class Row:
     biz_id: str | None
     room_id: str | None
     record_mode: int | None
-    outcome: str
+    outcome: OutcomeKind
     error_code: str | None
     error_message: str | None
     response: dict[str, Any] | None
@@ -87,16 +96,23 @@ class Row:
 
 
 class History:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float | None = None) -> None:
+        """`busy_timeout`: seconds a write waits for another writer; `BUSY_TIMEOUT` if None."""
         self.path = path
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Create the file private before SQLite opens it: its -wal and -shm files
         # take the same mode, so parameters and answers are never world-readable.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        self._db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Opening a store already made takes no write lock: a reader (the history
+        # panel, `gme-tui history`) never waits on a writer, and a store another
+        # writer holds fails at the first row written, where `calls.send` says
+        # that nothing was sent.
+        if self._db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return
         with self._write():
             for statement in _SCHEMA.strip().split(";"):
                 if statement.strip():
@@ -104,6 +120,7 @@ class History:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
             if "pid_start" not in columns:  # a store made by 0.1.0's first cut
                 self._db.execute("ALTER TABLE requests ADD COLUMN pid_start TEXT")
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> History:
@@ -155,7 +172,7 @@ class History:
             )
         return int(cursor.lastrowid)
 
-    def finish(self, row_id: int, *, outcome: str, duration_ms: float,
+    def finish(self, row_id: int, *, outcome: OutcomeKind, duration_ms: float,
                response: dict[str, Any] | None = None, request_id: str | None = None,
                task_id: int | None = None, error_code: str | None = None,
                error_message: str | None = None) -> None:
@@ -222,8 +239,9 @@ class History:
         data = dict(zip((d[0] for d in description), record, strict=True))
         data["params"] = json.loads(data["params"])
         data["response"] = json.loads(data["response"]) if data["response"] else None
-        if data["outcome"] == "pending" and not _writer_alive(data):
-            data["outcome"] = "unknown"
+        data["outcome"] = _kind(data["outcome"])
+        if data["outcome"] is OutcomeKind.PENDING and not _writer_alive(data):
+            data["outcome"] = OutcomeKind.UNKNOWN
         for private in ("pid", "pid_start", "host"):
             data.pop(private)
         return Row(**data)
@@ -242,6 +260,14 @@ def _matching(text: str) -> tuple[str, tuple[str, ...]]:
     tests = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED]
     tests.append("(outcome = 'pending' AND 'unknown' LIKE ? ESCAPE '\\')")
     return "(" + " OR ".join(tests) + ")", (pattern,) * len(tests)
+
+
+def _kind(stored: str) -> OutcomeKind:
+    """A stored outcome; one this version does not know (a newer one wrote it) reads as a failure."""
+    try:
+        return OutcomeKind(stored)
+    except ValueError:
+        return OutcomeKind.TRANSPORT_ERROR
 
 
 def _writer_alive(data: dict[str, Any]) -> bool:

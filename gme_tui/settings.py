@@ -16,7 +16,6 @@ import difflib
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,19 +36,10 @@ else:
 
     yaml = _LazyYaml()
 
-from gme_tui.api.fields import (
-    LANGUAGES,
-    PROFILE_NAME,
-    PROFILE_RULE,
-    FieldError,
-    parse_biz_id,
-    parse_endpoint,
-    parse_profile_name,
-)
-from gme_tui.config import APP_NAME, UnreadableFile, read_text
+from gme_tui.api.fields import FieldError, parse_biz_id
+from gme_tui.options import LANGUAGES, PROFILE_NAME, PROFILE_RULE, parse_endpoint, parse_profile_name
+from gme_tui.paths import UnreadableFile, read_text, settings_path, write_atomically
 
-CONFIG_ENV = "GME_TUI_CONFIG"
-SETTINGS_FILE = "settings.yaml"
 DEFAULT_THEME = "gme-dark"
 DEFAULT_PROFILE = "default"
 
@@ -97,27 +87,6 @@ class SettingsWriteError(OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
-
-
-# --- where the file lives ------------------------------------------------------
-
-
-def settings_path() -> Path:
-    """`GME_TUI_CONFIG` (a file path) if set, else the platform's user config folder.
-
-    Read on every call so that tests and subprocesses can point it elsewhere.
-    """
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir(APP_NAME, appauthor=False)) / SETTINGS_FILE
-
-
-def config_dir() -> Path:
-    """The folder holding the settings file; user themes live in its `themes/`."""
-    return settings_path().parent
 
 
 # --- checking one value ----------------------------------------------------------
@@ -391,42 +360,9 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     body = _HEADER + yaml.safe_dump(dataclasses.asdict(settings), sort_keys=False, allow_unicode=True)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, body.encode("utf-8"))
+        write_atomically(target, body.encode("utf-8"))
     except OSError as error:
         raise SettingsWriteError(target, error) from error
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            shutil.copymode(target, temp)
-        except FileNotFoundError:
-            pass
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_folder(target.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable; a no-op where folders cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def update_settings(path: Path | None = None, *, profile: str | None = None, **changes: Any) -> Settings:

@@ -7,7 +7,7 @@ import sys
 
 HEADLESS = [
     "gme_tui.api.fields", "gme_tui.api.actions", "gme_tui.api.signing", "gme_tui.api.client",
-    "gme_tui.api.errors", "gme_tui.history", "gme_tui.calls", "gme_tui.config", "gme_tui.credentials",
+    "gme_tui.api.errors", "gme_tui.history", "gme_tui.calls", "gme_tui.paths", "gme_tui.credentials",
     "gme_tui.cli", "gme_tui.cli_output", "gme_tui.emulator", "gme_tui.settings",
 ]
 
@@ -29,7 +29,7 @@ def test_the_api_layer_touches_no_disk_or_ui_module():
     code = (
         "import sys\n"
         "import gme_tui.api.client, gme_tui.api.fields, gme_tui.api.actions, gme_tui.api.errors\n"
-        "bad = [m for m in ('gme_tui.history', 'gme_tui.config', 'gme_tui.cli', 'sqlite3', 'textual')"
+        "bad = [m for m in ('gme_tui.history', 'gme_tui.paths', 'gme_tui.cli', 'sqlite3', 'textual')"
         " if m in sys.modules]\n"
         "print(bad)\n"
     )

@@ -16,14 +16,12 @@ from hypothesis import strategies as st
 
 from gme_tui import settings as settings_mod
 from gme_tui.api.fields import FieldError, parse_biz_id
+from gme_tui.paths import CONFIG_ENV, config_dir, settings_path
 from gme_tui.settings import (
-    CONFIG_ENV,
     Settings,
     SettingsWriteError,
-    config_dir,
     load_settings,
     save_settings,
-    settings_path,
     update_settings,
 )
 

@@ -15,7 +15,8 @@ from textual.color import Color, rgb_to_lab
 from textual.design import ColorSystem
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
-from gme_tui.settings import CONFIG_ENV
+import gme_tui
+from gme_tui.paths import CONFIG_ENV
 from gme_tui.tui import themes as themes_mod
 from gme_tui.tui.themes import (
     bundled_themes_dir,
@@ -105,7 +106,7 @@ def test_the_installed_layout_is_preferred(tmp_path, monkeypatch):
     package = tmp_path / "site-packages" / "gme_tui"
     (package / "themes").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    monkeypatch.setattr(themes_mod.gme_tui, "__file__", str(package / "__init__.py"))
+    monkeypatch.setattr(gme_tui, "__file__", str(package / "__init__.py"))
     assert bundled_themes_dir() == package / "themes"
 
 

@@ -1,24 +1,52 @@
 """What went wrong, in the operator's words, and what to do next.
 
-Two halves: the exception types the client raises (service errors and the three
-kinds of transport failure), and the catalogue of every error code in the spec.
+Three parts: the kinds of outcome a call can have, the exception types the
+client raises (service errors and the three kinds of transport failure), and
+the catalogue of every error code in the spec.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class OutcomeKind(StrEnum):
+    """How a call ended: what the history stores, the exit code tells and the screens show.
+
+    A `StrEnum`, so the value stored in SQLite and printed in JSON is the plain word.
+    """
+
+    PENDING = "pending"  # the row is written, the answer not yet in
+    OK = "ok"
+    SERVICE_ERROR = "service_error"
+    NOT_SENT = "not_sent"
+    BAD_ANSWER = "bad_answer"
+    UNKNOWN = "unknown"
+    TRANSPORT_ERROR = "transport_error"
+
+    @property
+    def may_have_acted(self) -> bool:
+        """The request may have reached the service though no usable answer came."""
+        return self in (OutcomeKind.UNKNOWN, OutcomeKind.BAD_ANSWER)
+
+    @property
+    def is_transport(self) -> bool:
+        """No usable answer came: one of the transport failures."""
+        return self in (OutcomeKind.NOT_SENT, OutcomeKind.BAD_ANSWER, OutcomeKind.UNKNOWN,
+                        OutcomeKind.TRANSPORT_ERROR)
 
 
 class GmeError(Exception):
     """Any failure of a call. `kind` is what the history records."""
 
-    kind = "error"
+    kind: OutcomeKind = OutcomeKind.TRANSPORT_ERROR
 
 
 class ServiceError(GmeError):
     """The service answered with Response.Error."""
 
-    kind = "service_error"
+    kind = OutcomeKind.SERVICE_ERROR
 
     def __init__(self, code: str, message: str, request_id: str | None, raw: dict | None = None) -> None:
         super().__init__(f"{code}: {message}")
@@ -36,7 +64,7 @@ class ServiceError(GmeError):
 class TransportError(GmeError):
     """No usable answer. Subclasses say whether the service may have acted."""
 
-    kind = "transport_error"
+    kind = OutcomeKind.TRANSPORT_ERROR
     #: the words shown before the detail
     summary = "transport failure"
 
@@ -48,21 +76,21 @@ class TransportError(GmeError):
 class NotSentError(TransportError):
     """The request never reached the service (refused, DNS, TLS): safe to retry."""
 
-    kind = "not_sent"
+    kind = OutcomeKind.NOT_SENT
     summary = "not sent"
 
 
 class OutcomeUnknownError(TransportError):
     """Sent, but no answer came (timeout, connection lost): the service may have acted."""
 
-    kind = "unknown"
+    kind = OutcomeKind.UNKNOWN
     summary = "outcome unknown"
 
 
 class BadAnswerError(TransportError):
     """An answer came but is not a valid API response (HTTP status, not JSON, truncated)."""
 
-    kind = "bad_answer"
+    kind = OutcomeKind.BAD_ANSWER
     summary = "bad answer"
 
 

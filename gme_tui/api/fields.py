@@ -7,12 +7,10 @@ and batch files all call these; nothing else decides what is valid.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import IntEnum
-from urllib.parse import urlsplit
 
 UINT64_MAX = 2**64 - 1
 INT64_MAX = 2**63 - 1
@@ -82,7 +80,7 @@ _MODE_WORDS = {
 _MODE_NAMES = {key: mode for mode in RecordMode for key in (str(int(mode)), mode.short)}
 
 
-def _whole(value: str, top: int) -> int | None:
+def whole_number(value: str, top: int) -> int | None:
     """Decimal digits from 1 to `top` as a number, else None. The length is compared
     first: int() refuses strings of thousands of digits."""
     if not _DIGITS.fullmatch(value) or len(value.lstrip("0")) > len(str(top)):
@@ -97,7 +95,7 @@ def _unsigned(text: str, name: str, what: str) -> int:
         raise FieldError(name, f"is required ({what})")
     if not _DIGITS.fullmatch(value):
         raise FieldError(name, f"must be decimal digits only, 1 to {UINT64_MAX} (got {value!r})")
-    number = _whole(value, UINT64_MAX)
+    number = whole_number(value, UINT64_MAX)
     if number is None:
         raise FieldError(name, f"must be from 1 to {UINT64_MAX} (got {value})")
     return number
@@ -118,7 +116,7 @@ def parse_room_id(text: str) -> str:
         raise FieldError(ROOM_ID, f"must be at most {ROOM_ID_MAX} characters (has {len(text)})")
     if text != text.strip():
         raise FieldError(ROOM_ID, "must not start or end with blanks")
-    if any(_is_control(ch) for ch in text):
+    if any(is_control(ch) for ch in text):
         raise FieldError(ROOM_ID, "must not contain control or invisible formatting characters")
     if not _sendable(text):
         raise FieldError(ROOM_ID, "must be valid text (it holds a byte that is not UTF-8)")
@@ -161,7 +159,7 @@ def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
     if relaxed:
         if len(user_id) > OPENID_MAX:
             raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({user_id[:20]}...)")
-        if any(_is_control(ch) for ch in user_id):
+        if any(is_control(ch) for ch in user_id):
             raise FieldError(field, f"an ID must not contain control or invisible formatting characters "
                                     f"({user_id!r})")
         if not _sendable(user_id):
@@ -192,7 +190,7 @@ def _sendable(text: str) -> bool:
     return True
 
 
-def _is_control(ch: str) -> bool:
+def is_control(ch: str) -> bool:
     """Control characters, and invisible ones that spoof what a screen shows (U+202E, U+200B...)."""
     code = ord(ch)
     if code < 0x20 or 0x7F <= code < 0xA0 or code in (0x2028, 0x2029):
@@ -280,77 +278,5 @@ def _check_recording(biz_id: str, target: tuple, mode: str, allow: str, block: s
     return checked
 
 
-# --- connection settings (command line now, the settings file later) --------
-
-ENDPOINT = "endpoint"
+#: the service's own address (the console and the command line choose another with --endpoint)
 DEFAULT_ENDPOINT = "https://gme.tencentcloudapi.com"
-TIMEOUT = "timeout"
-LIMIT = "limit"
-MAX_TIMEOUT = 300.0
-
-
-def parse_endpoint(text: str) -> str:
-    """An http(s) URL with no path, query or credentials; a bare host means https."""
-    value = text.strip()
-    if not value:
-        raise FieldError(ENDPOINT, "is required (for example https://gme.tencentcloudapi.com)")
-    if "://" not in value:
-        value = "https://" + value
-    try:
-        parts = urlsplit(value)
-        port, host = parts.port, parts.hostname or ""
-    except ValueError as error:
-        raise FieldError(ENDPOINT, f"is not a valid URL ({error})") from None
-    if port == 0:
-        raise FieldError(ENDPOINT, "has a bad port (1 to 65535)")
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise FieldError(ENDPOINT, f"must start with https:// or http:// (got {parts.scheme}://)")
-    if parts.username is not None or parts.password is not None:
-        raise FieldError(ENDPOINT, "must not hold a user name or password")
-    if parts.path.strip("/") or parts.query or parts.fragment:
-        raise FieldError(ENDPOINT, "must have no path or query: the API lives at /")
-    if not host or any(ch.isspace() or _is_control(ch) for ch in host):
-        raise FieldError(ENDPOINT, f"must name a host (got {text.strip()!r})")
-    if parts.netloc.startswith("["):
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise FieldError(ENDPOINT, f"has a bad IPv6 address [{host}]") from None
-        host = f"[{host}]"
-    else:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise FieldError(ENDPOINT, f"has a host name that cannot be encoded ({host!r})") from None
-    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
-
-
-PROFILE = "--profile"
-PROFILE_RULE = "1 to 64 characters, each a letter, a digit, '-', '_' or '.'"
-PROFILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
-LANGUAGES = ("zh-CN", "en-US")
-
-
-def parse_profile_name(text: object, field: str = PROFILE) -> str:
-    """A profile names a keyring entry and a settings section: kept to a safe alphabet."""
-    if not isinstance(text, str) or not PROFILE_NAME.fullmatch(text):
-        raise FieldError(field, PROFILE_RULE)
-    return text
-
-
-def parse_timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise FieldError(TIMEOUT, f"must be a number of seconds (got {text!r})") from None
-    if not 0 < value <= MAX_TIMEOUT:
-        raise FieldError(TIMEOUT, f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds (got {text})")
-    return value
-
-
-def parse_limit(text: str) -> int:
-    number = _whole(text.strip(), 1_000_000)
-    if number is None:
-        raise FieldError(LIMIT, f"must be a whole number from 1 to 1000000 (got {text!r})")
-    return number

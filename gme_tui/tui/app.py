@@ -108,7 +108,7 @@ class GmeApp(App[int]):
 
     def switch_profile(self, name: str) -> None:
         """Profile, settings and credentials change in place; what the command line fixed stays."""
-        from ..api.fields import DEFAULT_ENDPOINT
+        from ..options import DEFAULT_ENDPOINT
         from ..credentials import CredentialsMissing, from_environment
 
         seen = self.all_settings.for_profile(name)

@@ -23,9 +23,8 @@ from textual.css.tokenize import tokenize_values
 from textual.design import ColorSystem
 from textual.theme import Theme
 
-import gme_tui
-from gme_tui import settings
-from gme_tui.config import UnreadableFile, read_text
+from gme_tui.paths import UnreadableFile, bundled_themes_dir, read_text
+from gme_tui.paths import themes_dir as user_themes_dir
 from gme_tui.settings import first_line, yaml_problem
 
 COLOUR_KEYS = ("primary", "secondary", "accent", "background", "surface", "panel", "foreground",
@@ -49,24 +48,6 @@ class ThemeFileError(ValueError):
     def __init__(self, message: str, key: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.key = key
-
-
-def bundled_themes_dir() -> Path:
-    """`gme_tui/themes` inside an installed wheel, else the repository's `themes/`.
-
-    The wheel force-includes the top-level `themes/` as `gme_tui/themes`; an
-    editable install runs from the repository, where the folder sits beside the
-    package.
-    """
-    package = Path(gme_tui.__file__).resolve().parent
-    for candidate in (package / "themes", package.parent / "themes"):
-        if candidate.is_dir():
-            return candidate
-    return package / "themes"
-
-
-def user_themes_dir() -> Path:
-    return settings.config_dir() / "themes"
 
 
 def load_all_themes() -> tuple[list[Theme], list[str]]:

@@ -311,27 +311,29 @@ def test_ctrl_c_while_waiting_says_the_outcome_is_unknown(emulator, tmp_path):
     assert rows(tmp_path)[0].outcome == "unknown"
 
 
-def test_a_locked_history_stops_before_sending(cli, emulator):
+def test_a_locked_history_stops_before_sending(cli, emulator, monkeypatch):
+    """Another writer holds the store: the row cannot be written, so nothing is sent.
+
+    The store exists, so opening it takes no lock and the first write is the
+    pending row; a short busy timeout makes that write give up at once.
+    """
     import sqlite3
 
+    import gme_tui.history as history_module
+
     History.in_dir(cli.data_dir).close()
+    monkeypatch.setattr(history_module, "BUSY_TIMEOUT", 0.2)
     blocker = sqlite3.connect(cli.data_dir / "history.sqlite3", isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
-        import gme_tui.history as history_module
-
-        original = history_module.sqlite3.connect
-        history_module.sqlite3.connect = lambda *a, **k: original(*a, **{**k, "timeout": 0.2})
-        try:
-            code = main(["--endpoint", emulator.url, "--data-dir", str(cli.data_dir), "start",
-                         "--biz-id", BIZ, "--room-id", "locked", "--mode", "1"])
-        finally:
-            history_module.sqlite3.connect = original
+        code, _, err = cli("start", "--biz-id", BIZ, "--room-id", "locked", "--mode", "1")
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
     assert code == 1
+    assert "cannot write the history (database is locked); nothing was sent" in err
     assert emulator.requests == []
+    assert rows(cli.data_dir) == []
 
 
 @pytest.mark.parametrize("endpoint", ["https://[zz]", "https://[::1", "https://h:99999", "https://u:p@h"])

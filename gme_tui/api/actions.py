@@ -140,13 +140,23 @@ class ModifyRecordInfo(Action):
                 **_subscription_params(self.subscription)}
 
 
-def from_checked(name: str, checked) -> StartRecord | ModifyRecordInfo:
+def from_checked(name: str, checked: fields.Checked) -> StartRecord | ModifyRecordInfo:
     """The request a valid form describes (`fields.check_start` / `check_modify`)."""
     v = checked.values
-    sub = v.get("Subscription") or None
+    biz_id, mode, sub = v[fields.BIZ_ID], v[fields.RECORD_MODE], v.get("Subscription") or None
+    # Checked holds each parser's output as `object`: say here what a valid form must hold.
+    if not (isinstance(biz_id, int) and isinstance(mode, RecordMode)
+            and (sub is None or isinstance(sub, Subscription))):
+        raise TypeError(f"not the values of a valid form: {v!r}")
     if name == StartRecord.name:
-        return StartRecord(v[fields.BIZ_ID], v[fields.ROOM_ID], v[fields.RECORD_MODE], sub)
-    return ModifyRecordInfo(v[fields.BIZ_ID], v[fields.TASK_ID], v[fields.RECORD_MODE], sub)
+        room = v[fields.ROOM_ID]
+        if not isinstance(room, str):
+            raise TypeError(f"{fields.ROOM_ID} is {room!r}, not text")
+        return StartRecord(biz_id, room, mode, sub)
+    task_id = v[fields.TASK_ID]
+    if not isinstance(task_id, int):
+        raise TypeError(f"{fields.TASK_ID} is {task_id!r}, not an integer")
+    return ModifyRecordInfo(biz_id, task_id, mode, sub)
 
 
 ACTIONS: dict[str, type[Action]] = {
@@ -222,8 +232,8 @@ class RecordInfo:
         return cls(
             user_id=str(item.get("UserId", "")),
             file_name=str(item.get("FileName", "")),
-            begin_time=_integer(item, "RecordBeginTime", required=False) or 0,
-            status=_integer(item, "RecordStatus", required=False) or 0,
+            begin_time=_optional_integer(item, "RecordBeginTime") or 0,
+            status=_optional_integer(item, "RecordStatus") or 0,
         )
 
 
@@ -244,10 +254,12 @@ def _request_id(response: dict[str, Any]) -> str:
     return value
 
 
-def _integer(obj: dict[str, Any], key: str, *, required: bool = True) -> int | None:
+def _optional_integer(obj: dict[str, Any], key: str) -> int | None:
+    return None if obj.get(key) is None else _integer(obj, key)
+
+
+def _integer(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key)
-    if value is None and not required:
-        return None
     if isinstance(value, bool):
         raise ResponseShapeError(f"{key} is a boolean, not an integer")
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:

@@ -14,12 +14,14 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..api.actions import encode_body
 from .faults import Fault
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from .server import Emulator
 
 JSON_TYPE = "application/json"
@@ -44,7 +46,8 @@ class Server(ThreadingHTTPServer):
         self.socket.close()
         self.socket = listener
         self.server_address = listener.getsockname()
-        self.server_name, self.server_port = self.server_address[:2]
+        host, port = listener.getsockname()[:2]
+        self.server_name, self.server_port = str(host), int(port)  # no getfqdn: it can stall
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -117,7 +120,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = emulator.faults.take(action)
         if fault is not None and not self._before(fault):
             return
-        answer = emulator.answer(self.headers, body)
+        # Message is read only through a case-insensitive get, as a Mapping would be.
+        answer = emulator.answer(cast("Mapping[str, str]", self.headers), body)
         if emulator.verbose:
             error = answer["Response"].get("Error")
             outcome = error["Code"] if error else "ok"

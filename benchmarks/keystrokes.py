@@ -27,8 +27,9 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from gme_tui.context import Context
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
-from gme_tui.tui.app import AppConfig, GmeApp
+from gme_tui.tui.app import GmeApp
 
 SIZE = (100, 30)
 
@@ -70,7 +71,7 @@ def main() -> None:
     add_runs(parser, 30, "rounds of the three keystrokes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gme-tui-keys-") as tmp:
-        config = AppConfig(profile="bench", endpoint="http://127.0.0.1:9", data_dir=Path(tmp),
+        config = Context(profile="bench", endpoint="http://127.0.0.1:9", data_dir=Path(tmp),
                            key=DEMO_KEY, key_source="demo credentials",
                            demo=True, default_biz_id=str(DEMO_BIZ_ID), settings_path=Path(tmp) / "settings.yaml")
         ours = asyncio.run(measure(GmeApp(config), "biz-id", "room-id", args.runs))

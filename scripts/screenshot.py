@@ -33,9 +33,10 @@ PREFERRED_PORT = 8765
 async def take(output: Path, folder: Path) -> str:
     from textual.widgets import Input, TextArea
 
-    from gme_tui import cli
+    from gme_tui.cli.main import context_for
+    from gme_tui.cli.parser import build_parser
     from gme_tui.emulator import Emulator
-    from gme_tui.tui.app import GmeApp, config_from_cli
+    from gme_tui.tui.app import GmeApp
     from gme_tui.tui.screens.dialogs import ConfirmScreen
 
     try:
@@ -44,9 +45,8 @@ async def take(output: Path, folder: Path) -> str:
         emulator = Emulator().start()
     with emulator:
         # What `gme-tui --demo` builds, through the same code, with its history in a throwaway folder.
-        ctx = cli._context(cli.build_parser().parse_args(["--demo", "--data-dir", str(folder / "data")]))
-        ctx.demo, ctx.endpoint = emulator, emulator.url
-        app = GmeApp(config_from_cli(ctx))
+        ctx, warnings = context_for(build_parser().parse_args(["--demo", "--data-dir", str(folder / "data")]))
+        app = GmeApp(ctx.pinned_to(emulator.url), warnings)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             screen = app.screen

@@ -10,9 +10,10 @@ from helpers import after_first_frame, closed_port, send_confirmed, started, unt
 from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
+from gme_tui.context import Context
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_KEY
 from gme_tui.history import History
-from gme_tui.tui.app import AppConfig, GmeApp
+from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
 from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.screens.profiles import ProfileScreen
@@ -30,7 +31,7 @@ def make_app(no_keyring, emulator, tmp_path, settings_path):
         config = dict(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
                       default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
         config.update(overrides)
-        return GmeApp(AppConfig(**config))
+        return GmeApp(Context(**config))
     return make
 
 
@@ -313,7 +314,7 @@ async def test_a_closed_port_is_not_sent(make_app):
         await fill(pilot)
         await send_confirmed(pilot)
         assert "Not sent" in text_of(app.screen.query_one("#response-title", Static))
-        assert "safe to send again" in text_of(app.screen.query_one("#response-body", Static))
+        assert "safe to retry" in text_of(app.screen.query_one("#response-body", Static))
 
 
 async def test_a_second_send_waits_while_one_is_in_flight(make_app, emulator):
@@ -509,17 +510,16 @@ async def test_the_settings_default_bizid_and_relaxed_ids_apply(make_app, settin
 
 def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(settings_path, tmp_path,
                                                                              capsys, monkeypatch):
-    from gme_tui import cli
-    from gme_tui.tui.app import config_from_cli
+    from gme_tui.cli.main import context_for
+    from gme_tui.cli.parser import build_parser
 
     settings_path.parent.mkdir(parents=True, exist_ok=True)
     settings_path.write_text("colour: red\n")
     monkeypatch.setenv("GME_TUI_DATA_DIR", str(tmp_path / "data"))
-    ctx = cli._context(cli.build_parser().parse_args(["--demo"]))
+    ctx, warnings = context_for(build_parser().parse_args(["--demo"]))
     assert capsys.readouterr().err == ""  # not printed under the app
-    config = config_from_cli(ctx)
-    app = GmeApp(config)
-    assert app.setting_warnings == ctx.loaded[1]
+    app = GmeApp(ctx, warnings)
+    assert app.setting_warnings == warnings
     assert any("unknown key 'colour'" in w for w in app.setting_warnings)
 
 
@@ -535,7 +535,7 @@ def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(set
 
     async def drive(app: GmeApp) -> None:
         async with app.run_test(size=(100, 30)) as pilot:
-            emulator = app.config.serve_demo.__self__
+            emulator = app.serve_demo.__self__
             seen["port"] = emulator.port
             seen["port in header"] = emulator.port > 0 and f"127.0.0.1:{emulator.port}" in app.sub_title
             await pilot.pause()
@@ -544,10 +544,10 @@ def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(set
             seen["task"] = app.screen.response.view.task_id
             seen["served"] = emulator.service.tasks()
 
-    def run_in_test(ctx) -> int:
+    def run_in_test(ctx, warnings, serve_demo) -> int:
         import asyncio
 
-        asyncio.run(drive(GmeApp(app_module.config_from_cli(ctx))))
+        asyncio.run(drive(GmeApp(ctx, warnings, serve_demo)))
         return 0
 
     monkeypatch.setattr(app_module, "run_app", run_in_test)

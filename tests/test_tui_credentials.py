@@ -7,9 +7,10 @@ import uuid
 import pytest
 from textual.widgets import Input, OptionList, Static
 
+from gme_tui.context import Context
 from gme_tui.credentials import KeyringStore
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_KEY
-from gme_tui.tui.app import AppConfig, GmeApp
+from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.credentials import CredentialsScreen
 from gme_tui.tui.screens.dialogs import ConfirmScreen
 from gme_tui.tui.screens.profiles import ProfileScreen
@@ -24,7 +25,7 @@ def app_for(emulator, tmp_path, profile, **overrides) -> GmeApp:
     config = dict(profile=profile, endpoint=emulator.url, data_dir=tmp_path / "data", from_keyring=True,
                   default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
     config.update(overrides)
-    return GmeApp(AppConfig(**config))
+    return GmeApp(Context(**config))
 
 
 async def settle(pilot) -> None:
@@ -129,8 +130,8 @@ async def test_switching_profile_changes_settings_and_credentials_in_place(keyri
 async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(keyring_in_process, emulator, tmp_path,
                                                                           settings_path, profile, monkeypatch):
     """The demo's endpoint, credentials and BizId stay; the profile's other settings apply."""
-    from gme_tui import cli
-    from gme_tui.tui.app import config_from_cli
+    from gme_tui.cli.main import context_for
+    from gme_tui.cli.parser import build_parser
 
     other = profile + "-c"
     settings_path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,9 +139,8 @@ async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(keyring
                              "    endpoint: https://gme.tencentcloudapi.com\n    relaxed_user_ids: true\n")
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDreal0000000000000000000000000000")
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "a-real-looking-key")
-    ctx = cli._context(cli.build_parser().parse_args(["--demo", "--data-dir", str(tmp_path / "data")]))
-    ctx.demo, ctx.endpoint = emulator, emulator.url
-    app = GmeApp(config_from_cli(ctx))
+    ctx, warnings = context_for(build_parser().parse_args(["--demo", "--data-dir", str(tmp_path / "data")]))
+    app = GmeApp(ctx.pinned_to(emulator.url), warnings)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         app.switch_profile(other)

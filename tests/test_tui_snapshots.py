@@ -27,8 +27,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from gme_tui.api.fields import RecordMode
+from gme_tui.context import Context
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
-from gme_tui.tui.app import AppConfig, GmeApp
+from gme_tui.tui.app import GmeApp
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 
@@ -54,7 +55,7 @@ def make_app(emulator, tmp_path, monkeypatch) -> Callable[[], GmeApp]:
     monkeypatch.delenv("NO_COLOR", raising=False)  # read when the app is built; it greys everything
 
     def make() -> GmeApp:
-        app = GmeApp(AppConfig(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
+        app = GmeApp(Context(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
                                key_source="environment", default_biz_id=str(DEMO_BIZ_ID),
                                use_env_proxies=False))
         assert app.sub_title == f"ops · environment · {emulator.url}"

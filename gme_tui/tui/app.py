@@ -5,50 +5,18 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 
 from ..api.signing import SigningKey
+from ..context import Context, make_client
 from ..history import History
-from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
+from ..settings import DEFAULT_THEME, load_settings, update_settings
 from .commands import ConsoleCommands
 from .themes import find_theme, load_all_themes
-
-if TYPE_CHECKING:
-    from ..cli import Context
-
-
-@dataclass(frozen=True)
-class AppConfig:
-    """Everything the app needs from the command line, decided before it starts."""
-
-    profile: str
-    endpoint: str
-    data_dir: Path
-    key: SigningKey | None = None
-    key_problem: str | None = None
-    region: str | None = None
-    language: str | None = None
-    timeout: float = 10.0
-    demo: bool = False
-    default_biz_id: str = ""
-    settings_path: Path | None = None
-    use_env_proxies: bool = True
-    key_source: str | None = None
-    #: look the profile's key up in the keyring after start-up (off the UI thread)
-    from_keyring: bool = False
-    #: what a profile switch must not change: what the command line gave, and in the
-    #: demo the emulator's endpoint, the demo credentials and the demo BizId
-    fixed: tuple[str, ...] = ()
-    #: the settings file as the command line already read it, with its warnings
-    loaded: tuple[Settings, list[str]] | None = None
-    #: run once the first frame is up: the demo's emulator starts serving (its port is already taken)
-    serve_demo: Callable[[], object] | None = None
 
 
 class GmeApp(App[int]):
@@ -57,10 +25,19 @@ class GmeApp(App[int]):
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
 
-    def __init__(self, config: AppConfig) -> None:
+    def __init__(self, config: Context, warnings: list[str] | None = None,
+                 serve_demo: Callable[[], object] | None = None) -> None:
+        """`warnings`: the settings file's, when the caller read it (`config.all_settings`);
+        `serve_demo`: run once the first frame is up, the demo's emulator starts serving
+        (its port is already taken)."""
         super().__init__()
+        if config.all_settings is None:
+            settings, warnings = load_settings(config.settings_path)
+            config = replace(config, all_settings=settings)
         self.config = config
-        self.all_settings, self.setting_warnings = config.loaded or load_settings(config.settings_path)
+        self.serve_demo = serve_demo
+        self.all_settings = config.all_settings
+        self.setting_warnings = list(warnings or [])
         self.settings = self.all_settings.for_profile(config.profile)
         self.history: History | None = None
         self.history_problem: str | None = None
@@ -84,7 +61,7 @@ class GmeApp(App[int]):
     # --- credentials and profiles ----------------------------------------------------
 
     def set_credentials(self, key: SigningKey | None, source: str | None, problem: str | None = None) -> None:
-        self.config = replace(self.config, key=key, key_source=source, key_problem=problem, from_keyring=False)
+        self.config = self.config.with_credentials(key, source, problem)
         self._drop_client()
         self._show_where()
         if problem and self.is_running:
@@ -107,28 +84,10 @@ class GmeApp(App[int]):
         self.call_from_thread(self.set_credentials, resolved.key, resolved.source)
 
     def switch_profile(self, name: str) -> None:
-        """Profile, settings and credentials change in place; what the command line fixed stays."""
-        from ..options import DEFAULT_ENDPOINT
-        from ..credentials import CredentialsMissing, from_environment
-
-        seen = self.all_settings.for_profile(name)
-        config = self.config
-        changes: dict[str, object] = {"profile": name}
-        if "endpoint" not in config.fixed:
-            changes["endpoint"] = seen.endpoint or DEFAULT_ENDPOINT
-        if "region" not in config.fixed:
-            changes["region"] = seen.region
-        if "language" not in config.fixed:
-            changes["language"] = seen.language
-        if "biz_id" not in config.fixed:
-            changes["default_biz_id"] = seen.biz_id_text
-        self.settings = seen
-        if "credentials" not in config.fixed:
-            try:
-                changes.update(key=from_environment(), key_source="environment", from_keyring=False)
-            except CredentialsMissing:
-                changes.update(key=None, key_source=None, from_keyring=True)
-        self.config = replace(config, **changes)
+        """Profile, settings and credentials change in place, resolved as the command line
+        resolves them (`Context.for_profile`); what the command line fixed stays."""
+        self.config = replace(self.config, all_settings=self.all_settings).for_profile(name)
+        seen = self.settings = self.config.settings
         self._drop_client()
         self._show_where()
         if seen.theme in self.available_themes and seen.theme != self.theme:
@@ -154,11 +113,7 @@ class GmeApp(App[int]):
 
     def new_client(self, key: SigningKey):
         """A client for this profile's endpoint, region, language and timeout."""
-        from ..api.client import GmeClient
-
-        config = self.config
-        return GmeClient(key, endpoint=config.endpoint, region=config.region, language=config.language,
-                         timeout=config.timeout, use_env_proxies=config.use_env_proxies)
+        return make_client(self.config, key)
 
     @property
     def default_biz_id(self) -> str:
@@ -192,8 +147,8 @@ class GmeApp(App[int]):
         from .screens.main import MainScreen
 
         self.push_screen(MainScreen())
-        if self.config.serve_demo is not None:
-            self.after_first_frame(self.config.serve_demo)
+        if self.serve_demo is not None:
+            self.after_first_frame(self.serve_demo)
         if self.config.from_keyring:
             self.load_keyring_credentials()
         if self._themes_pending:
@@ -250,36 +205,13 @@ class GmeApp(App[int]):
             self.history.close()
 
 
-def config_from_cli(ctx: Context) -> AppConfig:
-    from ..credentials import CredentialsMissing, from_environment
-
-    key, source = None, None
-    if ctx.args.demo:
-        key, source = ctx.key(), "demo credentials"
-    else:
-        try:  # the environment now; the keyring after start-up, off the UI thread
-            key, source = from_environment(), "environment"
-        except CredentialsMissing:
-            pass
-    given = [name for name, value in (("endpoint", ctx.args.endpoint), ("region", ctx.args.region),
-                                      ("language", ctx.args.language)) if value]
-    if ctx.args.demo:  # nothing a profile says may point the demo at the cloud
-        given += ["endpoint", "credentials", "biz_id"]
-    return AppConfig(
-        profile=ctx.profile, endpoint=ctx.endpoint, data_dir=ctx.data_folder, key=key, key_source=source,
-        from_keyring=key is None, region=ctx.region, language=ctx.language, timeout=ctx.timeout,
-        demo=ctx.args.demo, default_biz_id=ctx.default_biz(), use_env_proxies=ctx.use_env_proxies,
-        fixed=tuple(dict.fromkeys(given)),
-        loaded=ctx.loaded, serve_demo=ctx.demo.start if ctx.demo is not None else None,
-    )
-
-
-def run_app(ctx: Context) -> int:
+def run_app(ctx: Context, warnings: list[str] | None = None,
+            serve_demo: Callable[[], object] | None = None) -> int:
     # Every module and class imported so far lives as long as the process. Frozen,
     # the cyclic garbage collector stops walking them again while the screen is
     # built: without this, a full collection (about 20 ms) lands before the first
     # frame (python3 dev.py bench startup).
     gc.freeze()
-    app = GmeApp(config_from_cli(ctx))
+    app = GmeApp(ctx, warnings, serve_demo)
     app.run()
     return app.return_code or 0

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api.actions import ACTIONS, ResponseShapeError, Result
+from ..api.errors import OutcomeKind
 from ..calls import Outcome
 from ..history import Row
 
@@ -18,7 +19,7 @@ from ..history import Row
 @dataclass(frozen=True)
 class ResponseView:
     action: str
-    kind: str  # ok, service_error, not_sent, bad_answer, unknown, pending, transport_error
+    kind: OutcomeKind
     params: dict[str, Any]
     response: dict[str, Any] | None = None
     request_id: str | None = None
@@ -37,13 +38,19 @@ class ResponseView:
         return room if isinstance(room, str) else None
 
     @property
+    def idempotent(self) -> bool:
+        """Only reads (Describe*): it can be sent again whatever happened to it."""
+        action = ACTIONS.get(self.action)
+        return action is not None and action.idempotent
+
+    @property
     def biz_id(self) -> int | None:
         biz = self.params.get("BizId")
         return biz if isinstance(biz, int) else None
 
     def result(self) -> Result | None:
         """The typed result, re-read from the raw answer (for Describe* tables)."""
-        if self.kind != "ok" or self.response is None or self.action not in ACTIONS:
+        if self.kind is not OutcomeKind.OK or self.response is None or self.action not in ACTIONS:
             return None
         try:
             return ACTIONS[self.action].parse(self.response)
@@ -63,7 +70,7 @@ class ResponseView:
 
 
 def pending_view(action_name: str, params: dict[str, Any]) -> ResponseView:
-    return ResponseView(action=action_name, kind="pending", params=params)
+    return ResponseView(action=action_name, kind=OutcomeKind.PENDING, params=params)
 
 
 def view_from_outcome(outcome: Outcome) -> ResponseView:
@@ -73,7 +80,7 @@ def view_from_outcome(outcome: Outcome) -> ResponseView:
                   history_error=outcome.history_error)
     columns = outcome.columns()
     kind = columns.pop("outcome")
-    if kind not in ("ok", "service_error"):  # a transport failure: its message is the detail
+    if kind.is_transport:  # a transport failure: its message is the detail
         columns["detail"] = columns.pop("error_message")
     return ResponseView(kind=kind, **columns, **common)
 
@@ -83,6 +90,6 @@ def view_from_row(row: Row) -> ResponseView:
         action=row.action, kind=row.outcome, params=row.params, response=row.response,
         request_id=row.request_id, task_id=int(row.task_id) if row.task_id else None,
         duration_ms=row.duration_ms, error_code=row.error_code, error_message=row.error_message,
-        detail=row.error_message if row.outcome not in ("ok", "service_error") else None,
+        detail=row.error_message if row.outcome.is_transport else None,
         row_id=row.id,
     )

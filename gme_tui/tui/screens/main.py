@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from ...api import fields
+from ...api.errors import OutcomeKind
 from ..widgets.key_bar import KeyBar
 from ..widgets.request_form import RequestForm
 from ..widgets.response_panel import ResponsePanel
@@ -208,9 +209,9 @@ class MainScreen(Screen[None]):
         biz = view.biz_id
         if biz is None:
             return
-        if view.kind == "ok" and view.action == "StartRecord":
+        if view.kind is OutcomeKind.OK and view.action == "StartRecord":
             self.target = Target(biz, view.room, view.task_id, view.params)
-        elif view.kind == "ok" and view.action == "DescribeTaskInfo":
+        elif view.kind is OutcomeKind.OK and view.action == "DescribeTaskInfo":
             result = view.result()
             if isinstance(result, TaskInfoResult):
                 params = dict(view.params, RecordMode=int(result.mode) if result.mode else None)

@@ -36,8 +36,9 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowKey
 
-from ...api.fields import RecordMode
+from ...api.errors import OutcomeKind
 from ...history import History, Row
+from ...words import mode_text, outcome_label
 
 #: rows per read; a screenful several times over, and well under a millisecond to fetch
 PAGE_SIZE = 100
@@ -47,16 +48,9 @@ DEBOUNCE = 0.15
 COLUMNS = (("Time", "time"), ("Action", "action"), ("RoomId", "room"), ("Mode", "mode"),
            ("Outcome", "outcome"), ("TaskId", "task"))
 #: outcome -> component class that colours it (rules in history_panel.tcss)
-_OUTCOME_CLASS = {"ok": "history-panel--ok", "pending": "history-panel--pending",
-                  "unknown": "history-panel--unknown"}
+_OUTCOME_CLASS = {OutcomeKind.OK: "history-panel--ok", OutcomeKind.PENDING: "history-panel--pending",
+                  OutcomeKind.UNKNOWN: "history-panel--unknown"}
 _ERROR_CLASS = "history-panel--error"
-
-
-def outcome_text(row: Row) -> str:
-    """What the operator needs at a glance: the service's code for service errors."""
-    if row.outcome == "service_error" and row.error_code:
-        return row.error_code
-    return row.outcome.replace("_", " ")  # as the history's text filter reads it (history._SEARCHED)
 
 
 def time_text(started_at: float, today: dt.date | None = None) -> str:
@@ -65,15 +59,6 @@ def time_text(started_at: float, today: dt.date | None = None) -> str:
     if when.date() == (today or dt.date.today()):
         return when.strftime("%H:%M:%S")
     return when.strftime("%m-%d %H:%M")
-
-
-def mode_text(mode: int | None) -> str:
-    if mode is None:
-        return ""
-    try:
-        return RecordMode(mode).short
-    except ValueError:  # a row stored by a newer version, say
-        return str(mode)
 
 
 def _read(reader: History | None, path: Path, before: tuple[float, int] | None,
@@ -327,7 +312,7 @@ class HistoryPanel(Widget):
         if not self._styles:
             self._styles = self._read_styles()
         style = self._styles[_OUTCOME_CLASS.get(row.outcome, _ERROR_CLASS)]
-        return Text(outcome_text(row), style=style, no_wrap=True)
+        return Text(outcome_label(row.outcome, row.error_code), style=style, no_wrap=True)
 
     def _read_styles(self) -> dict[str, Style]:
         return {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}

@@ -14,22 +14,13 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...api.fields import RecordMode
+from ...api.errors import OutcomeKind
+from ...words import advice, heading, mode_label
 
 if TYPE_CHECKING:
     from ..views import ResponseView
 
 IDLE = "No request yet. Fill the form and press Ctrl+S to start a recording."
-
-_TRANSPORT = {
-    "not_sent": ("Not sent", "Nothing reached the service; it is safe to send again. "
-                 "Check the endpoint and the network."),
-    "bad_answer": ("Bad answer", "The service's answer was not a valid API response."),
-    "unknown": ("Outcome unknown", "The request was sent but no answer came: the service may have acted."),
-    "pending": ("Pending", "Waiting for the answer…"),
-    "transport_error": ("Transport failure", "The request failed on the way."),
-}
-
 
 class ResponsePanel(VerticalScroll, can_focus=True):
     """Success, service error or transport failure, in the operator's words."""
@@ -55,7 +46,7 @@ class ResponsePanel(VerticalScroll, can_focus=True):
         state = _state_class(view.kind)  # one restyle at most, none when the state stays
         self.update_classes({name: name == state for name in ("-ok", "-error", "-unknown", "-pending")})
         title.update(_title(view))
-        has_task = view.task_id is not None and view.kind == "ok"
+        has_task = view.task_id is not None and view.kind is OutcomeKind.OK
         task.display = has_task
         if has_task:
             task.update(Text.assemble(("TaskId ", "bold"), (str(view.task_id), "bold reverse")))
@@ -63,24 +54,23 @@ class ResponsePanel(VerticalScroll, can_focus=True):
         self.scroll_home(animate=False)
 
 
-def _state_class(kind: str) -> str:
-    if kind == "ok":
+def _state_class(kind: OutcomeKind) -> str:
+    if kind is OutcomeKind.OK:
         return "-ok"
-    if kind in ("unknown", "bad_answer"):
+    if kind.may_have_acted:
         return "-unknown"
-    if kind == "pending":
+    if kind is OutcomeKind.PENDING:
         return "-pending"
     return "-error"
 
 
 def _title(view: ResponseView) -> Text:
     room = f" · room {view.room}" if view.room else ""
-    if view.kind == "ok":
+    if view.kind is OutcomeKind.OK:
         return Text.assemble((f"{view.action} ok", "bold"), room)
-    if view.kind == "service_error":
+    if view.kind is OutcomeKind.SERVICE_ERROR:
         return Text.assemble((f"{view.action} failed: ", "bold"), (view.error_code or "", "bold"), room)
-    heading, _ = _TRANSPORT.get(view.kind, ("Failure", ""))
-    return Text.assemble((f"{view.action}: {heading}", "bold"), room)
+    return Text.assemble((f"{view.action}: {heading(view.kind)}", "bold"), room)
 
 
 def _rows(pairs: list[tuple[str, object]]) -> Table:
@@ -92,23 +82,15 @@ def _rows(pairs: list[tuple[str, object]]) -> Table:
     return table
 
 
-def _mode(value: object) -> str:
-    try:
-        mode = RecordMode(value)
-    except ValueError:
-        return "-"
-    return mode.label
-
-
 def _body(view: ResponseView) -> RenderableType:
     footer: list[tuple[str, object]] = []
     if view.request_id:
         footer.append(("RequestId", view.request_id))
     if view.duration_ms is not None:
         footer.append(("Duration", f"{view.duration_ms:.0f} ms"))
-    if view.kind == "ok":
+    if view.kind is OutcomeKind.OK:
         return _ok_body(view, footer)
-    if view.kind == "service_error":
+    if view.kind is OutcomeKind.SERVICE_ERROR:
         from ...api.errors import explain
 
         entry = explain(view.error_code or "")
@@ -118,14 +100,14 @@ def _body(view: ResponseView) -> RenderableType:
             ("Next", entry.next_step),
         ]
         return _with_warning(view, _rows(parts + footer))
-    heading, advice = _TRANSPORT.get(view.kind, ("Failure", ""))
-    parts = [("What", view.detail or heading)]
-    if advice:
-        parts.append(("Advice", advice))
-    if view.kind in ("unknown", "bad_answer") and view.action != "DescribeTaskInfo" and view.room:
+    parts = [("What", view.detail or heading(view.kind))]
+    said = advice(view.kind, view.action, idempotent=view.idempotent)
+    if said:
+        parts.append(("Advice", said))
+    if view.kind.may_have_acted and not view.idempotent and view.room:
         parts.append(("Check", Text.assemble("press ", ("F3", "bold"),
                                              f" to run DescribeTaskInfo for room {view.room}")))
-    elif view.kind in ("unknown", "bad_answer") and view.action not in ("DescribeTaskInfo", "DescribeRecordInfo"):
+    elif view.kind.may_have_acted and not view.idempotent:
         parts.append(("Check", Text.assemble("press ", ("F4", "bold"), " to describe the recording")))
     return _with_warning(view, _rows(parts + footer))
 
@@ -138,12 +120,12 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
     parts: list[tuple[str, object]] = []
     if isinstance(result, TaskInfoResult):
         sub = result.subscription or Subscription()
-        parts += [("RecordMode", _mode(result.mode)), ("Allowlist", ids_text(sub.allow)),
+        parts += [("RecordMode", mode_label(result.mode)), ("Allowlist", ids_text(sub.allow)),
                   ("Blocklist", ids_text(sub.block))]
     elif view.action in ("StartRecord", "ModifyRecordInfo"):
-        parts.append(("RecordMode", _mode(view.params.get("RecordMode"))))
+        parts.append(("RecordMode", mode_label(view.params.get("RecordMode"))))
     if isinstance(result, RecordInfoResult):
-        parts.append(("RecordMode", _mode(result.mode)))
+        parts.append(("RecordMode", mode_label(result.mode)))
         table = Table(expand=True, show_edge=False, pad_edge=False)
         table.add_column("UserId", no_wrap=True)
         table.add_column("Status", no_wrap=True)

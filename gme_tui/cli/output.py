@@ -12,14 +12,15 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .api.actions import Action, RecordInfoResult, Result, TaskInfoResult, ids_text
-from .api.errors import BadAnswerError, GmeError, OutcomeUnknownError, ServiceError, TransportError
-from .api.fields import Subscription
-from .calls import Outcome
-from .history import Row
+from ..api.actions import Action, RecordInfoResult, Result, TaskInfoResult, ids_text
+from ..api.errors import GmeError, ServiceError
+from ..api.fields import Subscription
+from ..calls import Outcome
+from ..history import Row
+from ..words import advice, mode_label, mode_text, outcome_label
 
 if TYPE_CHECKING:
-    from .api.client import Prepared
+    from ..api.client import Prepared
 
 
 def dumps(value: Any) -> str:
@@ -72,13 +73,13 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
     if result.task_id_value is not None:
         rows.append(("TaskId", result.task_id_value))
     if isinstance(result, TaskInfoResult):
-        rows.append(("RecordMode", result.mode.label if result.mode else "-"))
+        rows.append(("RecordMode", mode_label(result.mode)))
         sub = result.subscription or Subscription()
         rows.append(("Allowlist", ids_text(sub.allow)))
         rows.append(("Blocklist", ids_text(sub.block)))
     if isinstance(result, RecordInfoResult):
         rows.append(("RoomId", result.room))
-        rows.append(("RecordMode", result.mode.label if result.mode else "-"))
+        rows.append(("RecordMode", mode_label(result.mode)))
     rows.append(("RequestId", result.request_id))
     rows.append(("Duration", f"{outcome.duration_ms:.0f} ms"))
     for name, value in rows:
@@ -106,16 +107,15 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
             f"  RequestId: {error.request_id or '-'}",
         ]
     lines = [f"{name}: {error}"]
-    if action.idempotent and isinstance(error, TransportError):
-        lines.append(f"  {name} only reads, so it is safe to retry. Check the endpoint and the network.")
-    elif isinstance(error, OutcomeUnknownError | BadAnswerError):  # sent; this action changes things
+    said = advice(error.kind, name, idempotent=action.idempotent)
+    if said:
+        lines.append(f"  {said}")
+    if error.kind.may_have_acted and not action.idempotent:  # sent; this action changes things
         room = action.room_id
         biz = getattr(action, "biz_id", "BIZID")
         check = (f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room)}" if room
                  else f"gme-tui describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}")
-        lines.append(f"  The service may have acted. Check before retrying: {check}")
-    elif isinstance(error, TransportError) and error.kind == "not_sent":
-        lines.append("  Nothing reached the service; it is safe to retry. Check the endpoint and the network.")
+        lines.append(f"  Check with: {check}")
     return lines
 
 
@@ -135,11 +135,11 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
     if not rows:
         print("No requests yet.", file=out)
         return
-    print(f"{'Time (local)':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<4} {'Outcome':<34} TaskId", file=out)
+    print(f"{'Time (local)':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<6} {'Outcome':<34} TaskId", file=out)
     for row in rows:
         when = datetime.fromtimestamp(row.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        outcome = row.error_code if row.outcome == "service_error" else row.outcome
+        outcome = outcome_label(row.outcome, row.error_code)
         room = clean(row.room_id or "-")
         room = room if len(room) <= 16 else room[:15] + "…"
-        print(f"{when:<19}  {row.action:<18} {room:<16} {row.record_mode or '-':<4} {outcome:<34} "
+        print(f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} {outcome:<34} "
               f"{row.task_id or '-'}", file=out)

@@ -7,12 +7,13 @@ standard input when that is not a terminal.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
-from typing import TYPE_CHECKING
 
-from .api.signing import SigningKey
-from .credentials import (
+from ..api.signing import SigningKey
+from ..context import Context
+from ..credentials import (
     SECRET_ID_ENV,
     SECRET_KEY_ENV,
     CredentialsMissing,
@@ -24,16 +25,11 @@ from .credentials import (
     mask,
     read_tccli,
 )
-
-if TYPE_CHECKING:
-    from .cli import Context
+from .exits import CannotRun
 
 
-def run(ctx: Context) -> int:
-    from .cli import CannotRun
-
-    args = ctx.args
-    profile = check_profile(getattr(args, "creds_profile", None) or ctx.profile_name)
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    profile = check_profile(getattr(args, "creds_profile", None) or ctx.profile)
     store = KeyringStore()
     try:
         if args.creds_command == "set":

@@ -1,0 +1,121 @@
+"""The entry point: arguments → context → the command, and no traceback ever.
+
+The one-shot path never imports Textual (a test proves it), so scripts start
+fast; the console is started lazily, by the one import of `gme_tui.tui` here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from ..api import fields
+from ..api.errors import GmeError
+from ..context import Context, resolve
+from . import commands
+from .exits import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TRANSPORT, CannotRun
+from .parser import build_parser, flags_from
+
+
+def context_for(args: argparse.Namespace) -> tuple[Context, list[str]]:
+    """The context of these arguments, and the settings file's warnings (printed here for a
+    one-shot command; the console shows them itself, on screen)."""
+    from ..settings import load_settings
+
+    settings, warnings = load_settings()
+    if args.command is not None:
+        for warning in warnings:
+            print(f"gme-tui: warning: {warning}", file=sys.stderr)
+    return resolve(flags_from(args), settings), warnings
+
+
+def _console(ctx: Context, warnings: list[str], serve_demo: Callable[[], object] | None) -> int:
+    from ..tui.app import run_app
+
+    return run_app(ctx, warnings, serve_demo)
+
+
+def _dispatch(args: argparse.Namespace, ctx: Context, warnings: list[str]) -> int:
+    command = args.command
+    if command == "credentials":
+        from .credentials import run
+
+        return run(args, ctx)
+    if command == "history":
+        return commands.history(args, ctx)
+    if command is None:
+        return _with_demo(ctx, lambda ctx, serve: _console(ctx, warnings, serve), serve_later=True)
+    try:
+        action = commands.action_for(args, ctx)
+    except fields.FieldError as error:
+        raise fields.FieldError(error.field, f"{error.rule}; nothing was sent") from None
+    if getattr(args, "dry_run", False):
+        return _with_demo(ctx, lambda ctx, _: commands.dry_run(args, ctx, action))
+    import asyncio  # only a send needs the event loop (history and credentials do not)
+
+    return _with_demo(ctx, lambda ctx, _: asyncio.run(commands.send(args, ctx, action)))
+
+
+def _with_demo(ctx: Context, run: Callable[[Context, Callable[[], object] | None], int], *,
+               serve_later: bool = False) -> int:
+    """In --demo, run against an emulator started for this command only.
+
+    With `serve_later` its port is taken now, and `run` is handed what starts it
+    serving: the console does so right after its first frame.
+    """
+    if not ctx.demo:
+        return run(ctx, None)
+    from ..emulator import Emulator
+
+    emulator = Emulator()  # it accepts the demo key
+    try:
+        emulator.reserve() if serve_later else emulator.start()
+        return run(ctx.pinned_to(emulator.url), emulator.start if serve_later else None)
+    finally:
+        emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        try:  # a room ID in a terminal that cannot show it prints escaped, never crashes
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("gme-tui: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`history | head`); nothing more to say.
+        commands.emit(lambda: None)
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "emulator":
+            return commands.emulator(args)
+        ctx, warnings = context_for(args)
+        return _dispatch(args, ctx, warnings)
+    except fields.FieldError as error:
+        print(f"gme-tui: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except CannotRun as error:
+        print(f"gme-tui: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    except GmeError as error:  # pragma: no cover - send() turns these into outcomes
+        print(f"gme-tui: {error}", file=sys.stderr)
+        return EXIT_TRANSPORT
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:
+        print(f"gme-tui: internal error: {type(error).__name__}: {error} "
+              "(please report it; nothing secret is in this message)", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

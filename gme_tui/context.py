@@ -1,0 +1,172 @@
+"""Where and as whom the operator works: the one resolver of profile, endpoint and key.
+
+As kubectl's contexts do, a `Context` says which profile is in use, which
+endpoint and region its requests go to, in which language the service answers,
+how long a call may take, which BizId the forms start with, whether string
+OpenIDs are accepted, where the history lives and where the credentials come
+from. The command line builds one from its flags; the console is handed one,
+and a profile switch there calls the same `resolve` with the same flags, so the
+two can never work it out differently.
+
+Headless and cheap: no argparse, no Textual, no keyring call (a keyring lookup
+may wait on an unlock prompt, so each front end makes it where it can wait).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .options import DEFAULT_ENDPOINT, parse_endpoint, parse_timeout
+from .paths import DEMO_FOLDER, data_dir
+from .settings import DEFAULT_PROFILE, Settings
+
+if TYPE_CHECKING:
+    from .api.client import GmeClient
+    from .api.signing import SigningKey
+
+PROFILE_ENV = "GME_TUI_PROFILE"
+REGION_ENV = "TENCENTCLOUD_REGION"
+DEFAULT_TIMEOUT = "10"
+DEMO_PROFILE = "demo"
+DEMO_SOURCE = "demo credentials"
+ENVIRONMENT_SOURCE = "environment"
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the command line said; None (or False) where it said nothing."""
+
+    profile: str | None = None
+    endpoint: str | None = None
+    region: str | None = None
+    language: str | None = None
+    data_dir: str | None = None
+    timeout: str | None = None
+    biz_id: str | None = None
+    relaxed_ids: bool = False
+    demo: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """Every value resolved; `fixed` names those a profile switch must keep."""
+
+    profile: str = DEFAULT_PROFILE
+    endpoint: str = DEFAULT_ENDPOINT
+    data_dir: Path = Path(".")
+    key: SigningKey | None = None
+    #: why there is no key, when the lookup failed
+    key_problem: str | None = None
+    region: str | None = None
+    language: str | None = None
+    timeout: float = float(DEFAULT_TIMEOUT)
+    demo: bool = False
+    default_biz_id: str = ""
+    relaxed_ids: bool = False
+    #: the settings file to read and write; None: `paths.settings_path()`
+    settings_path: Path | None = None
+    use_env_proxies: bool = True
+    #: where the key came from: "environment", "keyring (profile NAME)", "demo credentials"
+    key_source: str | None = None
+    #: the key is still to be looked up in the keyring (off the console's UI thread)
+    from_keyring: bool = False
+    #: what the command line fixed (and in the demo: the endpoint, credentials and BizId)
+    fixed: tuple[str, ...] = ()
+    #: the whole settings file as read (None: not read yet; the console then reads it)
+    all_settings: Settings | None = None
+    flags: Flags = field(default_factory=Flags)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings as this profile sees them."""
+        return (self.all_settings or Settings()).for_profile(self.profile)
+
+    def with_credentials(self, key: SigningKey | None, source: str | None,
+                         problem: str | None = None) -> Context:
+        """The key once looked up (or why there is none)."""
+        return dataclasses.replace(self, key=key, key_source=source, key_problem=problem, from_keyring=False)
+
+    def for_profile(self, name: str, environ: Mapping[str, str] | None = None) -> Context:
+        """Another profile, resolved from the same flags, environment and settings file.
+
+        What no profile can change (the history's folder, the timeout, proxies) is kept
+        as it is, so a context built by hand (tests, benchmarks) keeps it too.
+        """
+        new = resolve(dataclasses.replace(self.flags, profile=name), self.all_settings or Settings(),
+                      environ, settings_path=self.settings_path)
+        return dataclasses.replace(new, data_dir=self.data_dir, timeout=self.timeout,
+                                   use_env_proxies=self.use_env_proxies)
+
+    def pinned_to(self, endpoint: str, environ: Mapping[str, str] | None = None) -> Context:
+        """The same context aimed at `endpoint`, fixed as if the command line gave it (the demo's
+        emulator, whose port is known only once taken)."""
+        return resolve(dataclasses.replace(self.flags, endpoint=endpoint), self.all_settings or Settings(),
+                       environ, settings_path=self.settings_path, profile=self.profile)
+
+
+def resolve(flags: Flags, settings: Settings, environ: Mapping[str, str] | None = None, *,
+            settings_path: Path | None = None, profile: str | None = None) -> Context:
+    """Flags over environment over the profile's settings over the defaults.
+
+    Raises `FieldError` for a flag that breaks its rule. The key is taken from
+    the environment when it holds one (or the demo's); otherwise `from_keyring`
+    says it is still to be looked up.
+    """
+    from .credentials import CredentialsMissing, check_profile, from_environment
+
+    env = os.environ if environ is None else environ
+    named = flags.profile or env.get(PROFILE_ENV) or None
+    if named:
+        check_profile(named)
+    if profile is None:
+        profile = DEMO_PROFILE if flags.demo and not named else named or settings.profile or DEFAULT_PROFILE
+    seen = settings.for_profile(profile)
+    fixed = [name for name, value in (("endpoint", flags.endpoint), ("region", flags.region),
+                                      ("language", flags.language), ("biz_id", flags.biz_id)) if value]
+    key: SigningKey | None = None
+    source: str | None = None
+    if flags.demo:  # nothing a profile says may point the demo at the cloud
+        from .emulator import DEMO_BIZ_ID, DEMO_KEY
+
+        fixed += ["endpoint", "credentials", "biz_id"]
+        key, source = DEMO_KEY, DEMO_SOURCE
+        biz = flags.biz_id or str(DEMO_BIZ_ID)
+    else:
+        biz = flags.biz_id or seen.biz_id_text
+        try:
+            key, source = from_environment(env), ENVIRONMENT_SOURCE
+        except CredentialsMissing:
+            pass
+    folder = data_dir(flags.data_dir, env)
+    return Context(
+        profile=profile,
+        endpoint=parse_endpoint(flags.endpoint or seen.endpoint or DEFAULT_ENDPOINT),
+        data_dir=folder / DEMO_FOLDER if flags.demo else folder,
+        key=key,
+        key_source=source,
+        from_keyring=key is None,
+        region=flags.region or env.get(REGION_ENV) or seen.region,
+        language=flags.language or seen.language,
+        timeout=parse_timeout(flags.timeout or DEFAULT_TIMEOUT),
+        demo=flags.demo,
+        default_biz_id=biz,
+        relaxed_ids=flags.relaxed_ids or seen.relaxed_user_ids,
+        settings_path=settings_path,
+        use_env_proxies=not flags.demo,  # the demo's emulator is on loopback: no proxy between
+        fixed=tuple(dict.fromkeys(fixed)),
+        all_settings=settings,
+        flags=flags,
+    )
+
+
+def make_client(ctx: Context, key: SigningKey) -> GmeClient:
+    """The async client for this context's endpoint, region, language and timeout."""
+    from .api.client import GmeClient
+
+    return GmeClient(key, endpoint=ctx.endpoint, region=ctx.region, language=ctx.language,
+                     timeout=ctx.timeout, use_env_proxies=ctx.use_env_proxies)

@@ -1,13 +1,20 @@
-"""The async client against the emulator over loopback: results, errors, faults, retries, pacing."""
+"""Both drivers of the client against the emulator over loopback: results, errors, faults, retries, pacing.
+
+Every scenario runs once with the async driver and once with the sync one
+(`driver`): the rules are the core's, so they must hold the same through both.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from helpers import closed_port, started, until
+from hostile_server import HostileServer, http_answer
 
 from gme_tui.api.actions import (
     DescribeRecordInfo,
@@ -16,7 +23,15 @@ from gme_tui.api.actions import (
     StartRecord,
     StopRecord,
 )
-from gme_tui.api.client import GmeClient, RateLimiter, host_header, parse_response
+from gme_tui.api.client import (
+    MAX_ANSWER,
+    Attempt,
+    GmeClient,
+    RateLimiter,
+    SyncGmeClient,
+    host_header,
+    parse_response,
+)
 from gme_tui.api.errors import BadAnswerError, NotSentError, OutcomeUnknownError, ServiceError
 from gme_tui.api.fields import RecordMode, Subscription
 from gme_tui.api.signing import SigningKey
@@ -25,13 +40,49 @@ from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_
 KEY = DEMO_KEY
 
 
-def client_for(emulator, **kwargs) -> GmeClient:
-    kwargs.setdefault("limiter", RateLimiter())
-    kwargs.setdefault("backoff", 0.01)
-    return GmeClient(kwargs.pop("key", KEY), endpoint=emulator.url, **kwargs)
+class Threaded:
+    """The sync driver behind the async driver's interface: each call blocks a worker thread
+    of its own (as many as a burst needs), so that one scenario's code serves both drivers."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.client = SyncGmeClient(*args, **kwargs)
+        self._threads = ThreadPoolExecutor(max_workers=32)
+
+    @property
+    def http(self):
+        return self.client.http
+
+    async def __aenter__(self) -> Threaded:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._threads.shutdown()
+        self.client.close()
+
+    async def call(self, action, on_send=None):
+        return await asyncio.get_running_loop().run_in_executor(self._threads, self.client.call, action, on_send)
 
 
-async def test_the_five_actions_round_trip_with_exact_task_ids(emulator):
+DRIVERS = {"async": GmeClient, "sync": Threaded}
+
+
+@pytest.fixture(params=sorted(DRIVERS))
+def driver(request):
+    """The client class of one driver (the sync one behind `Threaded`)."""
+    return DRIVERS[request.param]
+
+
+@pytest.fixture
+def client_for(driver):
+    def make(emulator, **kwargs):
+        kwargs.setdefault("limiter", RateLimiter())
+        kwargs.setdefault("backoff", 0.01)
+        return driver(kwargs.pop("key", KEY), endpoint=emulator.url, **kwargs)
+
+    return make
+
+
+async def test_the_five_actions_round_trip_with_exact_task_ids(emulator, client_for):
     async with client_for(emulator) as client:
         sub = Subscription(allow=("10001", "10002"))
         start = await client.call(StartRecord(DEMO_BIZ_ID, "room-1", RecordMode.SINGLE, sub))
@@ -59,7 +110,7 @@ async def test_the_five_actions_round_trip_with_exact_task_ids(emulator):
         assert stopped.request_id
 
 
-async def test_the_body_sent_has_integers_and_string_ids_and_omits_empty_lists(emulator):
+async def test_the_body_sent_has_integers_and_string_ids_and_omits_empty_lists(emulator, client_for):
     async with client_for(emulator) as client:
         await client.call(StartRecord(DEMO_BIZ_ID, "room-body", RecordMode.MIXED,
                                       Subscription(allow=("10001",))))
@@ -70,7 +121,7 @@ async def test_the_body_sent_has_integers_and_string_ids_and_omits_empty_lists(e
     assert headers["X-TC-Version"] == "2018-07-11"
 
 
-async def test_region_language_and_token_headers_go_out(emulator):
+async def test_region_language_and_token_headers_go_out(emulator, client_for):
     key = SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY, token="session-token-value")
     async with client_for(emulator, key=key, region="ap-guangzhou", language="en-US") as client:
         with pytest.raises(ServiceError):
@@ -81,7 +132,7 @@ async def test_region_language_and_token_headers_go_out(emulator):
     assert headers["x-tc-token"] == "session-token-value"
 
 
-async def test_service_errors_carry_code_message_and_request_id(emulator):
+async def test_service_errors_carry_code_message_and_request_id(emulator, client_for):
     async with client_for(emulator) as client:
         await client.call(StartRecord(DEMO_BIZ_ID, "busy", RecordMode.MIXED))
         with pytest.raises(ServiceError) as caught:
@@ -93,24 +144,24 @@ async def test_service_errors_carry_code_message_and_request_id(emulator):
     assert "DescribeTaskInfo" in error.explanation.next_step
 
 
-async def test_a_wrong_key_is_an_auth_failure(emulator):
+async def test_a_wrong_key_is_an_auth_failure(emulator, client_for):
     async with client_for(emulator, key=SigningKey(DEMO_SECRET_ID, "not-the-key")) as client:
         with pytest.raises(ServiceError) as caught:
             await client.call(DescribeTaskInfo(DEMO_BIZ_ID, "r"))
     assert caught.value.code == "AuthFailure.SignatureFailure"
 
 
-async def test_a_refused_connection_is_not_sent_and_retried_twice():
+async def test_a_refused_connection_is_not_sent_and_retried_twice(driver):
     sent = []
-    async with GmeClient(KEY, endpoint=f"http://127.0.0.1:{closed_port()}", backoff=0.01,
-                         limiter=RateLimiter()) as client:
+    async with driver(KEY, endpoint=f"http://127.0.0.1:{closed_port()}", backoff=0.01,
+                      limiter=RateLimiter()) as client:
         with pytest.raises(NotSentError) as caught:
             await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED), on_send=sent.append)
     assert len(sent) == 3
     assert "could not connect" in str(caught.value)
 
 
-async def test_a_timeout_on_start_is_outcome_unknown_and_never_retried(emulator):
+async def test_a_timeout_on_start_is_outcome_unknown_and_never_retried(emulator, client_for):
     emulator.faults.set("delay", seconds=1.0)
     async with client_for(emulator, timeout=0.3) as client:
         with pytest.raises(OutcomeUnknownError):
@@ -121,7 +172,7 @@ async def test_a_timeout_on_start_is_outcome_unknown_and_never_retried(emulator)
     assert started(emulator, "StartRecord") == 1
 
 
-async def test_a_timeout_on_modify_is_never_retried(emulator):
+async def test_a_timeout_on_modify_is_never_retried(emulator, client_for):
     async with client_for(emulator) as client:
         task = (await client.call(StartRecord(DEMO_BIZ_ID, "mod", RecordMode.MIXED))).task_id
     emulator.faults.set("delay", seconds=1.0)
@@ -134,7 +185,7 @@ async def test_a_timeout_on_modify_is_never_retried(emulator):
     assert started(emulator, "ModifyRecordInfo") == 1
 
 
-async def test_describe_retries_a_timeout_and_succeeds(emulator):
+async def test_describe_retries_a_timeout_and_succeeds(emulator, client_for):
     async with client_for(emulator) as client:
         task = (await client.call(StartRecord(DEMO_BIZ_ID, "retry", RecordMode.MIXED))).task_id
     emulator.faults.set("delay", seconds=5.0, count=1)  # the retry has a whole second, a slow machine too
@@ -149,7 +200,7 @@ async def test_describe_retries_a_timeout_and_succeeds(emulator):
     ("nonjson", "not JSON"),
     ("truncated", "truncated"),
 ])
-async def test_garbage_answers_are_bad_answers(emulator, fault, words):
+async def test_garbage_answers_are_bad_answers(emulator, fault, words, client_for):
     emulator.faults.set(fault, count=1)
     async with client_for(emulator) as client:
         with pytest.raises(BadAnswerError) as caught:
@@ -159,7 +210,7 @@ async def test_garbage_answers_are_bad_answers(emulator, fault, words):
     assert started(emulator, "StartRecord") == 1
 
 
-async def test_a_dropped_connection_is_outcome_unknown_and_describe_finds_the_task(emulator):
+async def test_a_dropped_connection_is_outcome_unknown_and_describe_finds_the_task(emulator, client_for):
     emulator.faults.set("drop", count=1)
     async with client_for(emulator) as client:
         with pytest.raises(OutcomeUnknownError):
@@ -192,8 +243,6 @@ def test_parse_response_keeps_64_bit_task_ids_exact():
 
 
 def test_host_header_keeps_ports_and_brackets_ipv6():
-    import httpx
-
     assert host_header(httpx.URL("https://gme.tencentcloudapi.com")) == "gme.tencentcloudapi.com"
     assert host_header(httpx.URL("http://127.0.0.1:8080")) == "127.0.0.1:8080"
     assert host_header(httpx.URL("https://example.com:443")) == "example.com"
@@ -215,7 +264,7 @@ def test_the_limiter_allows_twenty_then_waits_out_the_window():
         assert sum(1 for s in schedule[i:] if s < slot + 1.0) <= 20
 
 
-async def test_concurrent_starts_stay_under_the_service_limit(emulator):
+async def test_concurrent_starts_stay_under_the_service_limit(emulator, client_for):
     # The emulator counts arrivals in this same process: on a starved machine its
     # threads see the first twenty late. A wide margin keeps the test about the
     # pacing (the product's own margin is argued in RateLimiter).
@@ -233,7 +282,7 @@ async def test_concurrent_starts_stay_under_the_service_limit(emulator):
     assert sent[20] - sent[0] >= 1.0  # the 21st waited out the window: the limiter paced them
 
 
-async def test_without_a_limiter_the_emulator_does_refuse_a_burst(emulator):
+async def test_without_a_limiter_the_emulator_does_refuse_a_burst(emulator, client_for):
     """The previous test could not fail if the emulator never limited; this shows it does."""
     async with client_for(emulator, limiter=RateLimiter(limit=1000)) as client:
         results = await asyncio.gather(
@@ -244,7 +293,7 @@ async def test_without_a_limiter_the_emulator_does_refuse_a_burst(emulator):
     assert codes == {"RequestLimitExceeded"}
 
 
-async def test_proxies_come_from_the_environment(monkeypatch):
+async def test_proxies_come_from_the_environment(monkeypatch, driver):
     """A loopback stand-in proxy sees the absolute-form request httpx sends through it."""
     import threading
 
@@ -269,7 +318,7 @@ async def test_proxies_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{server.getsockname()[1]}")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    async with GmeClient(KEY, endpoint="http://gme.example.test", limiter=RateLimiter()) as client:
+    async with driver(KEY, endpoint="http://gme.example.test", limiter=RateLimiter()) as client:
         result = await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
     thread.join(5)
     server.close()
@@ -277,16 +326,16 @@ async def test_proxies_come_from_the_environment(monkeypatch):
     assert seen == [b"POST http://gme.example.test/ HTTP/1.1"]
 
 
-def test_https_endpoints_verify_certificates():
+def test_https_endpoints_verify_certificates(driver):
     import ssl
 
-    client = GmeClient(KEY, endpoint="https://gme.tencentcloudapi.com")
+    client = driver(KEY, endpoint="https://gme.tencentcloudapi.com")
     context = client.http._transport._pool._ssl_context
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert context.check_hostname is True
 
 
-async def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout():
+async def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout(driver):
     """httpx times each read; the client bounds the whole answer."""
     import threading
 
@@ -309,10 +358,101 @@ async def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout():
     thread = threading.Thread(target=drip, daemon=True)
     thread.start()
     started = time.monotonic()
-    async with GmeClient(KEY, endpoint=f"http://127.0.0.1:{server.getsockname()[1]}", timeout=1.0,
-                         limiter=RateLimiter()) as client:
+    async with driver(KEY, endpoint=f"http://127.0.0.1:{server.getsockname()[1]}", timeout=1.0,
+                      limiter=RateLimiter()) as client:
         with pytest.raises(OutcomeUnknownError):
             await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
     elapsed = time.monotonic() - started
     server.close()
     assert elapsed < 5  # not the 10 s the drip would take; a bound, not a speed claim
+
+
+# --- hostile answers: each way an answer can be unusable, through both drivers ---------
+
+
+def _gzip_bomb() -> bytes:
+    import gzip
+
+    return gzip.compress(b"0" * (MAX_ANSWER + 1))  # some kB on the wire, more than the bound inflated
+
+
+def _drip_headers(conn: socket.socket) -> None:
+    """A status line a byte at a time, each well inside a read timeout, for ten seconds."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"[:100]:
+        conn.sendall(bytes([byte]))
+        time.sleep(0.2)
+
+
+HOSTILE = {
+    # a 200 whose gzip body does not inflate (httpx.DecodingError)
+    "broken-gzip": (http_answer(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03not deflate at all",
+                                headers={"Content-Encoding": "gzip"}), BadAnswerError, "could not be decoded"),
+    "gzip-bomb": (http_answer(_gzip_bomb(), headers={"Content-Encoding": "gzip"}), BadAnswerError, "larger than"),
+    # valid JSON that json cannot descend (RecursionError)
+    "deep-json": (http_answer(b'{"Response": ' * 100_000 + b"{}" + b"}" * 100_000), BadAnswerError,
+                  "nested too deep"),
+    "not-http": (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", BadAnswerError, "not HTTP"),
+    "cut-mid-body": (http_answer(b'{"Response": {"TaskId": 4461', length=200), BadAnswerError, "truncated"),
+    "closed-with-nothing": (b"", OutcomeUnknownError, "connection was lost"),
+    "dripped-headers": (_drip_headers, OutcomeUnknownError, "no answer within"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+async def test_a_hostile_answer_to_start_is_a_typed_error_and_never_retried(driver, case):
+    reply, error_type, words = HOSTILE[case]
+    with HostileServer(reply) as server:
+        async with driver(KEY, endpoint=server.url, timeout=1.0, limiter=RateLimiter(), backoff=0.01) as client:
+            with pytest.raises(error_type) as caught:
+                await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
+    assert type(caught.value) is error_type
+    assert words in str(caught.value)
+    assert len(server.requests) == 1  # the service may have acted: a second StartRecord could start twice
+    if error_type is BadAnswerError:
+        assert "may have acted on StartRecord" in str(caught.value)
+
+
+@pytest.mark.parametrize(("case", "attempts"), [("not-http", 1), ("closed-with-nothing", 3)])
+async def test_a_read_retries_a_lost_answer_but_not_a_bad_one(driver, case, attempts):
+    reply, error_type, _words = HOSTILE[case]
+    with HostileServer(reply) as server:
+        async with driver(KEY, endpoint=server.url, limiter=RateLimiter(), backoff=0.01) as client:
+            with pytest.raises(error_type):
+                await client.call(DescribeTaskInfo(DEMO_BIZ_ID, "r"))
+    assert len(server.requests) == attempts
+
+
+def _exception(cls: type[BaseException]) -> BaseException:
+    """An instance of any exception class httpx exports."""
+    if cls is httpx.HTTPStatusError:
+        request = httpx.Request("POST", "http://x")
+        return cls("boom", request=request, response=httpx.Response(500, request=request))
+    try:
+        return cls("boom")
+    except TypeError:
+        return cls()
+
+
+EXCEPTIONS = sorted((c for c in vars(httpx).values() if isinstance(c, type) and issubclass(c, Exception)),
+                    key=lambda c: c.__name__) + [ValueError, OSError, RuntimeError, KeyError, TimeoutError]
+
+
+@pytest.mark.parametrize("phase", ["connecting", "sent", "answered"])
+@pytest.mark.parametrize("cls", EXCEPTIONS, ids=lambda c: c.__name__)
+def test_every_exception_of_an_exchange_is_one_of_the_three_transport_errors(cls, phase):
+    """The core's judgement, with no socket: how far the attempt got decides, never the luck of a type."""
+    action = StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED)
+    attempt = Attempt(action, GmeClient(KEY).prepare(action), endpoint="http://x", timeout=1.0)
+    attempt.sent = phase != "connecting"
+    if phase == "answered":
+        attempt.status = 200
+    error = attempt.failure(_exception(cls))
+    timeout = issubclass(cls, TimeoutError | httpx.TimeoutException)
+    if phase == "connecting" or cls is httpx.LocalProtocolError and phase == "sent":
+        expected = NotSentError  # nothing went out: retrying is safe
+    elif phase == "sent" or timeout:
+        expected = OutcomeUnknownError
+    else:
+        expected = BadAnswerError
+    assert type(error) is expected
+    assert str(error)

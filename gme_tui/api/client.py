@@ -1,31 +1,49 @@
-"""The async client: sign, send, parse, pace.
+"""The client: a sans-I/O core that signs, judges and parses, and two thin drivers that move bytes.
 
 It knows nothing of screens or files. It turns every way a call can end into
 one of four things: a typed result, a `ServiceError`, or one of the three
 transport errors that tell the operator whether the service may have acted.
+
+What needs no socket lives in the core, once: `prepare` (the signed request),
+`Attempt` (how far one attempt got, and what its failure means), `Retry` (go
+again or not), `parse_response`. The drivers only wait, send and read:
+`GmeClient` with `httpx.AsyncClient` (the console, batches) and `SyncGmeClient`
+with `httpx.Client` (one-shot commands, which need no event loop to start).
+Neither imports asyncio at module level, so the sync path never loads it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import socket
 import ssl
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import httpx
 
-from .actions import Action, ResponseShapeError, Result, encode_body
-from .errors import BadAnswerError, NotSentError, OutcomeUnknownError, ServiceError
+from .actions import Action, Result, encode_body
+from .errors import (
+    BadAnswerError,
+    GmeError,
+    NotSentError,
+    OutcomeUnknownError,
+    ServiceError,
+    TransportError,
+)
 from .fields import DEFAULT_ENDPOINT
 from .signing import SigningKey, redact, signed_headers
 
 DEFAULT_TIMEOUT = 10.0
 RETRIES = 2
 BACKOFF = 0.25
+#: the largest answer read (decoded): far above any real one, low enough that a hostile
+#: or compressed-bomb answer cannot fill the memory
+MAX_ANSWER = 16 * 1024 * 1024
 
 
 class RateLimiter:
@@ -60,9 +78,16 @@ class RateLimiter:
             return slot - now
 
     async def wait(self) -> None:
+        import asyncio  # here, so that the sync driver never loads the event loop
+
         delay = self.reserve()
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def wait_sync(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            time.sleep(delay)
 
 
 #: one per process: every client shares it, so the whole process stays under the limit
@@ -91,7 +116,148 @@ def host_header(url: httpx.URL) -> str:
     return host if url.port is None else f"{host}:{url.port}"
 
 
-class GmeClient:
+# --- the sans-I/O core --------------------------------------------------------
+
+
+class Attempt:
+    """How far one attempt got, and what its failure means: no I/O, so both drivers share it.
+
+    A driver feeds it the trace events (`seen`), the answer's status (`answered`)
+    and the body's chunks (`take`); on any exception it asks `failure` which
+    typed error that is; at the end `result` parses what came.
+    """
+
+    def __init__(self, action: Action, prepared: Prepared, *, endpoint: str, timeout: float) -> None:
+        self.action = action
+        self.prepared = prepared
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        #: the request's bytes may have reached the service
+        self.sent = False
+        #: the status line and headers came
+        self.status: int | None = None
+        #: the whole-attempt deadline passed (the sync driver's watchdog says so)
+        self.expired = False
+        #: the connection's stream, once known: the sync watchdog shuts it at the deadline
+        self.stream: Any = None
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._read = False
+        self._lock = threading.Lock()  # the watchdog's thread and the reader's agree on how it ended
+
+    def seen(self, event: str, info: dict[str, Any]) -> None:
+        """An httpcore trace event."""
+        if event.endswith("send_request_headers.started"):
+            self.sent = True  # from here on the service may have the request
+        elif event.endswith(("connect_tcp.complete", "start_tls.complete")):
+            self.stream = info.get("return_value")
+
+    def answered(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        if self.stream is None:  # a connection kept from an earlier call
+            self.stream = response.extensions.get("network_stream")
+
+    def take(self, chunk: bytes) -> None:
+        """One chunk of the (decoded) body: bounded in size and in time."""
+        self._size += len(chunk)
+        if self._size > MAX_ANSWER:
+            raise BadAnswerError(_maybe_acted(self.action, f"the answer is larger than {MAX_ANSWER} bytes"))
+        self._chunks.append(chunk)
+        if time.monotonic() > self.deadline:
+            raise TimeoutError  # a server that drips its answer cannot hold the call open
+
+    def read(self) -> None:
+        """The body came whole: a deadline passing from now on changes nothing."""
+        with self._lock:
+            self._read = True
+
+    def expire(self) -> None:
+        """The deadline passed: shut the connection so that a blocked read returns now."""
+        with self._lock:
+            if self._read:
+                return
+            self.expired = True
+        sock = self.stream.get_extra_info("socket") if self.stream is not None else None
+        if sock is not None:
+            try:  # the plain socket's shutdown, beneath any TLS layer: safe from another thread
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def result(self) -> Result:
+        if self.expired:  # a body cut short by the watchdog is a timeout, not a bad answer
+            raise self.failure(TimeoutError())
+        assert self.status is not None, "an attempt is parsed once its answer came"
+        return parse_response(self.action, self.status, b"".join(self._chunks))
+
+    def failure(self, error: BaseException) -> TransportError:
+        """The typed error an exception of the exchange stands for; nothing falls through."""
+        action, detail = self.action, _detail(error)
+        if self.expired or isinstance(error, TimeoutError | httpx.TimeoutException):
+            if not self.sent:
+                return NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s")
+            return OutcomeUnknownError(f"no answer within {self.timeout:g} s after the request was sent")
+        if self.status is not None:  # the answer came, unusable
+            if isinstance(error, httpx.DecodingError):
+                what = "the answer could not be decoded"
+            elif isinstance(error, httpx.TransportError):
+                what = "the answer was truncated"
+            else:
+                what = "the answer could not be read"
+            return BadAnswerError(_maybe_acted(action, _with(what, detail)))
+        if isinstance(error, httpx.LocalProtocolError):
+            # h11 refused to write our own request: no byte of it went out
+            return NotSentError(_with("the request could not be written", detail))
+        if not self.sent:
+            if isinstance(error, httpx.ConnectError | httpx.UnsupportedProtocol | httpx.ProxyError):
+                return NotSentError(_with("could not connect to " + self.endpoint, detail))
+            return NotSentError(_with("the connection failed before sending", detail))
+        if isinstance(error, httpx.RemoteProtocolError) and _from_h11(error):
+            # bytes came that are not HTTP (a close with nothing comes from httpcore itself)
+            return BadAnswerError(_maybe_acted(action, _with("the answer was not HTTP", detail)))
+        return OutcomeUnknownError(_with("the connection was lost after sending", detail))
+
+
+class Retry:
+    """One call's attempts: after a failure, go again or not, and after how long.
+
+    Only where the service cannot act twice: a request that never left (any
+    action, unless TLS failed: retrying cannot help), or a read (Describe*)
+    whose outcome is unknown. So a call takes at most 1 + retries attempts.
+    """
+
+    def __init__(self, action: Action, retries: int, backoff: float) -> None:
+        self.action = action
+        self.retries = retries
+        self.backoff = backoff
+        self.attempt = 0
+
+    def may_retry(self, error: TransportError) -> bool:
+        if self.attempt >= self.retries:
+            return False
+        if isinstance(error, NotSentError):
+            return not _is_tls(error)
+        return isinstance(error, OutcomeUnknownError) and self.action.idempotent
+
+    def after(self, error: TransportError) -> float:
+        """Seconds to wait before the next attempt; `error` is raised again where there is none."""
+        if not self.may_retry(error):
+            raise error
+        self.attempt += 1
+        return self.backoff * 2.0 ** (self.attempt - 1)
+
+
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+
+class _Core(Generic[H]):
+    """What both drivers hold and do without a socket: settings, signing, the attempt's rules."""
+
+    #: the driver's httpx client class
+    _http_class: type[H]
+    _http: H | None = None
+
     def __init__(
         self,
         key: SigningKey | None,
@@ -117,30 +283,18 @@ class GmeClient:
         self.backoff = backoff
         self._limiter = limiter or PROCESS_LIMITER
         self._clock = clock
-        self._http: httpx.AsyncClient | None = None
-
-    async def __aenter__(self) -> GmeClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
 
     @property
-    def http(self) -> httpx.AsyncClient:
+    def http(self) -> H:
         # Built on first use, so a dry run or an invalid form never opens a pool.
         if self._http is None:
             # Certificates are always verified over https. A plain-http endpoint (the
             # emulator) has no TLS to verify, so it skips building a certificate store,
             # which costs a quarter of a one-shot command's run time. An https proxy is
-            # verified by httpcore on its own either way.
-            verify = self.url.scheme == "https"
-            self._http = httpx.AsyncClient(timeout=self.timeout, verify=verify,
-                                           trust_env=self.use_env_proxies)
+            # verified by httpcore on its own either way. httpx times each read with
+            # `timeout`; the drivers bound the whole attempt besides.
+            self._http = self._http_class(timeout=self.timeout, verify=self.url.scheme == "https",
+                                          trust_env=self.use_env_proxies)
         return self._http
 
     def prepare(self, action: Action) -> Prepared:
@@ -153,80 +307,123 @@ class GmeClient:
         )
         return Prepared(action.name, str(self.url), headers, body)
 
-    async def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
-        """Send one action; each attempt gets `timeout` seconds for its whole answer.
+    def _attempt(self, action: Action, on_send: Callable[[Prepared], None] | None) -> Attempt:
+        prepared = self.prepare(action)  # a fresh timestamp on every attempt
+        if on_send is not None:
+            on_send(prepared)
+        return Attempt(action, prepared, endpoint=self.endpoint, timeout=self.timeout)
 
-        Retries only where the service cannot have acted twice: a request that
-        never left (any action), or a read (Describe*) that timed out. So a call
-        takes at most (1 + retries) attempts plus short backoffs.
-        """
-        attempt = 0
+    @staticmethod
+    def _request(http: H, attempt: Attempt, trace: Any) -> httpx.Request:
+        prepared = attempt.prepared
+        return http.build_request("POST", prepared.url, headers=prepared.headers, content=prepared.body,
+                                  extensions={"trace": trace})
+
+
+# --- the drivers --------------------------------------------------------------
+
+
+class GmeClient(_Core[httpx.AsyncClient]):
+    """The async driver: `httpx.AsyncClient`, for the console and batches."""
+
+    _http_class = httpx.AsyncClient
+
+    async def __aenter__(self) -> GmeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
+        """Send one action; each attempt gets `timeout` seconds for its whole answer (see `Retry`)."""
+        import asyncio
+
+        retry, http = Retry(action, self.retries, self.backoff), self.http  # loaded before a slot is taken
         while True:
             await self._limiter.wait()
-            prepared = self.prepare(action)  # a fresh timestamp on every attempt
-            if on_send is not None:
-                on_send(prepared)
             try:
-                return await self._send_once(action, prepared)
-            except NotSentError as error:
-                if attempt >= self.retries or _is_tls(error):
-                    raise
-            except OutcomeUnknownError:
-                if not action.idempotent or attempt >= self.retries:
-                    raise
-            attempt += 1
-            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+                return await self._send_once(http, self._attempt(action, on_send))
+            except TransportError as error:
+                await asyncio.sleep(retry.after(error))
 
-    async def _send_once(self, action: Action, prepared: Prepared) -> Result:
-        sent = False
+    async def _send_once(self, http: httpx.AsyncClient, attempt: Attempt) -> Result:
+        import asyncio
 
-        async def trace(event: str, info: dict) -> None:
-            nonlocal sent
-            if event.endswith("send_request_headers.started"):
-                sent = True  # from here on the service may have the request
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            attempt.seen(event, info)
 
-        request = self.http.build_request("POST", prepared.url, headers=prepared.headers,
-                                          content=prepared.body, extensions={"trace": trace})
         try:
-            # httpx times each read; this bounds the whole answer (a server that
-            # drips a byte at a time cannot hold the call open forever).
-            async with asyncio.timeout(self.timeout):
-                return await self._exchange(action, request)
-        except (TimeoutError, httpx.TimeoutException) as error:  # the whole attempt, or one read
-            if not sent:
-                raise NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s") from error
-            raise OutcomeUnknownError(f"no answer within {self.timeout:g} s after the request was sent") from error
-        except (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.ProxyError) as error:
-            if sent:  # pragma: no cover - httpx raises these only before sending
-                raise OutcomeUnknownError(_describe(error, "the connection failed")) from error
-            raise NotSentError(_describe(error, "could not connect to " + self.endpoint)) from error
-        except _Truncated as cut:
-            raise BadAnswerError(_maybe_acted(action, "the answer was truncated "
-                                              f"({_describe(cut.error, 'connection closed')})")) from cut.error
-        except httpx.TransportError as error:
-            if not sent:
-                raise NotSentError(_describe(error, "the connection failed before sending")) from error
-            raise OutcomeUnknownError(_describe(error, "the connection was lost after sending")) from error
-
-    async def _exchange(self, action: Action, request: httpx.Request) -> Result:
-        response = await self.http.send(request, stream=True)
-        try:
-            content = await response.aread()
-        except httpx.TimeoutException:
+            async with asyncio.timeout(attempt.timeout):  # the whole attempt, answer included
+                response = await http.send(self._request(http, attempt, trace), stream=True)
+                try:
+                    attempt.answered(response)
+                    async for chunk in response.aiter_bytes():
+                        attempt.take(chunk)
+                finally:
+                    await response.aclose()
+        except TransportError:
             raise
-        except httpx.TransportError as error:
-            raise _Truncated(error) from error
+        except Exception as error:
+            raise attempt.failure(error) from error
+        return attempt.result()
+
+
+class SyncGmeClient(_Core[httpx.Client]):
+    """The blocking driver: `httpx.Client`, for one-shot commands (no event loop to start)."""
+
+    _http_class = httpx.Client
+
+    def __enter__(self) -> SyncGmeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
+        """Send one action; each attempt gets `timeout` seconds for its whole answer (see `Retry`)."""
+        retry, http = Retry(action, self.retries, self.backoff), self.http  # loaded before a slot is taken
+        while True:
+            self._limiter.wait_sync()
+            try:
+                return self._send_once(http, self._attempt(action, on_send))
+            except TransportError as error:
+                time.sleep(retry.after(error))
+
+    def _send_once(self, http: httpx.Client, attempt: Attempt) -> Result:
+        # httpx times each read; the watchdog bounds the whole attempt by shutting the
+        # connection at the deadline, so a server that drips bytes cannot hold it open.
+        watchdog = threading.Timer(attempt.timeout, attempt.expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            response = http.send(self._request(http, attempt, attempt.seen), stream=True)
+            try:
+                attempt.answered(response)
+                for chunk in response.iter_bytes():
+                    attempt.take(chunk)
+                attempt.read()
+            finally:
+                response.close()
+        except TransportError:
+            raise
+        except Exception as error:
+            raise attempt.failure(error) from error
         finally:
-            await response.aclose()
-        return parse_response(action, response.status_code, content)
+            watchdog.cancel()
+        return attempt.result()
 
 
-class _Truncated(Exception):
-    """The status line came, the body did not come whole."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
+# --- parsing ------------------------------------------------------------------
 
 
 def parse_response(action: Action, status: int, content: bytes) -> Result:
@@ -235,7 +432,9 @@ def parse_response(action: Action, status: int, content: bytes) -> Result:
         raise BadAnswerError(_maybe_acted(action, f"HTTP {status}: {_snippet(content)}"))
     try:
         data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except RecursionError:
+        raise BadAnswerError(_maybe_acted(action, "JSON nested too deep to read")) from None
+    except ValueError:  # UnicodeDecodeError and a too long integer included
         raise BadAnswerError(_maybe_acted(action, f"not JSON: {_snippet(content)}")) from None
     inner = data.get("Response") if isinstance(data, dict) else None
     if not isinstance(inner, dict):
@@ -249,8 +448,10 @@ def parse_response(action: Action, status: int, content: bytes) -> Result:
                            request_id if isinstance(request_id, str) else None, raw=inner)
     try:
         return action.parse(inner)
-    except ResponseShapeError as shape:
-        raise BadAnswerError(_maybe_acted(action, str(shape))) from None
+    except GmeError:
+        raise
+    except Exception as shape:  # ResponseShapeError, or a shape no rule foresaw
+        raise BadAnswerError(_maybe_acted(action, str(shape) or type(shape).__name__)) from None
 
 
 def _maybe_acted(action: Action, detail: str) -> str:
@@ -260,15 +461,32 @@ def _maybe_acted(action: Action, detail: str) -> str:
 
 
 def _snippet(content: bytes, limit: int = 160) -> str:
-    text = " ".join(content.decode("utf-8", "replace").split())
+    text = " ".join(content[: limit * 4].decode("utf-8", "replace").split())
     if not text:
         return "(empty body)"
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _describe(error: Exception, fallback: str) -> str:
+def _detail(error: BaseException) -> str:
+    """An exception in words: its message; its type where it has none or is not httpx's own."""
     text = str(error).strip()
-    return f"{fallback} ({text})" if text else fallback
+    if isinstance(error, httpx.HTTPError):
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _with(what: str, detail: str) -> str:
+    return f"{what} ({detail})" if detail else what
+
+
+def _from_h11(error: BaseException) -> bool:
+    """httpcore raised it for bytes h11 could not parse (not for a close with nothing)."""
+    seen = error.__cause__ or error.__context__
+    while seen is not None:
+        if type(seen).__module__.split(".")[0] == "h11":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _is_tls(error: BaseException) -> bool:

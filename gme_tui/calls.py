@@ -1,6 +1,7 @@
 """Every request goes through here: history row first, then the signed call.
 
-The command line and the app both send with `send()`, so neither can forget to
+The app sends with `send()`, one-shot commands with `send_sync()` (the same
+logic around the blocking driver), so neither can forget to
 record a request, and a request can never leave without its pending row. If
 the history cannot be written first, nothing is sent; if it cannot be completed
 after, the result still reaches the operator, with a warning.
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ from .api.actions import Action, Result
 from .api.errors import GmeError, NotSentError, OutcomeKind, OutcomeUnknownError, ServiceError
 
 if TYPE_CHECKING:  # the client (httpx) loads on the first send, not with the app
-    from .api.client import GmeClient, Prepared
+    from .api.client import GmeClient, Prepared, SyncGmeClient
     from .history import History
 
 
@@ -62,6 +64,25 @@ async def send(client: GmeClient, history: History, action: Action, *, profile: 
                on_start: Callable[[Outcome], None] | None = None) -> Outcome:
     """Record, send, record. `on_start` sees the outcome as soon as its row exists, so a
     caller that is interrupted still knows what was on its way (the error is set on it)."""
+    with _recorded(client, history, action, profile, on_start) as outcome:
+        outcome.result = await client.call(action, on_send=outcome.sent.append)
+    return outcome
+
+
+def send_sync(client: SyncGmeClient, history: History, action: Action, *, profile: str,
+              on_start: Callable[[Outcome], None] | None = None) -> Outcome:
+    """`send` for the blocking driver (one-shot commands): the same rows, the same outcomes;
+    a Ctrl+C (KeyboardInterrupt) while waiting reads as an outcome unknown."""
+    with _recorded(client, history, action, profile, on_start) as outcome:
+        outcome.result = client.call(action, on_send=outcome.sent.append)
+    return outcome
+
+
+@contextmanager
+def _recorded(client: GmeClient | SyncGmeClient, history: History, action: Action, profile: str,
+              on_start: Callable[[Outcome], None] | None) -> Iterator[Outcome]:
+    """The history around one call, for both drivers: the row first (nothing is sent without
+    it), then the call in the `with` body; its GmeError becomes the outcome's error."""
     try:
         row_id = history.begin(action=action.name, profile=profile, endpoint=client.endpoint,
                                region=client.region, params=action.params())
@@ -72,7 +93,7 @@ async def send(client: GmeClient, history: History, action: Action, *, profile: 
         on_start(outcome)
     started = time.perf_counter()
     try:
-        outcome.result = await client.call(action, on_send=outcome.sent.append)
+        yield outcome
     except GmeError as error:
         outcome.error = error
     except BaseException:
@@ -83,7 +104,6 @@ async def send(client: GmeClient, history: History, action: Action, *, profile: 
         _finish(history, outcome, started)
         raise
     _finish(history, outcome, started)
-    return outcome
 
 
 def _finish(history: History, outcome: Outcome, started: float) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class OutcomeKind(StrEnum):
@@ -48,7 +49,7 @@ class ServiceError(GmeError):
 
     kind = OutcomeKind.SERVICE_ERROR
 
-    def __init__(self, code: str, message: str, request_id: str | None, raw: dict | None = None) -> None:
+    def __init__(self, code: str, message: str, request_id: str | None, raw: dict[str, Any] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 UINT64_MAX = 2**64 - 1
 INT64_MAX = 2**63 - 1
@@ -236,7 +238,7 @@ class Checked:
     def ok(self) -> bool:
         return not self.errors
 
-    def run(self, name: str, parse, *args, **kwargs) -> None:
+    def run(self, name: str, parse: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         try:
             self.values[name] = parse(*args, **kwargs)
         except FieldError as error:
@@ -246,9 +248,10 @@ class Checked:
 def check_lists(checked: Checked, allow_text: str, block_text: str, relaxed: bool) -> None:
     checked.run(ALLOW, parse_user_ids, allow_text, ALLOW, relaxed=relaxed)
     checked.run(BLOCK, parse_user_ids, block_text, BLOCK, relaxed=relaxed)
-    if ALLOW in checked.values and BLOCK in checked.values:
+    allow, block = checked.values.get(ALLOW), checked.values.get(BLOCK)
+    if isinstance(allow, tuple) and isinstance(block, tuple):  # both lists parsed
         try:
-            sub, warnings = check_subscription(checked.values[ALLOW], checked.values[BLOCK])
+            sub, warnings = check_subscription(allow, block)
         except FieldError as error:
             checked.errors.setdefault(error.field, error)
         else:
@@ -268,7 +271,7 @@ def check_modify(biz_id: str, task_id: str, mode: str, allow: str = "", block: s
     return _check_recording(biz_id, (TASK_ID, parse_task_id, task_id), mode, allow, block, relaxed)
 
 
-def _check_recording(biz_id: str, target: tuple, mode: str, allow: str, block: str,
+def _check_recording(biz_id: str, target: tuple[str, Callable[[str], object], str], mode: str, allow: str, block: str,
                      relaxed: bool) -> Checked:
     checked = Checked()
     checked.run(BIZ_ID, parse_biz_id, biz_id)

@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
-
-import httpx
 
 from .actions import Action, Result, encode_body
 from .errors import (
@@ -37,6 +36,20 @@ from .errors import (
 )
 from .fields import DEFAULT_ENDPOINT
 from .signing import SigningKey, redact, signed_headers
+
+# httpx's __init__ imports its own command line (httpx._main) whenever click, rich and
+# pygments are all importable (click comes with many tools, import-linter among them):
+# all of rich and some 50 ms on every start of a one-shot command. A None in
+# sys.modules makes that import fail, so httpx keeps its stub `main`.
+_HTTPX_CLI = "httpx._main"
+_blocked = _HTTPX_CLI not in sys.modules
+if _blocked:
+    sys.modules[_HTTPX_CLI] = None  # type: ignore[assignment]  # None: "import fails", by the import system's rule
+try:
+    import httpx  # noqa: E402
+finally:
+    if _blocked:
+        del sys.modules[_HTTPX_CLI]
 
 DEFAULT_TIMEOUT = 10.0
 RETRIES = 2

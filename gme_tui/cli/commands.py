@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..api import fields
-from ..context import Context, make_client
+from ..context import Context
 from .exits import EXIT_INTERRUPTED, EXIT_OK, CannotRun, exit_for
 
 if TYPE_CHECKING:
     from ..api.actions import Action
+    from ..api.client import SyncGmeClient
     from ..api.signing import SigningKey
     from ..calls import Outcome
     from ..history import History
@@ -74,23 +75,21 @@ def action_for(args: argparse.Namespace, ctx: Context) -> Action:
     raise AssertionError(args.command)
 
 
-async def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
-    import asyncio
-
-    from ..calls import HistoryUnavailable, send
+def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
+    """Send with the blocking driver: a one-shot command needs no event loop (nor its import)."""
+    from ..calls import HistoryUnavailable, send_sync
     from .output import print_outcome
 
     key = key_for(ctx)
     assert key is not None
     started: list[Outcome] = []
-    with open_history(ctx) as history:
-        async with make_client(ctx, key) as client:
-            try:
-                outcome = await send(client, history, action, profile=ctx.profile, on_start=started.append)
-            except HistoryUnavailable as error:
-                raise CannotRun(str(error)) from None
-            except asyncio.CancelledError:  # Ctrl+C while waiting: say what may have happened
-                return _interrupted(started[0] if started else None)
+    with open_history(ctx) as history, _client(ctx, key) as client:
+        try:
+            outcome = send_sync(client, history, action, profile=ctx.profile, on_start=started.append)
+        except HistoryUnavailable as error:
+            raise CannotRun(str(error)) from None
+        except KeyboardInterrupt:  # Ctrl+C while waiting: say what may have happened
+            return _interrupted(started[0] if started else None)
     code = exit_for(outcome.kind)
     problem = emit(lambda: print_outcome(outcome, args.output))
     if problem and outcome.result is not None:
@@ -100,6 +99,14 @@ async def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
     if outcome.history_error:
         print(f"gme-tui: warning: {outcome.history_error}", file=sys.stderr)
     return code
+
+
+def _client(ctx: Context, key: SigningKey) -> SyncGmeClient:
+    """The blocking client for this context (the console's is `context.make_client`)."""
+    from ..api.client import SyncGmeClient
+
+    return SyncGmeClient(key, endpoint=ctx.endpoint, region=ctx.region, language=ctx.language,
+                         timeout=ctx.timeout, use_env_proxies=ctx.use_env_proxies)
 
 
 def _interrupted(outcome: Outcome | None) -> int:
@@ -135,7 +142,7 @@ def dry_run(args: argparse.Namespace, ctx: Context, action: Action) -> int:
         print("note: no credentials in the environment; the Authorization header shows where they go",
               file=sys.stderr)
         key = SigningKey("<SecretId>", "")
-    print_prepared(make_client(ctx, key).prepare(action), args.output)
+    print_prepared(_client(ctx, key).prepare(action), args.output)
     return EXIT_OK
 
 

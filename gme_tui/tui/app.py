@@ -10,6 +10,7 @@ from dataclasses import replace
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
 from ..api.signing import SigningKey
 from ..context import Context, make_client
@@ -72,7 +73,7 @@ class GmeApp(App[int]):
         must never freeze the screen (the store bounds each call with a timeout)."""
         self._resolve_worker(self.config.profile)
 
-    @work(thread=True, exclusive=True, group="credentials", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="credentials", exit_on_error=False, name="Keyring lookup")
     def _resolve_worker(self, profile: str) -> None:
         from ..credentials import KEYRING_ERRORS, resolve
 
@@ -82,6 +83,46 @@ class GmeApp(App[int]):
             self.call_from_thread(self.set_credentials, None, None, str(error))
             return
         self.call_from_thread(self.set_credentials, resolved.key, resolved.source)
+
+    # --- workers that fail -------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one sink for workers that end badly, as in Harlequin. Textual tells only the
+        node that ran a worker, so each screen relays its own here.
+
+        An exception (a bug of ours included) becomes a notice naming it, never a
+        traceback; an exception or a cancel is handed to the node's `worker_ended`, so
+        that no screen stays "Pending", "Checking…" or busy. The workers themselves
+        handle only what they expect."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR:
+            from .views import failure_text
+
+            name = worker.name if worker.name and not worker.name.startswith("_") else "A background task"
+            self.notify(failure_text(worker.error), title=f"{name} failed", severity="error", timeout=10,
+                        markup=False)
+        elif event.state is not WorkerState.CANCELLED:
+            return
+        ended = getattr(worker.node, "worker_ended", None)
+        if ended is None:
+            return
+        try:
+            ended(worker)
+        except Exception as error:  # the sink must not fail in turn: that would end the app
+            from .views import failure_text
+
+            self.notify(failure_text(error), title="Could not show what happened", severity="error",
+                        timeout=10, markup=False)
+
+    def worker_ended(self, worker: Worker) -> None:
+        """The keyring lookup failed unexpectedly: stop "looking in the keyring…" and say why
+        (the notice said it), so a send is refused with the reason instead of "still looking"."""
+        if worker.name == "Keyring lookup" and worker.state is WorkerState.ERROR:
+            from .views import failure_text
+
+            self.config = self.config.with_credentials(None, None,
+                                                       f"The keyring lookup failed: {failure_text(worker.error)}")
+            self._show_where()
 
     def switch_profile(self, name: str) -> None:
         """Profile, settings and credentials change in place, resolved as the command line
@@ -102,7 +143,7 @@ class GmeApp(App[int]):
     def _drop_client(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            self.run_worker(client.aclose(), exit_on_error=False)
+            self.run_worker(client.aclose(), exit_on_error=False, name="Closing the old connection")
 
     @property
     def client(self):

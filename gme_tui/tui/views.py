@@ -7,10 +7,11 @@ answer is live or read back from the store.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..api.actions import ACTIONS, ResponseShapeError, Result
+from ..api.actions import ACTIONS, Action, ResponseShapeError, Result
 from ..api.errors import OutcomeKind
 from ..calls import Outcome
 from ..history import Row
@@ -83,6 +84,32 @@ def view_from_outcome(outcome: Outcome) -> ResponseView:
     if kind.is_transport:  # a transport failure: its message is the detail
         columns["detail"] = columns.pop("error_message")
     return ResponseView(kind=kind, **columns, **common)
+
+
+def view_after_failure(action: Action, outcome: Outcome | None, cause: str) -> ResponseView:
+    """A send whose worker ended by an exception or a cancel (`cause` says which): what the
+    call had written on the outcome (unknown if a request was on its way, not sent if not),
+    with the cause beside it; with no outcome, or one the call never reached, nothing was
+    sent. What it says matches the history row `calls.send` finished."""
+    if outcome is None or (outcome.result is None and outcome.error is None):
+        return ResponseView(action=action.name, kind=OutcomeKind.NOT_SENT, params=action.params(),
+                            detail=f"not sent: {cause}", row_id=outcome.row_id if outcome is not None else None)
+    view = view_from_outcome(outcome)
+    if view.kind.is_transport:
+        return replace(view, detail=f"{view.detail} ({cause})")
+    # The answer came, then something of ours failed (completing the row, showing it).
+    return replace(view, history_error=view.history_error or f"after the answer: {cause}")
+
+
+def failure_text(error: BaseException | None, limit: int = 300) -> str:
+    """An exception in one line, safe to show: its type and text, no traceback, no control
+    or invisible characters (its text may come from outside: a path, an answer), bounded."""
+    if error is None:
+        return "unknown error"
+    text = " ".join(str(error).split())
+    said = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    said = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else f"\\u{ord(ch):04x}" for ch in said)
+    return said if len(said) <= limit else said[: limit - 1] + "…"
 
 
 def view_from_row(row: Row) -> ResponseView:

@@ -21,6 +21,8 @@ from ...credentials import KEYRING_ERRORS, KeyringStore, keyring_source, mask
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from ..app import GmeApp
 
 #: a room no one records: DescribeTaskInfo on it changes nothing anywhere
@@ -41,10 +43,13 @@ class CredentialsScreen(ModalScreen[None]):
         super().__init__(classes="dialog-screen")
         self.profile = profile
         self.stored: SigningKey | None = None
+        #: the check whose answer the status waits for (a newer one replaces it)
+        self._checking: Worker | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="credentials"):
-            yield Static("Reading the keyring…", id="credentials-source")
+            # What these two say holds text from outside (keyring errors, a SecretId): never markup.
+            yield Static("Reading the keyring…", id="credentials-source", markup=False)
             for label, widget_id, password, hint in (
                 ("SecretId", "secret-id", False, "AKID…"),
                 ("SecretKey", "secret-key", True, "type to store or replace (hidden)"),
@@ -55,7 +60,7 @@ class CredentialsScreen(ModalScreen[None]):
                     yield Input(placeholder=hint, password=password, id=widget_id, compact=True)
             yield Static("Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
                          classes="dialog-hint")
-            yield Static("", id="credentials-status")
+            yield Static("", id="credentials-status", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -71,7 +76,7 @@ class CredentialsScreen(ModalScreen[None]):
 
     # --- keyring, in threads ------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False, name="Keyring read")
     def _read(self) -> None:
         try:
             key = KeyringStore().get(self.profile)
@@ -116,7 +121,7 @@ class CredentialsScreen(ModalScreen[None]):
         self._status("Saving to the keyring…")
         self._save(key)
 
-    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False, name="Keyring save")
     def _save(self, key: SigningKey) -> None:
         try:
             KeyringStore().set(self.profile, key)
@@ -141,7 +146,7 @@ class CredentialsScreen(ModalScreen[None]):
             lambda yes: self._delete() if yes else None,
         )
 
-    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="keyring", exit_on_error=False, name="Keyring delete")
     def _delete(self) -> None:
         try:
             removed = KeyringStore().delete(self.profile)
@@ -171,10 +176,11 @@ class CredentialsScreen(ModalScreen[None]):
             self._status("The history is unavailable; nothing is sent without it.", "error")
             return
         self._status(f"Checking with DescribeTaskInfo on {self.app.config.endpoint}…")
-        self._check(key)
+        self._checking = self._check(key)
 
-    @work(exclusive=True, group="check", exit_on_error=False)
+    @work(exclusive=True, group="check", exit_on_error=False, name="Credentials check")
     async def _check(self, key: SigningKey) -> None:
+        """What the service said; whatever else ends it reaches `worker_ended` by the app's sink."""
         from ...api.actions import DescribeTaskInfo
         from ...api.errors import ServiceError
         from ...calls import send
@@ -191,6 +197,30 @@ class CredentialsScreen(ModalScreen[None]):
                          + (f" (it answered {error.code}, which is fine)." if error else "."), "ok")
         else:
             self._status(f"Could not check: {error}", "error")
+
+    # --- workers that end badly ------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.on_worker_state_changed(event)  # to the app's one sink: the message does not bubble
+
+    def worker_ended(self, worker: Worker) -> None:
+        """A worker of this screen raised (the app's sink has shown the notice): the status
+        says what could not be done and why, instead of "Checking…" or "Reading…" for ever.
+        A cancel says nothing: a newer call of its kind replaced it, or the screen is closing."""
+        from textual.worker import WorkerState
+
+        from ..views import failure_text
+
+        if worker.state is not WorkerState.ERROR or (worker.group == "check" and worker is not self._checking):
+            return
+        why = failure_text(worker.error)
+        if worker.name == "Keyring read":
+            self._show_stored(None, f"Could not read the keyring: {why}")
+        else:
+            self._status(f"Could not {self._DOING.get(worker.name, 'finish')}: {why}", "error")
+
+    _DOING = {"Credentials check": "check", "Keyring save": "save to the keyring",
+              "Keyring delete": "delete from the keyring"}
 
     def action_close(self) -> None:
         self.dismiss(None)

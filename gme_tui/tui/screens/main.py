@@ -28,7 +28,10 @@ from ..widgets.request_form import RequestForm
 from ..widgets.response_panel import ResponsePanel
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from ...api.actions import Action
+    from ...calls import Outcome
     from ..app import GmeApp
     from ..views import ResponseView
     from ..widgets.history_panel import HistoryPanel
@@ -66,6 +69,9 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.target: Target | None = None
         self.sending = False
+        #: the send in flight, and its outcome once its history row is written
+        self._in_flight: Action | None = None
+        self._outcome: Outcome | None = None
 
     def compose(self) -> ComposeResult:
         config = self.app.config
@@ -84,7 +90,7 @@ class MainScreen(Screen[None]):
                 yield Container(id="history-slot")
             else:
                 yield Static(f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
-                             id="history-missing")
+                             id="history-missing", markup=False)
         yield KeyBar()
 
     WIDE = 110
@@ -110,7 +116,7 @@ class MainScreen(Screen[None]):
         config = self.app.config
         if config.key is None and not config.from_keyring:
             self.notify(config.key_problem or "No credentials for this profile (F5 to store them).",
-                        title="Cannot send", severity="error", timeout=10)
+                        title="Cannot send", severity="error", timeout=10, markup=False)
 
     _NEEDS_TASK = {"stop", "describe_record", "modify", "copy_task_id"}
     _NEEDS_VIEW = {"raw_response", "raw_request"}
@@ -164,7 +170,7 @@ class MainScreen(Screen[None]):
         elif self.app.client is None:
             reason = self.app.config.key_problem or "No credentials for this profile (F5 to store them)."
         if reason:
-            self.notify(reason, title="Not sent", severity="warning")
+            self.notify(reason, title="Not sent", severity="warning", markup=False)
             self.app.bell()
         return reason is not None
 
@@ -176,30 +182,62 @@ class MainScreen(Screen[None]):
 
         self.sending = True
         self.form.busy = True
+        self._in_flight, self._outcome = action, None
         self.response.show(pending_view(action.name, action.params()))
         self._send(action)
 
-    @work(group="send", exit_on_error=False)
+    @work(group="send", exit_on_error=False, name="Send")
     async def _send(self, action: Action) -> None:
-        from ...calls import HistoryUnavailable, send
-        from ..views import view_from_outcome
+        """Only the way through: whatever ends it otherwise (the history refusing the row,
+        a cancel, a bug of ours) reaches the app's sink, which calls `worker_ended`."""
+        from ...calls import send
 
         app = self.app
+        outcome = await send(app.client, app.history, action, profile=app.config.profile, on_start=self._started)
+        self._answered(action, outcome)
+
+    def _started(self, outcome: Outcome) -> None:
+        """The row is written and the request about to leave: kept, so that a send that
+        ends by an exception still shows what the call wrote on it."""
+        self._outcome = outcome
         panel = self._history_panel()
-        try:
-            outcome = await send(app.client, app.history, action, profile=app.config.profile,
-                                 on_start=lambda o: panel.upsert(o.row_id) if panel else None)
-        except HistoryUnavailable as error:
-            self.notify(str(error), title="Not sent", severity="error")
-            return
-        finally:
-            self.sending = False
-            self.form.busy = False
-        view = view_from_outcome(outcome)
-        self.response.show(view)
-        self.refresh_bindings()
         if panel is not None:
             panel.upsert(outcome.row_id)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.on_worker_state_changed(event)  # to the app's one sink: the message does not bubble
+
+    def worker_ended(self, worker: Worker) -> None:
+        """A send ended by an exception or a cancel (the app's sink says so): the panel shows
+        what the call wrote, not "Pending", and the next send can go."""
+        from textual.worker import WorkerState
+
+        from ..views import failure_text
+
+        action = self._in_flight
+        if worker.group != "send" or action is None:
+            return
+        self._answered(action, self._outcome,
+                       failure_text(worker.error) if worker.state is WorkerState.ERROR else "cancelled")
+
+    def _answered(self, action: Action, outcome: Outcome | None, cause: str | None = None) -> None:
+        """The send is over (`cause`: why it ended without returning): the form is free
+        again first, then what happened is shown."""
+        from ..views import view_after_failure, view_from_outcome
+
+        self.sending = False
+        self.form.busy = False
+        self._in_flight = self._outcome = None
+        if cause is None:
+            assert outcome is not None, "a send that returned has its outcome"
+            view = view_from_outcome(outcome)
+        else:
+            view = view_after_failure(action, outcome, cause)
+        self.response.show(view)
+        self.refresh_bindings()
+        panel = self._history_panel()
+        if panel is not None and view.row_id is not None:
+            panel.upsert(view.row_id)
         self._follow(view)
 
     def _follow(self, view: ResponseView) -> None:
@@ -350,7 +388,10 @@ class MainScreen(Screen[None]):
         from ..views import view_from_row
 
         view = view_from_row(event.row)
-        if not self.sending:
+        shown = self.response.view
+        # Not over a send in flight, nor over the answer just shown for this same row (the
+        # table highlights its first row as it comes in): the store keeps less than that.
+        if not self.sending and (shown is None or shown.row_id != view.row_id):
             self.response.show(view)
         biz = view.biz_id
         if biz is not None:
@@ -360,7 +401,7 @@ class MainScreen(Screen[None]):
     def on_history_panel_load_requested(self, event: HistoryPanel.LoadRequested) -> None:
         self.form.load(event.row.params)
         self.query_one("#biz-id").focus()
-        self.notify(f"Loaded {event.row.action} parameters into the form.")
+        self.notify(f"Loaded {event.row.action} parameters into the form.", markup=False)
 
     # --- the palette ---------------------------------------------------------------
 

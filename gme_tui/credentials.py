@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .api.fields import FieldError
-from .options import PROFILE, PROFILE_NAME, parse_profile_name
 from .api.signing import SigningKey
+from .options import PROFILE, PROFILE_NAME, parse_profile_name
 from .paths import UnreadableFile, read_text
 
 SECRET_ID_ENV = "TENCENTCLOUD_SECRET_ID"

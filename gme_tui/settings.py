@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 import shutil
 from collections.abc import Callable

@@ -456,3 +456,14 @@ def test_every_exception_of_an_exchange_is_one_of_the_three_transport_errors(cls
         expected = BadAnswerError
     assert type(error) is expected
     assert str(error)
+
+
+def test_a_request_never_leaves_once_its_attempt_has_expired():
+    """The sync watchdog can fire while a connection is still opening: then the headers must not go."""
+    action = StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED)
+    attempt = Attempt(action, GmeClient(KEY).prepare(action), endpoint="http://x", timeout=1.0)
+    attempt.expire()
+    with pytest.raises(TimeoutError) as caught:
+        attempt.seen("http11.send_request_headers.started", {})
+    assert not attempt.sent
+    assert type(attempt.failure(caught.value)) is NotSentError

@@ -162,6 +162,8 @@ class Attempt:
     def seen(self, event: str, info: dict[str, Any]) -> None:
         """An httpcore trace event."""
         if event.endswith("send_request_headers.started"):
+            if self.expired or time.monotonic() > self.deadline:
+                raise TimeoutError  # a connection that took the whole attempt: nothing leaves late
             self.sent = True  # from here on the service may have the request
         elif event.endswith(("connect_tcp.complete", "start_tls.complete")):
             self.stream = info.get("return_value")

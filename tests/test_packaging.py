@@ -46,7 +46,7 @@ def test_the_wheel_packs_themes_and_tcss(wheel):
         assert f"gme_tui/themes/{theme}" in names
     assert "gme_tui/tui/app.tcss" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "gme-tui = gme_tui.cli.main:entry" in wheel.read(entry_points).decode()
+    assert "gme-tui = gme_tui.__main__:entry" in wheel.read(entry_points).decode()
 
 
 def test_the_wheel_publishes_no_dev_tool(wheel):

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn
 
 from ..api import fields
 from ..api.errors import GmeError
@@ -42,7 +40,7 @@ def _console(ctx: Context, warnings: list[str], serve_demo: Callable[[], object]
 
 def long_running() -> None:
     """This command runs for as long as the operator likes (the console, the emulator):
-    the garbage collector on again, and a normal exit at the end (see `entry`)."""
+    the garbage collector on again, and a normal exit at the end (`gme_tui.__main__.entry`)."""
     gc.enable()
 
 
@@ -126,26 +124,5 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_CANNOT_RUN
 
 
-def entry() -> NoReturn:
-    """The console script and `python -m gme_tui`: `main` as a process of its own.
-
-    A one-shot command allocates little and ends soon, so it runs with the garbage
-    collector off (the imports alone set off collections worth ~10 ms) and, once its
-    output is flushed and its history closed, ends with `os._exit`: the interpreter's
-    teardown (every module freed, a last collection) costs ~20 ms and writes nothing.
-    A long-running command turns the collector back on and exits as usual.
-    """
-    gc.disable()
-    code = main()
-    if gc.isenabled():
-        sys.exit(code)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a reader gone or a full disk: `main` has said so already
-            pass
-    os._exit(code)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    entry()
+    sys.exit(main())

@@ -170,7 +170,8 @@ class History:
                  mode if isinstance(mode, int) else None, task_id,
                  os.getpid(), _process_start(os.getpid()), socket.gethostname()),
             )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None, "an INSERT sets it"
+        return cursor.lastrowid
 
     def finish(self, row_id: int, *, outcome: OutcomeKind, duration_ms: float,
                response: dict[str, Any] | None = None, request_id: str | None = None,
@@ -209,7 +210,8 @@ class History:
         ended, so the thousandth page costs what the first does (OFFSET would read
         and throw away every row before it). See `matches` for what `text` matches.
         """
-        where, args = _matching(text)
+        where, matching = _matching(text)
+        args: tuple[object, ...] = matching
         if before is not None:
             where += " AND (started_at, id) < (?, ?)"
             args = (*args, *before)

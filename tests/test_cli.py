@@ -345,7 +345,7 @@ def test_malformed_endpoints_are_invalid_input(cli, endpoint):
 def test_service_text_cannot_inject_terminal_escapes(cli, emulator):
     code, out, _ = cli("start", "--biz-id", BIZ, "--room-id", "esc\u202eroom", "--mode", "1")
     assert code == 2  # the rule refuses invisible formatting characters in input...
-    from gme_tui.cli.output import clean
+    from gme_tui.safe_text import clean
 
     assert clean("bad\x1b[2Jname\u202e") == "bad\\u001b[2Jname\\u202e"  # ...and output escapes them
 

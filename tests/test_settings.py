@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from gme_tui import settings as settings_mod
+from gme_tui import paths
 from gme_tui.api.fields import FieldError, parse_biz_id
 from gme_tui.paths import CONFIG_ENV, config_dir, settings_path
 from gme_tui.settings import (
@@ -257,7 +257,7 @@ def test_a_failed_replace_keeps_the_old_file_and_removes_the_temporary_one(tmp_p
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(settings_mod.os, "replace", refuse)
+    monkeypatch.setattr(paths.os, "replace", refuse)  # the atomic write lives in gme_tui.paths
     with pytest.raises(SettingsWriteError) as caught:
         save_settings(Settings(theme="gme-high-contrast"), path)
     assert str(caught.value) == f"cannot save settings to {path}: Permission denied"

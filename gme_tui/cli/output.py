@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-import unicodedata
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -17,6 +16,7 @@ from ..api.errors import GmeError, ServiceError
 from ..api.fields import Subscription
 from ..calls import Outcome
 from ..history import Row
+from ..safe_text import clean
 from ..words import advice, mode_label, mode_text, outcome_label
 
 if TYPE_CHECKING:
@@ -27,15 +27,6 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
-def clean(text: object) -> str:
-    """Text from the service or the store, safe for a terminal: no escape sequences, no
-    invisible characters that reorder or hide what is shown (they print as \\uXXXX)."""
-    return "".join(
-        ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf") else f"\\u{ord(ch):04x}"
-        for ch in str(text)
-    )
-
-
 def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     shown = prepared.redacted()
@@ -43,7 +34,8 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -
         print(dumps(shown), file=out)
         return
     print(f"POST {prepared.url}/" if not prepared.url.endswith("/") else f"POST {prepared.url}", file=out)
-    for name, value in shown["headers"].items():  # type: ignore[union-attr]
+    headers: dict[str, str] = shown["headers"]  # type: ignore[assignment]
+    for name, value in headers.items():
         print(clean(f"{name}: {value}"), file=out)
     print(file=out)
     print(clean(prepared.body.decode("utf-8")), file=out)  # the exact bytes that are signed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from textual import work
 from textual.app import App
@@ -15,7 +16,7 @@ from textual.worker import Worker, WorkerState
 from ..api.signing import SigningKey
 from ..context import Context, make_client
 from ..history import History
-from ..settings import DEFAULT_THEME, load_settings, update_settings
+from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
 from .commands import ConsoleCommands
 from .themes import find_theme, load_all_themes
 
@@ -32,12 +33,13 @@ class GmeApp(App[int]):
         `serve_demo`: run once the first frame is up, the demo's emulator starts serving
         (its port is already taken)."""
         super().__init__()
-        if config.all_settings is None:
+        settings = config.all_settings
+        if settings is None:
             settings, warnings = load_settings(config.settings_path)
             config = replace(config, all_settings=settings)
         self.config = config
         self.serve_demo = serve_demo
-        self.all_settings = config.all_settings
+        self.all_settings: Settings = settings
         self.setting_warnings = list(warnings or [])
         self.settings = self.all_settings.for_profile(config.profile)
         self.history: History | None = None
@@ -96,7 +98,7 @@ class GmeApp(App[int]):
         handle only what they expect."""
         worker = event.worker
         if event.state is WorkerState.ERROR:
-            from .views import failure_text
+            from ..safe_text import failure_text
 
             name = worker.name if worker.name and not worker.name.startswith("_") else "A background task"
             self.notify(failure_text(worker.error), title=f"{name} failed", severity="error", timeout=10,
@@ -109,7 +111,7 @@ class GmeApp(App[int]):
         try:
             ended(worker)
         except Exception as error:  # the sink must not fail in turn: that would end the app
-            from .views import failure_text
+            from ..safe_text import failure_text
 
             self.notify(failure_text(error), title="Could not show what happened", severity="error",
                         timeout=10, markup=False)
@@ -118,7 +120,7 @@ class GmeApp(App[int]):
         """The keyring lookup failed unexpectedly: stop "looking in the keyring…" and say why
         (the notice said it), so a send is refused with the reason instead of "still looking"."""
         if worker.name == "Keyring lookup" and worker.state is WorkerState.ERROR:
-            from .views import failure_text
+            from ..safe_text import failure_text
 
             self.config = self.config.with_credentials(None, None,
                                                        f"The keyring lookup failed: {failure_text(worker.error)}")
@@ -227,7 +229,7 @@ class GmeApp(App[int]):
         self.notify("A confirmation now shows the body before StartRecord goes out." if enabled
                     else "StartRecord now goes out without a confirmation.")
 
-    def _save(self, **changes: object) -> None:
+    def _save(self, **changes: Any) -> None:
         # A key the profile sets is saved in the profile; anything else is shared.
         own = self.all_settings.profiles.get(self.config.profile, {})
         profile = self.config.profile if set(changes) <= set(own) else None

@@ -14,8 +14,9 @@ class ConsoleCommands(Provider):
         if palette is not None:
             commands += palette()
         app = self.app
-        if hasattr(app, "set_confirm_start"):
-            enabled = app.settings.confirm_start
+        settings = getattr(app, "settings", None)
+        if settings is not None and hasattr(app, "set_confirm_start"):
+            enabled = settings.confirm_start
             commands.append((
                 "Turn the StartRecord confirmation " + ("off" if enabled else "on"),
                 "a setting kept in the settings file",

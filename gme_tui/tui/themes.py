@@ -131,7 +131,7 @@ def load_theme_file(path: Path) -> Theme:
     try:
         return theme_from_mapping(data)
     except ThemeFileError as error:
-        line = _line_of(root, error.key)
+        line = _line_of(root, error.key) if root is not None else None
         where = f"{path}:{line}" if line else str(path)
         raise ThemeFileError(f"{where}: {error}") from None
 
@@ -171,7 +171,7 @@ def theme_from_mapping(data: dict[Any, Any]) -> Theme:
     if not isinstance(dark, bool):
         raise ThemeFileError(f"dark must be true or false (got {dark!r})", ("dark",))
     variables = _variables(data.get("variables", {}))
-    theme = Theme(name=name, dark=dark, variables=variables, **colours)
+    theme = Theme(name=name, dark=dark, variables=variables, **colours)  # type: ignore[arg-type]
     try:
         theme.to_color_system().generate()
     except Exception as error:  # noqa: BLE001 - Textual's own last word on the theme

@@ -7,7 +7,6 @@ answer is live or read back from the store.
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -76,7 +75,7 @@ def pending_view(action_name: str, params: dict[str, Any]) -> ResponseView:
 
 def view_from_outcome(outcome: Outcome) -> ResponseView:
     sent = outcome.last_sent.redacted() if outcome.last_sent is not None else None
-    common = dict(action=outcome.action.name, params=outcome.action.params(),
+    common: dict[str, Any] = dict(action=outcome.action.name, params=outcome.action.params(),
                   duration_ms=outcome.duration_ms, sent=sent, row_id=outcome.row_id,
                   history_error=outcome.history_error)
     columns = outcome.columns()
@@ -99,17 +98,6 @@ def view_after_failure(action: Action, outcome: Outcome | None, cause: str) -> R
         return replace(view, detail=f"{view.detail} ({cause})")
     # The answer came, then something of ours failed (completing the row, showing it).
     return replace(view, history_error=view.history_error or f"after the answer: {cause}")
-
-
-def failure_text(error: BaseException | None, limit: int = 300) -> str:
-    """An exception in one line, safe to show: its type and text, no traceback, no control
-    or invisible characters (its text may come from outside: a path, an answer), bounded."""
-    if error is None:
-        return "unknown error"
-    text = " ".join(str(error).split())
-    said = f"{type(error).__name__}: {text}" if text else type(error).__name__
-    said = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else f"\\u{ord(ch):04x}" for ch in said)
-    return said if len(said) <= limit else said[: limit - 1] + "…"
 
 
 def view_from_row(row: Row) -> ResponseView:

@@ -141,10 +141,12 @@ class CredentialsScreen(ModalScreen[None]):
     def action_delete(self) -> None:
         from .dialogs import ConfirmScreen
 
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._delete()
+
         self.app.push_screen(
-            ConfirmScreen("Delete credentials?", f"Remove the keyring entry of profile {self.profile}?"),
-            lambda yes: self._delete() if yes else None,
-        )
+            ConfirmScreen("Delete credentials?", f"Remove the keyring entry of profile {self.profile}?"), confirmed)
 
     @work(thread=True, exclusive=True, group="keyring", exit_on_error=False, name="Keyring delete")
     def _delete(self) -> None:
@@ -187,6 +189,7 @@ class CredentialsScreen(ModalScreen[None]):
 
         app = self.app
         biz = int(app.default_biz_id) if app.default_biz_id.isdigit() else 1
+        assert app.history is not None, "action_check refuses without a history"
         async with app.new_client(key) as client:
             outcome = await send(client, app.history, DescribeTaskInfo(biz, CHECK_ROOM), profile=self.profile)
         error = outcome.error
@@ -209,7 +212,7 @@ class CredentialsScreen(ModalScreen[None]):
         A cancel says nothing: a newer call of its kind replaced it, or the screen is closing."""
         from textual.worker import WorkerState
 
-        from ..views import failure_text
+        from ...safe_text import failure_text
 
         if worker.state is not WorkerState.ERROR or (worker.group == "check" and worker is not self._checking):
             return

@@ -193,6 +193,7 @@ class MainScreen(Screen[None]):
         from ...calls import send
 
         app = self.app
+        assert app.history is not None, "dispatch refuses to send without a history"
         outcome = await send(app.client, app.history, action, profile=app.config.profile, on_start=self._started)
         self._answered(action, outcome)
 
@@ -212,7 +213,7 @@ class MainScreen(Screen[None]):
         what the call wrote, not "Pending", and the next send can go."""
         from textual.worker import WorkerState
 
-        from ..views import failure_text
+        from ...safe_text import failure_text
 
         action = self._in_flight
         if worker.group != "send" or action is None:
@@ -261,10 +262,13 @@ class MainScreen(Screen[None]):
     async def _mount_history(self) -> None:
         from ..widgets.history_panel import HistoryPanel
 
+        assert self.app.history is not None, "the slot is there only when the history is"
         await self.query_one("#history-slot").mount(HistoryPanel(self.app.history, id="history"))
 
     def _history_panel(self) -> HistoryPanel | None:
-        panels = self.query("#history")
+        from ..widgets.history_panel import HistoryPanel
+
+        panels = self.query(HistoryPanel)
         return panels.first() if panels else None
 
     # --- follow-up actions ---------------------------------------------------------
@@ -274,7 +278,9 @@ class MainScreen(Screen[None]):
             return self.target.biz_id, self.target.room
         values = self.form.checked.values
         if fields.BIZ_ID in values and fields.ROOM_ID in values:
-            return values[fields.BIZ_ID], values[fields.ROOM_ID]
+            biz, room = values[fields.BIZ_ID], values[fields.ROOM_ID]
+            if isinstance(biz, int) and isinstance(room, str):
+                return biz, room
         return None
 
     def _task_target(self) -> Target | None:
@@ -298,20 +304,21 @@ class MainScreen(Screen[None]):
         from ...api.actions import DescribeRecordInfo
 
         target = self._task_target()
-        if target is not None:
+        if target is not None and target.task_id is not None:
             self.dispatch(DescribeRecordInfo(target.biz_id, target.task_id))
 
     def action_stop(self) -> None:
         target = self._task_target()
-        if target is None:
+        if target is None or target.task_id is None:
             return
+        task_id = target.task_id
         from ...api.actions import StopRecord
         from .dialogs import ConfirmScreen
 
         room = f" in room {target.room}" if target.room else ""
         self.app.push_screen(
             ConfirmScreen("Stop recording?", f"Stop task {target.task_id}{room}? The recording ends now."),
-            lambda yes: self.dispatch(StopRecord(target.biz_id, target.task_id)) if yes else None,
+            lambda yes: self.dispatch(StopRecord(target.biz_id, task_id)) if yes else None,
         )
 
     def action_modify(self) -> None:

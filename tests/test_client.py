@@ -377,8 +377,8 @@ def _gzip_bomb() -> bytes:
 
 
 def _drip_headers(conn: socket.socket) -> None:
-    """A status line a byte at a time, each well inside a read timeout, for ten seconds."""
-    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"[:100]:
+    """Headers a byte at a time, each well inside a read timeout, for some ten seconds."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n":
         conn.sendall(bytes([byte]))
         time.sleep(0.2)
 

@@ -19,14 +19,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from .options import DEFAULT_ENDPOINT, parse_endpoint, parse_timeout
 from .paths import DEMO_FOLDER, data_dir
 from .settings import DEFAULT_PROFILE, Settings
 
 if TYPE_CHECKING:
-    from .api.client import GmeClient
+    from .api.client import GmeClient, SyncGmeClient
     from .api.signing import SigningKey
 
 PROFILE_ENV = "GME_TUI_PROFILE"
@@ -164,9 +164,17 @@ def resolve(flags: Flags, settings: Settings, environ: Mapping[str, str] | None 
     )
 
 
-def make_client(ctx: Context, key: SigningKey) -> GmeClient:
-    """The async client for this context's endpoint, region, language and timeout."""
-    from .api.client import GmeClient
+@overload
+def make_client(ctx: Context, key: SigningKey, *, blocking: Literal[False] = False) -> GmeClient: ...
+@overload
+def make_client(ctx: Context, key: SigningKey, *, blocking: Literal[True]) -> SyncGmeClient: ...
 
-    return GmeClient(key, endpoint=ctx.endpoint, region=ctx.region, language=ctx.language,
-                     timeout=ctx.timeout, use_env_proxies=ctx.use_env_proxies)
+
+def make_client(ctx: Context, key: SigningKey, *, blocking: bool = False) -> GmeClient | SyncGmeClient:
+    """The client for this context's endpoint, region, language and timeout: async for the
+    console and batches, `blocking` for a one-shot command (no event loop to start)."""
+    from .api.client import GmeClient, SyncGmeClient
+
+    driver = SyncGmeClient if blocking else GmeClient
+    return driver(key, endpoint=ctx.endpoint, region=ctx.region, language=ctx.language,
+                  timeout=ctx.timeout, use_env_proxies=ctx.use_env_proxies)

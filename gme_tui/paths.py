@@ -9,8 +9,6 @@ message; and of the atomic write, so that no file is ever left half written.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -102,6 +100,9 @@ def write_atomically(target: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never a mix: a temporary file in the
     same folder is written, flushed to disk and renamed over the old one. A new file
     is private to the user (mode 0600, from `mkstemp`); an existing one keeps its mode."""
+    import shutil  # only a write needs these: a one-shot command that only reads starts faster
+    import tempfile
+
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     temp = Path(temp_name)
     try:

@@ -12,9 +12,7 @@ Textual.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,6 +316,8 @@ def _value_of(key: str, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
 def _unknown_key(key: str | None, checks: dict[str, Callable[..., Any]] | None = None) -> str:
     if key is None:
         return "a key must be plain text"
+    import difflib  # only a mistake in the file needs it
+
     close = difflib.get_close_matches(key, list(checks if checks is not None else _CHECKS), n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"unknown key {key!r}{hint}"
@@ -388,6 +388,8 @@ def update_settings(path: Path | None = None, *, profile: str | None = None, **c
     if warnings and path.exists():
         backup = path.with_name(path.name + ".bak")
         try:
+            import shutil
+
             shutil.copy2(path, backup)
         except OSError as error:
             raise SettingsWriteError(backup, error) from error

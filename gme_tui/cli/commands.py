@@ -11,12 +11,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..api import fields
-from ..context import Context
+from ..context import Context, make_client
 from .exits import EXIT_INTERRUPTED, EXIT_OK, CannotRun, exit_for
 
 if TYPE_CHECKING:
     from ..api.actions import Action
-    from ..api.client import SyncGmeClient
     from ..api.signing import SigningKey
     from ..calls import Outcome
     from ..history import History
@@ -83,7 +82,7 @@ def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
     key = key_for(ctx)
     assert key is not None
     started: list[Outcome] = []
-    with open_history(ctx) as history, _client(ctx, key) as client:
+    with open_history(ctx) as history, make_client(ctx, key, blocking=True) as client:
         try:
             outcome = send_sync(client, history, action, profile=ctx.profile, on_start=started.append)
         except HistoryUnavailable as error:
@@ -99,14 +98,6 @@ def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
     if outcome.history_error:
         print(f"gme-tui: warning: {outcome.history_error}", file=sys.stderr)
     return code
-
-
-def _client(ctx: Context, key: SigningKey) -> SyncGmeClient:
-    """The blocking client for this context (the console's is `context.make_client`)."""
-    from ..api.client import SyncGmeClient
-
-    return SyncGmeClient(key, endpoint=ctx.endpoint, region=ctx.region, language=ctx.language,
-                         timeout=ctx.timeout, use_env_proxies=ctx.use_env_proxies)
 
 
 def _interrupted(outcome: Outcome | None) -> int:
@@ -142,7 +133,7 @@ def dry_run(args: argparse.Namespace, ctx: Context, action: Action) -> int:
         print("note: no credentials in the environment; the Authorization header shows where they go",
               file=sys.stderr)
         key = SigningKey("<SecretId>", "")
-    print_prepared(_client(ctx, key).prepare(action), args.output)
+    print_prepared(make_client(ctx, key, blocking=True).prepare(action), args.output)
     return EXIT_OK
 
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
+
+from gme_tui.api.client import MAX_ANSWER
+from gme_tui.api.errors import BadAnswerError, OutcomeUnknownError
 
 #: a reply: raw bytes sent as they are, or a function that writes to the connection itself
 Reply = bytes | Callable[[socket.socket], None]
@@ -96,3 +100,33 @@ def _read_request(conn: socket.socket) -> bytes | None:
             return None
         body += chunk
     return head + b"\r\n\r\n" + body
+
+
+# --- answers no GME service gives, each with the error it must become -------------
+
+def _gzip_bomb() -> bytes:
+    import gzip
+
+    return gzip.compress(b"0" * (MAX_ANSWER + 1))  # some kB on the wire, more than the bound inflated
+
+
+def _drip_headers(conn: socket.socket) -> None:
+    """Headers a byte at a time, each well inside a read timeout, for some ten seconds."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n":
+        conn.sendall(bytes([byte]))
+        time.sleep(0.2)
+
+
+HOSTILE = {
+    # a 200 whose gzip body does not inflate (httpx.DecodingError)
+    "broken-gzip": (http_answer(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03not deflate at all",
+                                headers={"Content-Encoding": "gzip"}), BadAnswerError, "could not be decoded"),
+    "gzip-bomb": (http_answer(_gzip_bomb(), headers={"Content-Encoding": "gzip"}), BadAnswerError, "larger than"),
+    # valid JSON that json cannot descend (RecursionError)
+    "deep-json": (http_answer(b'{"Response": ' * 100_000 + b"{}" + b"}" * 100_000), BadAnswerError,
+                  "nested too deep"),
+    "not-http": (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", BadAnswerError, "not HTTP"),
+    "cut-mid-body": (http_answer(b'{"Response": {"TaskId": 4461', length=200), BadAnswerError, "truncated"),
+    "closed-with-nothing": (b"", OutcomeUnknownError, "connection was lost"),
+    "dripped-headers": (_drip_headers, OutcomeUnknownError, "no answer within"),
+}

@@ -1,7 +1,7 @@
 """TC3-HMAC-SHA256, the signature of Tencent Cloud API 3.0.
 
 Written here (not borrowed from the SDK) so that the one-shot command line stays
-light; `tests/test_signing_conformance.py` proves it equal to the official SDK.
+light; `tests/core/test_signing_conformance.py` proves it equal to the official SDK.
 The emulator verifies with the same functions, so one rule has one home.
 """
 

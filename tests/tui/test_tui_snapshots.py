@@ -2,10 +2,10 @@
 
 Each state at 80x24 (the smallest terminal the console promises to fit) and at
 120x40. The requests are real: StartRecord goes to the emulator over loopback,
-as in test_tui_app.py. The SVGs are in tests/__snapshots__/test_tui_snapshots/;
+as in test_tui_app.py. The SVGs are in tests/tui/__snapshots__/test_tui_snapshots/;
 after a deliberate change to the screen, look at the new ones and accept them with
 
-    .venv/bin/python -m pytest tests/test_tui_snapshots.py --snapshot-update
+    .venv/bin/python -m pytest tests/tui/test_tui_snapshots.py --snapshot-update
 
 Only the test normalises what changes from run to run (the product is not
 seeded for tests): the endpoint's port in the header, the TaskId and RequestId

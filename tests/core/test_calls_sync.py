@@ -1,7 +1,7 @@
 """calls.send_sync: the blocking driver gets the same history-first rule as calls.send.
 
 The logic is one (`calls._recorded`); these show it holds around the sync
-driver too, with the observers of tests/test_calls.py: the row is in the file
+driver too, with the observers of tests/core/test_calls.py: the row is in the file
 when the request arrives, no row means no request, and a Ctrl+C while the
 server holds the answer leaves the row saying "unknown".
 """

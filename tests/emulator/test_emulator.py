@@ -41,7 +41,7 @@ from gme_tui.emulator.server import LISTEN_BACKLOG
 
 BIZ = DEMO_BIZ_ID
 KEY = DEMO_KEY
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: one pooled client for the raw calls: building a client costs more than a call
 _HTTP = httpx.Client(trust_env=False, timeout=5)
 

@@ -8,10 +8,9 @@ says to check before retrying, or an outcome unknown (exit 5).
 from __future__ import annotations
 
 import pytest
-from hostile_server import HostileServer
+from hostile_server import HOSTILE, HostileServer
 from test_cli import BIZ, rows
 from test_cli import cli as cli  # the fixture (an explicit re-export: its name is used as a parameter)
-from test_client import HOSTILE
 
 #: the exit code and the history's outcome each hostile answer must come to
 EXPECTED = {

@@ -40,7 +40,7 @@ from gme_tui.credentials import (
     resolve,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SECRET_KEY = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLEKEY"  # shaped like a SecretKey; a test value only
 KEY = SigningKey("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SECRET_KEY)
 OTHER = SigningKey("AKIDotherotherotherotherother0000", "OtherSecretKeyOtherSecretKey000", "tok-123")

@@ -26,7 +26,7 @@ from gme_tui.tui.themes import (
     user_themes_dir,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ("gme-dark", "gme-light", "gme-high-contrast")
 STATUS = ("warning", "error", "success")
 

@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 
 import gme_tui
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _name(requirement: str) -> str:

@@ -25,7 +25,9 @@ def add_runs(parser: argparse.ArgumentParser, default: int, what: str = "timed r
             raise argparse.ArgumentTypeError(f"must be at least {MIN_RUNS} (got {value})")
         return value
 
-    parser.add_argument("--runs", type=runs, default=default, help=f"{what} (at least {MIN_RUNS}; default {default})")
+    parser.add_argument(
+        "--runs", type=runs, default=default, help=f"{what} (at least {MIN_RUNS}; default {default})"
+    )
 
 
 def spread(seconds: list[float]) -> str:
@@ -37,5 +39,8 @@ def spread(seconds: list[float]) -> str:
 def scrubbed_env(prefixes: tuple[str, ...], names: frozenset[str] = frozenset()) -> dict[str, str]:
     """This process's environment without the variables that would change what a child
     does or reads (matched by upper-case prefix, or by lower-case name)."""
-    return {key: value for key, value in os.environ.items()
-            if not key.upper().startswith(prefixes) and key.lower() not in names}
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.upper().startswith(prefixes) and key.lower() not in names
+    }

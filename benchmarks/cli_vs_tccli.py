@@ -54,8 +54,9 @@ HEALTH_TIMEOUT = 15.0
 #: profiles, the user's config folders, and Python switches (PYTHONDONTWRITEBYTECODE
 #: would make every run compile its imports again).
 _DROPPED_PREFIXES = ("PYTHON", "TENCENTCLOUD_", "TCCLI_", "GME_TUI_", "XDG_", "TKE_")
-_DROPPED_NAMES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle",
-                            "curl_ca_bundle"})
+_DROPPED_NAMES = frozenset(
+    {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "requests_ca_bundle", "curl_ca_bundle"}
+)
 
 
 def _project_bin(name: str) -> Path:
@@ -75,11 +76,17 @@ def _bench_version(package: str) -> str | None:
     if not BENCH_PYTHON.exists():
         return None
     probe = subprocess.run(
-        [str(BENCH_PYTHON), "-c",
-         "import importlib.metadata as m, sys\n"
-         "try: print(m.version(sys.argv[1]))\n"
-         "except m.PackageNotFoundError: pass", package],
-        capture_output=True, text=True)
+        [
+            str(BENCH_PYTHON),
+            "-c",
+            "import importlib.metadata as m, sys\n"
+            "try: print(m.version(sys.argv[1]))\n"
+            "except m.PackageNotFoundError: pass",
+            package,
+        ],
+        capture_output=True,
+        text=True,
+    )
     version = probe.stdout.strip()
     return version if probe.returncode == 0 and version else None
 
@@ -92,8 +99,11 @@ def _make_bench_venv() -> list[str]:
         return [str(BENCH_PYTHON), "-m", "pip"]
     # No ensurepip (Debian without python3-venv): an environment without pip,
     # filled by this environment's pip (pip >= 22.3 has --python).
-    made = subprocess.run([sys.executable, "-m", "venv", "--clear", "--without-pip", str(BENCH_VENV)],
-                          capture_output=True, text=True)
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", "--clear", "--without-pip", str(BENCH_VENV)],
+        capture_output=True,
+        text=True,
+    )
     if made.returncode != 0:
         raise BenchmarkFailed(f"cannot create {BENCH_VENV}:\n{made.stderr.strip()}")
     return [sys.executable, "-m", "pip", "--python", str(BENCH_PYTHON)]
@@ -103,26 +113,38 @@ def ensure_tccli() -> str:
     """tccli installed in .bench-venv (pip install on first use); prints where it came from."""
     version = _bench_version("tccli")
     if version is not None and TCCLI.exists():
-        print(f"tccli {version}: already in {BENCH_VENV} (installed there earlier by pip; delete .bench-venv to reinstall)")
+        print(
+            f"tccli {version}: already in {BENCH_VENV} (installed there earlier by pip; delete .bench-venv to reinstall)"
+        )
     else:
-        if BENCH_PYTHON.exists() and subprocess.run([str(BENCH_PYTHON), "-m", "pip", "--version"],
-                                                   capture_output=True).returncode == 0:
+        if (
+            BENCH_PYTHON.exists()
+            and subprocess.run([str(BENCH_PYTHON), "-m", "pip", "--version"], capture_output=True).returncode
+            == 0
+        ):
             pip = [str(BENCH_PYTHON), "-m", "pip"]
         else:
             pip = _make_bench_venv()
         print("installing tccli into .bench-venv with pip (a minute or so) ...", flush=True)
-        installed = subprocess.run([*pip, "install", "--disable-pip-version-check", "tccli"],
-                                   capture_output=True, text=True)
+        installed = subprocess.run(
+            [*pip, "install", "--disable-pip-version-check", "tccli"], capture_output=True, text=True
+        )
         if installed.returncode != 0:
-            raise BenchmarkFailed(f"`pip install tccli` into {BENCH_VENV} failed "
-                                  f"(exit {installed.returncode}):\n{_tail(installed.stdout + installed.stderr)}")
+            raise BenchmarkFailed(
+                f"`pip install tccli` into {BENCH_VENV} failed "
+                f"(exit {installed.returncode}):\n{_tail(installed.stdout + installed.stderr)}"
+            )
         version = _bench_version("tccli")
         if version is None or not TCCLI.exists():
             raise BenchmarkFailed(f"pip reported success but {TCCLI} is missing")
         # pip's own lines about tccli itself (not its dependencies): index, file, size
-        origin = [line.strip() for line in installed.stdout.splitlines()
-                  if "tccli" in line.lower() and "(from " not in line
-                  and not line.startswith("Installing collected")]
+        origin = [
+            line.strip()
+            for line in installed.stdout.splitlines()
+            if "tccli" in line.lower()
+            and "(from " not in line
+            and not line.startswith("Installing collected")
+        ]
         print(f"tccli {version}: installed now into {BENCH_VENV} by `pip install tccli`")
         for line in origin:
             print(f"  pip: {line}")
@@ -173,9 +195,14 @@ def start_emulator(gme_tui: Path, env: dict[str, str], workdir: Path) -> Running
         url = f"http://127.0.0.1:{port}"
         log = workdir / f"emulator-{attempt}.log"
         with log.open("w") as sink:
-            process = subprocess.Popen([str(gme_tui), "emulator", "--host", "127.0.0.1", "--port", str(port)],
-                                       stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=env, text=True)
+            process = subprocess.Popen(
+                [str(gme_tui), "emulator", "--host", "127.0.0.1", "--port", str(port)],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                text=True,
+            )
         emulator = RunningEmulator(process, url, log)
         deadline = time.monotonic() + HEALTH_TIMEOUT
         while time.monotonic() < deadline and process.poll() is None:
@@ -217,19 +244,24 @@ def timed_run(tool: Tool, room: str, env: dict[str, str], label: str) -> float:
     argv = tool.argv(room)
     started = time.perf_counter()
     try:
-        done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=RUN_TIMEOUT)
+        done = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=RUN_TIMEOUT
+        )
     except subprocess.TimeoutExpired:
-        raise BenchmarkFailed(f"{tool.name} {label}: no exit after {RUN_TIMEOUT:.0f} s\n"
-                              f"  command: {_shell(argv)}") from None
+        raise BenchmarkFailed(
+            f"{tool.name} {label}: no exit after {RUN_TIMEOUT:.0f} s\n  command: {_shell(argv)}"
+        ) from None
     elapsed = time.perf_counter() - started
     if done.returncode != 0 or _task_id(done.stdout) is None:
-        why = f"exit status {done.returncode}" if done.returncode != 0 else "exit 0 but no TaskId in its output"
+        why = (
+            f"exit status {done.returncode}" if done.returncode != 0 else "exit 0 but no TaskId in its output"
+        )
         raise BenchmarkFailed(
             f"{tool.name} {label} failed ({why}); nothing more is timed.\n"
             f"  command: {_shell(argv)}\n"
             f"  stdout:  {_block(done.stdout)}\n"
-            f"  stderr:  {_block(done.stderr)}")
+            f"  stderr:  {_block(done.stderr)}"
+        )
     return elapsed
 
 
@@ -258,14 +290,16 @@ def summary(name: str, times: list[float]) -> str:
 
 def child_env(home: Path, secret_id: str, secret_key: str) -> dict[str, str]:
     env = scrubbed_env(_DROPPED_PREFIXES, _DROPPED_NAMES)
-    env.update({
-        "HOME": str(home),  # tccli reads and writes ~/.tccli; neither tool sees the user's files
-        "USERPROFILE": str(home),
-        "TENCENTCLOUD_SECRET_ID": secret_id,
-        "TENCENTCLOUD_SECRET_KEY": secret_key,
-        # bytecode is cached (as on a normal machine) but in a throwaway tree, not in the venvs or sources
-        "PYTHONPYCACHEPREFIX": str(home / "pycache"),
-    })
+    env.update(
+        {
+            "HOME": str(home),  # tccli reads and writes ~/.tccli; neither tool sees the user's files
+            "USERPROFILE": str(home),
+            "TENCENTCLOUD_SECRET_ID": secret_id,
+            "TENCENTCLOUD_SECRET_KEY": secret_key,
+            # bytecode is cached (as on a normal machine) but in a throwaway tree, not in the venvs or sources
+            "PYTHONPYCACHEPREFIX": str(home / "pycache"),
+        }
+    )
     return env
 
 
@@ -291,8 +325,16 @@ def main(argv: list[str]) -> int:
     try:
         tccli_version = ensure_tccli()
         with tempfile.TemporaryDirectory(prefix="gme-bench-") as tmp:
-            return _bench(args.runs, gme_tui, our_version, tccli_version, Path(tmp),
-                          DEMO_SECRET_ID, DEMO_SECRET_KEY, DEMO_BIZ_ID)
+            return _bench(
+                args.runs,
+                gme_tui,
+                our_version,
+                tccli_version,
+                Path(tmp),
+                DEMO_SECRET_ID,
+                DEMO_SECRET_KEY,
+                DEMO_BIZ_ID,
+            )
     except BenchmarkFailed as error:
         print(f"\ncli_vs_tccli: benchmark aborted: {error}", file=sys.stderr)
         return 1
@@ -301,8 +343,16 @@ def main(argv: list[str]) -> int:
         return 130
 
 
-def _bench(runs: int, gme_tui: Path, our_version: str, tccli_version: str, tmp: Path,
-           secret_id: str, secret_key: str, biz_id: int) -> int:
+def _bench(
+    runs: int,
+    gme_tui: Path,
+    our_version: str,
+    tccli_version: str,
+    tmp: Path,
+    secret_id: str,
+    secret_key: str,
+    biz_id: int,
+) -> int:
     home = tmp / "home"
     data_dir = tmp / "gme-tui-data"
     home.mkdir()
@@ -311,19 +361,54 @@ def _bench(runs: int, gme_tui: Path, our_version: str, tccli_version: str, tmp: 
     emulator = start_emulator(gme_tui, env, tmp)
     try:
         url = emulator.url
-        ours = Tool("gme-tui", lambda room: [
-            str(gme_tui), "--endpoint", url, "--data-dir", str(data_dir),
-            "start", "--biz-id", str(biz_id), "--room-id", room, "--mode", "1", "--output", "json"])
+        ours = Tool(
+            "gme-tui",
+            lambda room: [
+                str(gme_tui),
+                "--endpoint",
+                url,
+                "--data-dir",
+                str(data_dir),
+                "start",
+                "--biz-id",
+                str(biz_id),
+                "--room-id",
+                room,
+                "--mode",
+                "1",
+                "--output",
+                "json",
+            ],
+        )
         # tccli has no http/https switch: an --endpoint with a scheme is used as the URL as it is
         # (the SDK adds https:// only to a bare host), so http://127.0.0.1:PORT reaches the emulator.
-        theirs = Tool("tccli", lambda room: [
-            str(TCCLI), "gme", "StartRecord", "--endpoint", url,
-            "--BizId", str(biz_id), "--RoomId", room, "--RecordMode", "1", "--output", "json"])
+        theirs = Tool(
+            "tccli",
+            lambda room: [
+                str(TCCLI),
+                "gme",
+                "StartRecord",
+                "--endpoint",
+                url,
+                "--BizId",
+                str(biz_id),
+                "--RoomId",
+                room,
+                "--RecordMode",
+                "1",
+                "--output",
+                "json",
+            ],
+        )
 
         print(f"\ngme-tui {our_version} ({gme_tui})")
         print(f"tccli   {tccli_version} ({TCCLI})")
-        print(f"emulator {url}; Python {platform.python_version()} on {platform.system()} {platform.machine()}")
-        print(f"commands (ROOM is new for every run):\n  {_shell(ours.argv('ROOM'))}\n  {_shell(theirs.argv('ROOM'))}")
+        print(
+            f"emulator {url}; Python {platform.python_version()} on {platform.system()} {platform.machine()}"
+        )
+        print(
+            f"commands (ROOM is new for every run):\n  {_shell(ours.argv('ROOM'))}\n  {_shell(theirs.argv('ROOM'))}"
+        )
 
         tag = f"bench-{os.getpid()}-{int(time.time())}"
         # One untimed run each first: fills the bytecode cache and lets tccli write its
@@ -349,7 +434,9 @@ def _bench(runs: int, gme_tui: Path, our_version: str, tccli_version: str, tmp: 
     print()
     print(summary(ours.name, times[ours.name]))
     print(summary(theirs.name, times[theirs.name]))
-    print(f"ratio gme-tui/tccli (medians): {ratio:.2f}  (tccli takes {theirs_median / ours_median:.2f}x as long)")
+    print(
+        f"ratio gme-tui/tccli (medians): {ratio:.2f}  (tccli takes {theirs_median / ours_median:.2f}x as long)"
+    )
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
     print(f"target, gme-tui at most {TARGET_RATIO:.0%} of tccli's median: {verdict}")
     print("every timed run exited 0 and printed a TaskId")

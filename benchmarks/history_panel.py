@@ -51,20 +51,46 @@ def fill(path: Path, count: int) -> float:
         outcome = OUTCOMES[i % len(OUTCOMES)]
         task = 2**62 + i if outcome == "ok" else None
         params = {"BizId": 1400000001, "RoomId": f"room-{i}", "RecordMode": 1 + i % 3}
-        response = ({"TaskId": task, "RequestId": f"req-{i}"} if outcome == "ok" else
-                    {"Error": {"Code": "FailedOperation.TaskExist", "Message": "exists"}, "RequestId": f"req-{i}"}
-                    if outcome == "service_error" else None)
-        rows.append((base + i, base + i + 0.05, "StartRecord", "default", "https://gme.tencentcloudapi.com",
-                     "ap-guangzhou", json.dumps(params), "1400000001", f"room-{i}", 1 + i % 3, outcome,
-                     "FailedOperation.TaskExist" if outcome == "service_error" else None,
-                     json.dumps(response) if response else None, f"req-{i}",
-                     str(task) if task else None, 50.0, 1, "bench-host"))
+        response = (
+            {"TaskId": task, "RequestId": f"req-{i}"}
+            if outcome == "ok"
+            else {
+                "Error": {"Code": "FailedOperation.TaskExist", "Message": "exists"},
+                "RequestId": f"req-{i}",
+            }
+            if outcome == "service_error"
+            else None
+        )
+        rows.append(
+            (
+                base + i,
+                base + i + 0.05,
+                "StartRecord",
+                "default",
+                "https://gme.tencentcloudapi.com",
+                "ap-guangzhou",
+                json.dumps(params),
+                "1400000001",
+                f"room-{i}",
+                1 + i % 3,
+                outcome,
+                "FailedOperation.TaskExist" if outcome == "service_error" else None,
+                json.dumps(response) if response else None,
+                f"req-{i}",
+                str(task) if task else None,
+                50.0,
+                1,
+                "bench-host",
+            )
+        )
     db = sqlite3.connect(path)
     with db:
         db.executemany(
             "INSERT INTO requests (started_at, finished_at, action, profile, endpoint, region, params, biz_id,"
             " room_id, record_mode, outcome, error_code, response, request_id, task_id, duration_ms, pid, host)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
     db.close()
     return time.perf_counter() - started
 
@@ -158,7 +184,9 @@ async def filter_times(pilot: Pilot, history: History, runs: int) -> tuple[list[
     return results, stalls
 
 
-async def measure(stores: list[tuple[History, int]], runs: int) -> tuple[list[list[float]], list[float], list[float]]:
+async def measure(
+    stores: list[tuple[History, int]], runs: int
+) -> tuple[list[list[float]], list[float], list[float]]:
     app = BenchApp()
     async with app.run_test(size=(120, 40)) as pilot:
         opens = await open_times(pilot, stores, runs)
@@ -167,8 +195,7 @@ async def measure(stores: list[tuple[History, int]], runs: int) -> tuple[list[li
 
 
 def ms(values: list[float]) -> str:
-    return (f"{statistics.median(values) * 1000:7.1f} ms  "
-            f"({min(values) * 1000:.1f}-{max(values) * 1000:.1f})")
+    return f"{statistics.median(values) * 1000:7.1f} ms  ({min(values) * 1000:.1f}-{max(values) * 1000:.1f})"
 
 
 def median_ms(call: Callable[[], object], runs: int) -> float:
@@ -206,7 +233,9 @@ def main() -> None:
             print(f"  ratio {args.rows:,} / empty:    {big_ms / empty_ms:.2f}")
             print(f"  ratio {args.rows:,} / one page: {big_ms / page_ms:.2f}")
 
-            print(f"\nfilter 'room-0' (only the oldest of {args.rows:,} rows: a full scan), median of {runs} (min-max):")
+            print(
+                f"\nfilter 'room-0' (only the oldest of {args.rows:,} rows: a full scan), median of {runs} (min-max):"
+            )
             print(f"  until its row is on screen           {ms(results)}")
             print(f"  longest event-loop stall meanwhile   {ms(stalls)}")
 
@@ -215,7 +244,10 @@ def main() -> None:
             queries = [
                 (f"first page, History.page({PAGE_SIZE})", lambda: big.page(PAGE_SIZE)),
                 (f"first page, History.rows({PAGE_SIZE})", lambda: big.rows(PAGE_SIZE)),
-                (f"page at row {depth:,}, keyset (page)", lambda: big.page(PAGE_SIZE, before=(deep.started_at, deep.id))),
+                (
+                    f"page at row {depth:,}, keyset (page)",
+                    lambda: big.page(PAGE_SIZE, before=(deep.started_at, deep.id)),
+                ),
                 (f"page at row {depth:,}, OFFSET (rows)", lambda: big.rows(PAGE_SIZE, offset=depth)),
                 ("filter 'room-9', first page", lambda: big.page(PAGE_SIZE, text="room-9")),
                 ("filter 'room-1', first page (80% down)", lambda: big.page(PAGE_SIZE, text="room-1")),

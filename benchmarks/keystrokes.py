@@ -71,13 +71,22 @@ def main() -> None:
     add_runs(parser, 30, "rounds of the three keystrokes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gme-tui-keys-") as tmp:
-        config = Context(profile="bench", endpoint="http://127.0.0.1:9", data_dir=Path(tmp),
-                           key=DEMO_KEY, key_source="demo credentials",
-                           demo=True, default_biz_id=str(DEMO_BIZ_ID), settings_path=Path(tmp) / "settings.yaml")
+        config = Context(
+            profile="bench",
+            endpoint="http://127.0.0.1:9",
+            data_dir=Path(tmp),
+            key=DEMO_KEY,
+            key_source="demo credentials",
+            demo=True,
+            default_biz_id=str(DEMO_BIZ_ID),
+            settings_path=Path(tmp) / "settings.yaml",
+        )
         ours = asyncio.run(measure(GmeApp(config), "biz-id", "room-id", args.runs))
     minimal = asyncio.run(measure(Minimal(), "first", "second", args.runs))
-    print(f"CPU time of one keystroke, handled and repainted, headless {SIZE[0]}x{SIZE[1]}, "
-          f"median of {args.runs}:")
+    print(
+        f"CPU time of one keystroke, handled and repainted, headless {SIZE[0]}x{SIZE[1]}, "
+        f"median of {args.runs}:"
+    )
     for what in ours:
         a, b = statistics.median(ours[what]) * 1000, statistics.median(minimal[what]) * 1000
         print(f"  {what:<18} gme-tui {a:6.1f} ms   minimal two-Input app {b:6.1f} ms   ratio {a / b:4.2f}")

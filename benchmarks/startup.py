@@ -68,7 +68,9 @@ def _stamp_frame(app):
     _stamp.append((time.time(), app.focused.id if app.focused else None))
 """
 
-GME_TUI = _REPORT + """
+GME_TUI = (
+    _REPORT
+    + """
 import sys
 from functools import partialmethod
 from textual.app import App
@@ -100,8 +102,11 @@ if code or not _stamp or not _filled:
     sys.exit(f"gme-tui exited {code} without reaching its main screen and history panel")
 print(*_stamp[0], _filled[0])
 """
+)
 
-MINIMAL = _REPORT + """
+MINIMAL = (
+    _REPORT
+    + """
 from textual.app import App
 from textual.widgets import Input
 
@@ -120,12 +125,16 @@ class Minimal(App):
 Minimal().run(headless=True)
 print(*_stamp[0])
 """
+)
 
 
 def child_env(folder: Path, app: str) -> dict[str, str]:
     env = scrubbed_env(_DROPPED_PREFIXES)
-    env.update(HOME=str(folder / "home"), GME_TUI_CONFIG=str(folder / "config" / "settings.yaml"),
-               GME_TUI_DATA_DIR=str(folder / "data"))
+    env.update(
+        HOME=str(folder / "home"),
+        GME_TUI_CONFIG=str(folder / "config" / "settings.yaml"),
+        GME_TUI_DATA_DIR=str(folder / "data"),
+    )
     if app == "env":
         from gme_tui.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 
@@ -133,12 +142,21 @@ def child_env(folder: Path, app: str) -> dict[str, str]:
     return env
 
 
-def run_once(name: str, argv: list[str], env: dict[str, str], expected_focus: str) -> tuple[float, float | None]:
+def run_once(
+    name: str, argv: list[str], env: dict[str, str], expected_focus: str
+) -> tuple[float, float | None]:
     """Seconds from just before the spawn to the first interactive frame, and to the
     history panel on screen (gme-tui only)."""
     spawned = time.time()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                             env=env, cwd=ROOT, text=True)
+    child = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        text=True,
+    )
     try:
         out, err = child.communicate(timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -149,15 +167,21 @@ def run_once(name: str, argv: list[str], env: dict[str, str], expected_focus: st
     if child.returncode != 0 or len(words) not in (2, 3):
         raise BenchmarkFailed(f"{name}: exit {child.returncode}\nstdout: {out}\nstderr: {err}")
     if words[1] != expected_focus:
-        raise BenchmarkFailed(f"{name}: focus was on {words[1]!r}, not {expected_focus!r}, at the first frame")
+        raise BenchmarkFailed(
+            f"{name}: focus was on {words[1]!r}, not {expected_focus!r}, at the first frame"
+        )
     return float(words[0]) - spawned, (float(words[2]) - spawned if len(words) == 3 else None)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_runs(parser, DEFAULT_RUNS)
-    parser.add_argument("--app", choices=("demo", "env"), default="demo",
-                        help="demo: `gme-tui --demo` (default); env: `gme-tui` with credentials from the environment")
+    parser.add_argument(
+        "--app",
+        choices=("demo", "env"),
+        default="demo",
+        help="demo: `gme-tui --demo` (default); env: `gme-tui` with credentials from the environment",
+    )
     args = parser.parse_args()
     runs = args.runs
     ours_args = ["--demo"] if args.app == "demo" else []
@@ -172,8 +196,10 @@ def main() -> int:
         ]
         times: dict[str, list[float]] = {name: [] for name, _a, _f in contenders}
         filled: list[float] = []
-        print(f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-              f"{os.cpu_count()} cores; {runs} runs each after one warm-up, alternating")
+        print(
+            f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+            f"{os.cpu_count()} cores; {runs} runs each after one warm-up, alternating"
+        )
         try:
             for name, argv, focus in contenders:
                 run_once(name, argv, env, focus)  # warm-up: bytecode, the history file, disk caches

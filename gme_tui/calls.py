@@ -51,17 +51,32 @@ class Outcome:
         """What the answer came to, as the history stores it and the console shows it."""
         result, error = self.result, self.error
         if result is not None:
-            return dict(outcome=OutcomeKind.OK, response=result.raw, request_id=result.request_id,
-                        task_id=result.task_id_value)
+            return dict(
+                outcome=OutcomeKind.OK,
+                response=result.raw,
+                request_id=result.request_id,
+                task_id=result.task_id_value,
+            )
         if isinstance(error, ServiceError):
-            return dict(outcome=OutcomeKind.SERVICE_ERROR, response=error.raw, request_id=error.request_id,
-                        error_code=error.code, error_message=error.message)
+            return dict(
+                outcome=OutcomeKind.SERVICE_ERROR,
+                response=error.raw,
+                request_id=error.request_id,
+                error_code=error.code,
+                error_message=error.message,
+            )
         assert error is not None, "an outcome is finished with a result or an error"
         return dict(outcome=error.kind, error_message=str(error))
 
 
-async def send(client: GmeClient, history: History, action: Action, *, profile: str,
-               on_start: Callable[[Outcome], None] | None = None) -> Outcome:
+async def send(
+    client: GmeClient,
+    history: History,
+    action: Action,
+    *,
+    profile: str,
+    on_start: Callable[[Outcome], None] | None = None,
+) -> Outcome:
     """Record, send, record. `on_start` sees the outcome as soon as its row exists, so a
     caller that is interrupted still knows what was on its way (the error is set on it)."""
     with _recorded(client, history, action, profile, on_start) as outcome:
@@ -69,8 +84,14 @@ async def send(client: GmeClient, history: History, action: Action, *, profile: 
     return outcome
 
 
-def send_sync(client: SyncGmeClient, history: History, action: Action, *, profile: str,
-              on_start: Callable[[Outcome], None] | None = None) -> Outcome:
+def send_sync(
+    client: SyncGmeClient,
+    history: History,
+    action: Action,
+    *,
+    profile: str,
+    on_start: Callable[[Outcome], None] | None = None,
+) -> Outcome:
     """`send` for the blocking driver (one-shot commands): the same rows, the same outcomes;
     a Ctrl+C (KeyboardInterrupt) while waiting reads as an outcome unknown."""
     with _recorded(client, history, action, profile, on_start) as outcome:
@@ -79,13 +100,23 @@ def send_sync(client: SyncGmeClient, history: History, action: Action, *, profil
 
 
 @contextmanager
-def _recorded(client: GmeClient | SyncGmeClient, history: History, action: Action, profile: str,
-              on_start: Callable[[Outcome], None] | None) -> Iterator[Outcome]:
+def _recorded(
+    client: GmeClient | SyncGmeClient,
+    history: History,
+    action: Action,
+    profile: str,
+    on_start: Callable[[Outcome], None] | None,
+) -> Iterator[Outcome]:
     """The history around one call, for both drivers: the row first (nothing is sent without
     it), then the call in the `with` body; its GmeError becomes the outcome's error."""
     try:
-        row_id = history.begin(action=action.name, profile=profile, endpoint=client.endpoint,
-                               region=client.region, params=action.params())
+        row_id = history.begin(
+            action=action.name,
+            profile=profile,
+            endpoint=client.endpoint,
+            region=client.region,
+            params=action.params(),
+        )
     except (sqlite3.Error, OSError) as error:
         raise HistoryUnavailable(f"cannot write the history ({error}); nothing was sent") from error
     outcome = Outcome(action, row_id)
@@ -99,8 +130,11 @@ def _recorded(client: GmeClient | SyncGmeClient, history: History, action: Actio
     except BaseException:
         # Cancelled, interrupted, or a fault of our own: if a request was on its
         # way the service may have acted; if not, nothing was sent.
-        outcome.error = (OutcomeUnknownError("interrupted while waiting for the answer") if outcome.sent
-                         else NotSentError("interrupted before sending"))
+        outcome.error = (
+            OutcomeUnknownError("interrupted while waiting for the answer")
+            if outcome.sent
+            else NotSentError("interrupted before sending")
+        )
         _finish(history, outcome, started)
         raise
     _finish(history, outcome, started)

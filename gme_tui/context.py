@@ -86,8 +86,9 @@ class Context:
         """The settings as this profile sees them."""
         return (self.all_settings or Settings()).for_profile(self.profile)
 
-    def with_credentials(self, key: SigningKey | None, source: str | None,
-                         problem: str | None = None) -> Context:
+    def with_credentials(
+        self, key: SigningKey | None, source: str | None, problem: str | None = None
+    ) -> Context:
         """The key once looked up (or why there is none)."""
         return dataclasses.replace(self, key=key, key_source=source, key_problem=problem, from_keyring=False)
 
@@ -97,20 +98,36 @@ class Context:
         What no profile can change (the history's folder, the timeout, proxies) is kept
         as it is, so a context built by hand (tests, benchmarks) keeps it too.
         """
-        new = resolve(dataclasses.replace(self.flags, profile=name), self.all_settings or Settings(),
-                      environ, settings_path=self.settings_path)
-        return dataclasses.replace(new, data_dir=self.data_dir, timeout=self.timeout,
-                                   use_env_proxies=self.use_env_proxies)
+        new = resolve(
+            dataclasses.replace(self.flags, profile=name),
+            self.all_settings or Settings(),
+            environ,
+            settings_path=self.settings_path,
+        )
+        return dataclasses.replace(
+            new, data_dir=self.data_dir, timeout=self.timeout, use_env_proxies=self.use_env_proxies
+        )
 
     def pinned_to(self, endpoint: str, environ: Mapping[str, str] | None = None) -> Context:
         """The same context aimed at `endpoint`, fixed as if the command line gave it (the demo's
         emulator, whose port is known only once taken)."""
-        return resolve(dataclasses.replace(self.flags, endpoint=endpoint), self.all_settings or Settings(),
-                       environ, settings_path=self.settings_path, profile=self.profile)
+        return resolve(
+            dataclasses.replace(self.flags, endpoint=endpoint),
+            self.all_settings or Settings(),
+            environ,
+            settings_path=self.settings_path,
+            profile=self.profile,
+        )
 
 
-def resolve(flags: Flags, settings: Settings, environ: Mapping[str, str] | None = None, *,
-            settings_path: Path | None = None, profile: str | None = None) -> Context:
+def resolve(
+    flags: Flags,
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    *,
+    settings_path: Path | None = None,
+    profile: str | None = None,
+) -> Context:
     """Flags over environment over the profile's settings over the defaults.
 
     Raises `FieldError` for a flag that breaks its rule. The key is taken from
@@ -126,8 +143,16 @@ def resolve(flags: Flags, settings: Settings, environ: Mapping[str, str] | None 
     if profile is None:
         profile = DEMO_PROFILE if flags.demo and not named else named or settings.profile or DEFAULT_PROFILE
     seen = settings.for_profile(profile)
-    fixed = [name for name, value in (("endpoint", flags.endpoint), ("region", flags.region),
-                                      ("language", flags.language), ("biz_id", flags.biz_id)) if value]
+    fixed = [
+        name
+        for name, value in (
+            ("endpoint", flags.endpoint),
+            ("region", flags.region),
+            ("language", flags.language),
+            ("biz_id", flags.biz_id),
+        )
+        if value
+    ]
     key: SigningKey | None = None
     source: str | None = None
     if flags.demo:  # nothing a profile says may point the demo at the cloud
@@ -176,5 +201,11 @@ def make_client(ctx: Context, key: SigningKey, *, blocking: bool = False) -> Gme
     from .api.client import GmeClient, SyncGmeClient
 
     driver = SyncGmeClient if blocking else GmeClient
-    return driver(key, endpoint=ctx.endpoint, region=ctx.region, language=ctx.language,
-                  timeout=ctx.timeout, use_env_proxies=ctx.use_env_proxies)
+    return driver(
+        key,
+        endpoint=ctx.endpoint,
+        region=ctx.region,
+        language=ctx.language,
+        timeout=ctx.timeout,
+        use_env_proxies=ctx.use_env_proxies,
+    )

@@ -44,20 +44,26 @@ PROFILE_FIELD = PROFILE
 # Modules whose backends keep secrets in a real OS secret store. A backend is
 # accepted when one class of its MRO comes from one of them (so a subclass that
 # only picks another collection stays accepted); everything else is refused.
-SECURE_BACKEND_MODULES = frozenset({
-    "keyring.backends.SecretService",
-    "keyring.backends.libsecret",
-    "keyring.backends.kwallet",
-    "keyring.backends.macOS",
-    "keyring.backends.Windows",
-})
-_DBUS_BACKEND_MODULES = frozenset({
-    "keyring.backends.SecretService",
-    "keyring.backends.libsecret",
-    "keyring.backends.kwallet",
-})
+SECURE_BACKEND_MODULES = frozenset(
+    {
+        "keyring.backends.SecretService",
+        "keyring.backends.libsecret",
+        "keyring.backends.kwallet",
+        "keyring.backends.macOS",
+        "keyring.backends.Windows",
+    }
+)
+_DBUS_BACKEND_MODULES = frozenset(
+    {
+        "keyring.backends.SecretService",
+        "keyring.backends.libsecret",
+        "keyring.backends.kwallet",
+    }
+)
 
-ENVIRONMENT_WAY = f"set {SECRET_ID_ENV} and {SECRET_KEY_ENV} (and {TOKEN_ENV} if you have one) in the environment"
+ENVIRONMENT_WAY = (
+    f"set {SECRET_ID_ENV} and {SECRET_KEY_ENV} (and {TOKEN_ENV} if you have one) in the environment"
+)
 HOW_TO_GO_ON = (
     "To go on, install and unlock a Secret Service (gnome-keyring or KWallet; on a machine without a "
     "desktop, run gme-tui inside `dbus-run-session` after `gnome-keyring-daemon --unlock "
@@ -100,7 +106,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> SigningKey:
     env = os.environ if environ is None else environ
     secret_id = env.get(SECRET_ID_ENV, "").strip()
     secret_key = env.get(SECRET_KEY_ENV, "").strip()
-    missing = [name for name, value in ((SECRET_ID_ENV, secret_id), (SECRET_KEY_ENV, secret_key)) if not value]
+    missing = [
+        name for name, value in ((SECRET_ID_ENV, secret_id), (SECRET_KEY_ENV, secret_key)) if not value
+    ]
     if missing:
         raise CredentialsMissing(
             f"no credentials: set {' and '.join(missing)} in the environment "
@@ -122,7 +130,11 @@ def check_profile(name: str, field: str = PROFILE_FIELD) -> str:
 
 def _check_key(key: SigningKey) -> None:
     # The rules name the part, never its value: a FieldError may be printed.
-    parts = (("SecretId", key.secret_id, True), ("SecretKey", key.secret_key, True), ("token", key.token, False))
+    parts = (
+        ("SecretId", key.secret_id, True),
+        ("SecretKey", key.secret_key, True),
+        ("token", key.token, False),
+    )
     for label, value, required in parts:
         if value is None and not required:
             continue
@@ -143,8 +155,9 @@ def mask(secret: str) -> str:
 
 
 def _encode(key: SigningKey) -> str:
-    return json.dumps({"secret_id": key.secret_id, "secret_key": key.secret_key, "token": key.token},
-                      separators=(",", ":"))
+    return json.dumps(
+        {"secret_id": key.secret_id, "secret_key": key.secret_key, "token": key.token}, separators=(",", ":")
+    )
 
 
 def _decode(profile: str, text: str) -> SigningKey:
@@ -176,7 +189,9 @@ def _decode_index(text: str | None) -> list[str]:
         return []
     if not isinstance(names, list):
         return []
-    return sorted({n for n in names if isinstance(n, str) and PROFILE_NAME.fullmatch(n) and n != INDEX_USERNAME})
+    return sorted(
+        {n for n in names if isinstance(n, str) and PROFILE_NAME.fullmatch(n) and n != INDEX_USERNAME}
+    )
 
 
 def _timeout_from_env() -> float:
@@ -259,11 +274,15 @@ def _refusal(chosen: Any, chained: list[Any]) -> str:
     elif modules <= {"keyring.backends.null"}:
         what = "the keyring is disabled (keyring.backends.null)"
     elif all(m.startswith("keyrings.alt") for m in modules):
-        what = (f"the keyring backend {names} keeps secrets in a file of its own (in clear or with home-made "
-                "encryption), and gme-tui refuses to store credentials there")
+        what = (
+            f"the keyring backend {names} keeps secrets in a file of its own (in clear or with home-made "
+            "encryption), and gme-tui refuses to store credentials there"
+        )
     else:
-        what = (f"the keyring backend {names} is not a secret store gme-tui trusts (only Secret Service, "
-                "KWallet, the macOS Keychain and the Windows Credential Locker are)")
+        what = (
+            f"the keyring backend {names} is not a secret store gme-tui trusts (only Secret Service, "
+            "KWallet, the macOS Keychain and the Windows Credential Locker are)"
+        )
     notes = []
     problem = _secret_service_problem()
     if problem:
@@ -297,20 +316,29 @@ def _explain(error: BaseException, backend: str, doing: str, over_dbus: bool) ->
     names = {type(e).__name__ for e in chain}
     modules = {type(e).__module__ for e in chain}
     if names & {"KeyringLocked", "LockedException", "PromptDismissedException"}:
-        return (f"the keyring collection is locked and was not unlocked while {doing} (the unlock prompt "
-                f"failed or was dismissed; backend {backend}). To go on, unlock it (log in to the desktop "
-                f"session, or answer the unlock prompt) and try again, or {ENVIRONMENT_WAY}.")
+        return (
+            f"the keyring collection is locked and was not unlocked while {doing} (the unlock prompt "
+            f"failed or was dismissed; backend {backend}). To go on, unlock it (log in to the desktop "
+            f"session, or answer the unlock prompt) and try again, or {ENVIRONMENT_WAY}."
+        )
     if "NoKeyringError" in names:
         return f"no keyring backend is available. {HOW_TO_GO_ON}"
     dbus_error = next((e for e in chain if type(e).__name__ == "DBusErrorResponse"), None)
     if dbus_error is not None:
-        return (f"the Secret Service answered with a D-Bus error while {doing}: {dbus_error} "
-                f"(backend {backend}). {HOW_TO_GO_ON}")
-    unreachable = ("SecretServiceNotAvailableException" in names
-                   or any(isinstance(e, (OSError, EOFError)) for e in chain))
-    if unreachable and (over_dbus or any(m.startswith(("jeepney", "secretstorage", "dbus")) for m in modules)):
-        return (f"cannot reach the Secret Service over D-Bus while {doing}: {_plain(error)} ({_bus_address()}); "
-                f"the D-Bus session bus or the keyring daemon is gone. {HOW_TO_GO_ON}")
+        return (
+            f"the Secret Service answered with a D-Bus error while {doing}: {dbus_error} "
+            f"(backend {backend}). {HOW_TO_GO_ON}"
+        )
+    unreachable = "SecretServiceNotAvailableException" in names or any(
+        isinstance(e, (OSError, EOFError)) for e in chain
+    )
+    if unreachable and (
+        over_dbus or any(m.startswith(("jeepney", "secretstorage", "dbus")) for m in modules)
+    ):
+        return (
+            f"cannot reach the Secret Service over D-Bus while {doing}: {_plain(error)} ({_bus_address()}); "
+            f"the D-Bus session bus or the keyring daemon is gone. {HOW_TO_GO_ON}"
+        )
     if "InitError" in names:
         return f"cannot open the keyring collection while {doing}: {_plain(error)} (backend {backend}). {HOW_TO_GO_ON}"
     if isinstance(error, ImportError):
@@ -382,8 +410,10 @@ class KeyringStore:
         return self._run(f"deleting profile {name}", work)
 
     def list_profiles(self) -> list[str]:
-        return self._run("listing the profiles",
-                         lambda backend: _decode_index(backend.get_password(self.service, INDEX_USERNAME)))
+        return self._run(
+            "listing the profiles",
+            lambda backend: _decode_index(backend.get_password(self.service, INDEX_USERNAME)),
+        )
 
     def backend_name(self) -> str:
         """The backend this store uses; a refused one is named with the reason, without raising."""
@@ -402,7 +432,9 @@ class KeyringStore:
     # Machinery.
 
     def _write_index(self, backend: Any, names: list[str]) -> None:
-        backend.set_password(self.service, INDEX_USERNAME, json.dumps(sorted(set(names)), separators=(",", ":")))
+        backend.set_password(
+            self.service, INDEX_USERNAME, json.dumps(sorted(set(names)), separators=(",", ":"))
+        )
 
     def _select(self) -> Any:
         """The backend to use: the keyring's choice if it is a real secret store (the first
@@ -474,8 +506,9 @@ class KeyringStore:
 # --- resolution -----------------------------------------------------------------
 
 
-def resolve(profile: str, store: KeyringStore | None = None,
-            environ: Mapping[str, str] | None = None) -> Resolved:
+def resolve(
+    profile: str, store: KeyringStore | None = None, environ: Mapping[str, str] | None = None
+) -> Resolved:
     """The key to use: the environment when it holds both parts, else the profile's keyring entry."""
     name = check_profile(profile)
     env = os.environ if environ is None else environ
@@ -525,7 +558,9 @@ def read_tccli(tccli_profile: str = "default", home: Path | None = None) -> Sign
         raise CredentialsMissing(f"{path} is not a JSON object with secretId and secretKey")
     missing = [k for k in ("secretId", "secretKey") if not (isinstance(data.get(k), str) and data[k].strip())]
     if missing:
-        raise CredentialsMissing(f"{path} has no {' and no '.join(missing)}; run `tccli configure --profile {name}`")
+        raise CredentialsMissing(
+            f"{path} has no {' and no '.join(missing)}; run `tccli configure --profile {name}`"
+        )
     token = data.get("token")
     if token is not None and not isinstance(token, str):
         raise CredentialsMissing(f"{path} has a token that is not a string")

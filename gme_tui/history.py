@@ -145,8 +145,9 @@ class History:
             raise
         self._db.execute("COMMIT")
 
-    def begin(self, *, action: str, profile: str, endpoint: str, region: str | None,
-              params: dict[str, Any]) -> int:
+    def begin(
+        self, *, action: str, profile: str, endpoint: str, region: str | None, params: dict[str, Any]
+    ) -> int:
         """Record a request about to leave; returns the row to complete later.
 
         A request that names a task and no room (Stop, Modify, DescribeRecordInfo)
@@ -160,31 +161,61 @@ class History:
             if room_id is None and task_id is not None:
                 found = self._db.execute(
                     "SELECT room_id FROM requests WHERE task_id = ? AND room_id IS NOT NULL"
-                    " ORDER BY id DESC LIMIT 1", (task_id,)).fetchone()
+                    " ORDER BY id DESC LIMIT 1",
+                    (task_id,),
+                ).fetchone()
                 room_id = found[0] if found else None
             cursor = self._db.execute(
                 "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
                 " room_id, record_mode, task_id, pid, pid_start, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (time.time(), action, profile, endpoint, region, _dump(params),
-                 _text(params.get("BizId")), room_id,
-                 mode if isinstance(mode, int) else None, task_id,
-                 os.getpid(), _process_start(os.getpid()), socket.gethostname()),
+                (
+                    time.time(),
+                    action,
+                    profile,
+                    endpoint,
+                    region,
+                    _dump(params),
+                    _text(params.get("BizId")),
+                    room_id,
+                    mode if isinstance(mode, int) else None,
+                    task_id,
+                    os.getpid(),
+                    _process_start(os.getpid()),
+                    socket.gethostname(),
+                ),
             )
         assert cursor.lastrowid is not None, "an INSERT sets it"
         return cursor.lastrowid
 
-    def finish(self, row_id: int, *, outcome: OutcomeKind, duration_ms: float,
-               response: dict[str, Any] | None = None, request_id: str | None = None,
-               task_id: int | None = None, error_code: str | None = None,
-               error_message: str | None = None) -> None:
+    def finish(
+        self,
+        row_id: int,
+        *,
+        outcome: OutcomeKind,
+        duration_ms: float,
+        response: dict[str, Any] | None = None,
+        request_id: str | None = None,
+        task_id: int | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         with self._write():
             self._db.execute(
                 "UPDATE requests SET finished_at=?, outcome=?, duration_ms=?, response=?, request_id=?,"
                 " task_id=COALESCE(?, task_id), error_code=?, error_message=? WHERE id=?",
-                (time.time(), outcome, duration_ms, _dump(response) if response is not None else None,
-                 request_id, _text(task_id), error_code, error_message, row_id),
+                (
+                    time.time(),
+                    outcome,
+                    duration_ms,
+                    _dump(response) if response is not None else None,
+                    request_id,
+                    _text(task_id),
+                    error_code,
+                    error_message,
+                    row_id,
+                ),
             )
 
     def rows(self, limit: int = 50, offset: int = 0) -> list[Row]:
@@ -250,7 +281,15 @@ class History:
 
 
 #: what the text filter looks in; outcomes also match in words ("not sent" for not_sent)
-_SEARCHED = ("room_id", "action", "outcome", "replace(outcome, '_', ' ')", "error_code", "task_id", "request_id")
+_SEARCHED = (
+    "room_id",
+    "action",
+    "outcome",
+    "replace(outcome, '_', ' ')",
+    "error_code",
+    "task_id",
+    "request_id",
+)
 
 
 def _matching(text: str) -> tuple[str, tuple[str, ...]]:

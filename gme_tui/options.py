@@ -14,8 +14,14 @@ from urllib.parse import urlsplit
 
 from .api.fields import DEFAULT_ENDPOINT, FieldError, is_control, whole_number
 
-__all__ = ["DEFAULT_ENDPOINT", "LANGUAGES", "parse_endpoint", "parse_limit", "parse_profile_name",
-           "parse_timeout"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "LANGUAGES",
+    "parse_endpoint",
+    "parse_limit",
+    "parse_profile_name",
+    "parse_timeout",
+]
 
 ENDPOINT = "endpoint"
 TIMEOUT = "timeout"

@@ -21,7 +21,9 @@ THEMES_FOLDER = "themes"
 DEMO_FOLDER = "demo"
 
 
-def data_dir(override: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Path:
+def data_dir(
+    override: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
     """`--data-dir`, then `GME_TUI_DATA_DIR`, then the platform's user data folder."""
     if override:
         return Path(override).expanduser()
@@ -87,8 +89,10 @@ def read_text(path: Path, what: str) -> str:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise UnreadableFile(f"{path}: cannot read the {what} ({error.strerror or error})",
-                             missing=isinstance(error, FileNotFoundError)) from None
+        raise UnreadableFile(
+            f"{path}: cannot read the {what} ({error.strerror or error})",
+            missing=isinstance(error, FileNotFoundError),
+        ) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:

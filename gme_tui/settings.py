@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import yaml
 else:
+
     class _LazyYaml:
         """PyYAML loads on first use: a machine with no settings file never pays for it,
         and the one-shot command line starts that much faster."""
@@ -238,15 +239,23 @@ def _read_mapping(root: yaml.Node | None, loader: yaml.SafeLoader, path: Path) -
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null"):
         return _DEFAULTS, []  # an empty file, or one holding only comments
     if not isinstance(root, yaml.MappingNode):
-        return _DEFAULTS, [f"{path}:{root.start_mark.line + 1}: the settings must be a mapping of "
-                           "key: value lines; using the default settings"]
+        return _DEFAULTS, [
+            f"{path}:{root.start_mark.line + 1}: the settings must be a mapping of "
+            "key: value lines; using the default settings"
+        ]
     values, warnings = _read_keys(root, loader, path, _CHECKS, allow_profiles=True)
     return dataclasses.replace(_DEFAULTS, **values), warnings
 
 
-def _read_keys(node: yaml.MappingNode, loader: yaml.SafeLoader, path: Path,
-               checks: dict[str, Callable[..., Any]], *, allow_profiles: bool,
-               prefix: str = "") -> tuple[dict[str, Any], list[str]]:
+def _read_keys(
+    node: yaml.MappingNode,
+    loader: yaml.SafeLoader,
+    path: Path,
+    checks: dict[str, Callable[..., Any]],
+    *,
+    allow_profiles: bool,
+    prefix: str = "",
+) -> tuple[dict[str, Any], list[str]]:
     values: dict[str, Any] = {}
     seen: dict[str, int] = {}
     warnings: list[str] = []
@@ -261,21 +270,24 @@ def _read_keys(node: yaml.MappingNode, loader: yaml.SafeLoader, path: Path,
             warnings.append(f"{path}:{line}: {prefix}{_unknown_key(key, checks)}; it is ignored")
             continue
         if key in seen:
-            warnings.append(f"{path}:{line}: {prefix}{key} is set twice (also on line {seen[key]}); "
-                            "the later one is used")
+            warnings.append(
+                f"{path}:{line}: {prefix}{key} is set twice (also on line {seen[key]}); the later one is used"
+            )
             values.pop(key, None)
         seen[key] = line
         try:
             values[key] = _value_of(key, value_node, loader)
         except ValueError as error:
             value_line = value_node.start_mark.line + 1
-            warnings.append(f"{path}:{value_line}: {prefix}{key} {error}; "
-                            f"using the default {_default_words(key)}")
+            warnings.append(
+                f"{path}:{value_line}: {prefix}{key} {error}; using the default {_default_words(key)}"
+            )
     return values, warnings
 
 
-def _read_profiles(node: yaml.Node, loader: yaml.SafeLoader,
-                   path: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def _read_profiles(
+    node: yaml.Node, loader: yaml.SafeLoader, path: Path
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     line = node.start_mark.line + 1
     if not isinstance(node, yaml.MappingNode):
         return {}, [f"{path}:{line}: profiles must be a mapping of profile names to settings; it is ignored"]
@@ -293,8 +305,9 @@ def _read_profiles(node: yaml.Node, loader: yaml.SafeLoader,
         if not isinstance(body, yaml.MappingNode):
             warnings.append(f"{where}: profile {name} must be a mapping of settings; it is ignored")
             continue
-        profiles[name], more = _read_keys(body, loader, path, _PROFILE_CHECKS, allow_profiles=False,
-                                          prefix=f"profiles.{name}.")
+        profiles[name], more = _read_keys(
+            body, loader, path, _PROFILE_CHECKS, allow_profiles=False, prefix=f"profiles.{name}."
+        )
         warnings += more
     return profiles, warnings
 

@@ -25,9 +25,9 @@ _ADVICE: dict[OutcomeKind, str] = {
     OutcomeKind.PENDING: "Waiting for the answer…",
     OutcomeKind.NOT_SENT: "Nothing reached the service; it is safe to retry. Check the endpoint and the network.",
     OutcomeKind.BAD_ANSWER: "The answer was not a valid API response. The service may have acted: "
-                            "check before retrying.",
+    "check before retrying.",
     OutcomeKind.UNKNOWN: "The request was sent but no answer came. The service may have acted: "
-                         "check before retrying.",
+    "check before retrying.",
     OutcomeKind.TRANSPORT_ERROR: "The request failed on the way.",
 }
 

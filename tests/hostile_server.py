@@ -21,11 +21,16 @@ from gme_tui.api.errors import BadAnswerError, OutcomeUnknownError
 Reply = bytes | Callable[[socket.socket], None]
 
 
-def http_answer(body: bytes, *, status: str = "200 OK", headers: dict[str, str] | None = None,
-                length: int | None = None) -> bytes:
+def http_answer(
+    body: bytes, *, status: str = "200 OK", headers: dict[str, str] | None = None, length: int | None = None
+) -> bytes:
     """An HTTP/1.1 answer's bytes; `length` may lie about the body (a cut answer)."""
-    head = {"Content-Type": "application/json", "Content-Length": str(len(body) if length is None else length),
-            "Connection": "close", **(headers or {})}
+    head = {
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body) if length is None else length),
+        "Connection": "close",
+        **(headers or {}),
+    }
     lines = "".join(f"{name}: {value}\r\n" for name, value in head.items())
     return f"HTTP/1.1 {status}\r\n{lines}\r\n".encode("latin-1") + body
 
@@ -104,6 +109,7 @@ def _read_request(conn: socket.socket) -> bytes | None:
 
 # --- answers no GME service gives, each with the error it must become -------------
 
+
 def _gzip_bomb() -> bytes:
     import gzip
 
@@ -119,12 +125,25 @@ def _drip_headers(conn: socket.socket) -> None:
 
 HOSTILE = {
     # a 200 whose gzip body does not inflate (httpx.DecodingError)
-    "broken-gzip": (http_answer(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03not deflate at all",
-                                headers={"Content-Encoding": "gzip"}), BadAnswerError, "could not be decoded"),
-    "gzip-bomb": (http_answer(_gzip_bomb(), headers={"Content-Encoding": "gzip"}), BadAnswerError, "larger than"),
+    "broken-gzip": (
+        http_answer(
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03not deflate at all",
+            headers={"Content-Encoding": "gzip"},
+        ),
+        BadAnswerError,
+        "could not be decoded",
+    ),
+    "gzip-bomb": (
+        http_answer(_gzip_bomb(), headers={"Content-Encoding": "gzip"}),
+        BadAnswerError,
+        "larger than",
+    ),
     # valid JSON that json cannot descend (RecursionError)
-    "deep-json": (http_answer(b'{"Response": ' * 100_000 + b"{}" + b"}" * 100_000), BadAnswerError,
-                  "nested too deep"),
+    "deep-json": (
+        http_answer(b'{"Response": ' * 100_000 + b"{}" + b"}" * 100_000),
+        BadAnswerError,
+        "nested too deep",
+    ),
     "not-http": (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", BadAnswerError, "not HTTP"),
     "cut-mid-body": (http_answer(b'{"Response": {"TaskId": 4461', length=200), BadAnswerError, "truncated"),
     "closed-with-nothing": (b"", OutcomeUnknownError, "connection was lost"),

@@ -36,8 +36,10 @@ from pathlib import Path
 
 import pytest
 
-BINARIES = {"dbus-daemon": "dbus-daemon (Debian: dbus-daemon, or dbus)",
-            "gnome-keyring-daemon": "gnome-keyring-daemon (Debian: gnome-keyring)"}
+BINARIES = {
+    "dbus-daemon": "dbus-daemon (Debian: dbus-daemon, or dbus)",
+    "gnome-keyring-daemon": "gnome-keyring-daemon (Debian: gnome-keyring)",
+}
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
 PASSWORD = "gme-tui-test-login"
 
@@ -45,9 +47,16 @@ PASSWORD = "gme-tui-test-login"
 # reach the real desktop (an unlock prompt on the developer's screen), or give
 # credentials that hide the keyring's.
 SCRUBBED = (
-    "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY", "GNOME_KEYRING_CONTROL", "SSH_AUTH_SOCK",
-    "PYTHON_KEYRING_BACKEND", "KEYRING_PROPERTY_PREFERRED_COLLECTION",
-    "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY", "TENCENTCLOUD_SESSION_TOKEN",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "GNOME_KEYRING_CONTROL",
+    "SSH_AUTH_SOCK",
+    "PYTHON_KEYRING_BACKEND",
+    "KEYRING_PROPERTY_PREFERRED_COLLECTION",
+    "TENCENTCLOUD_SECRET_ID",
+    "TENCENTCLOUD_SECRET_KEY",
+    "TENCENTCLOUD_SESSION_TOKEN",
 )
 
 
@@ -173,9 +182,19 @@ def start_secret_service(password: str = PASSWORD, ready_within: float = 10.0) -
     socket = root / "run" / "bus"
     with open(log, "ab") as log_file:
         bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--address=unix:path={socket}",
-             "--print-address=1"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file, env=base, text=True,
+            [
+                "dbus-daemon",
+                "--session",
+                "--nofork",
+                "--nopidfile",
+                f"--address=unix:path={socket}",
+                "--print-address=1",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            env=base,
+            text=True,
         )
         address = bus.stdout.readline().strip() if bus.stdout else ""
         if bus.stdout:
@@ -188,9 +207,17 @@ def start_secret_service(password: str = PASSWORD, ready_within: float = 10.0) -
             pytest.fail(f"dbus-daemon printed no address: {text}")
         env["DBUS_SESSION_BUS_ADDRESS"] = address
         daemon = subprocess.Popen(
-            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets",
-             f"--control-directory={root / 'run' / 'keyring'}"],
-            stdin=subprocess.PIPE, stdout=log_file, stderr=log_file, env=scrubbed_environ(**env),
+            [
+                "gnome-keyring-daemon",
+                "--foreground",
+                "--unlock",
+                "--components=secrets",
+                f"--control-directory={root / 'run' / 'keyring'}",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=log_file,
+            stderr=log_file,
+            env=scrubbed_environ(**env),
         )
     assert daemon.stdin is not None
     daemon.stdin.write(password.encode())
@@ -281,7 +308,9 @@ def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def keyring_in_process(secret_service: SecretService, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
+def keyring_in_process(
+    secret_service: SecretService, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[SecretService]:
     """The shared service, used by python keyring in this process for the test."""
     with keyring_pointed_at(secret_service, monkeypatch) as service:
         yield service

@@ -65,13 +65,18 @@ class StartRecord(Action):
     subscription: Subscription | None = None
 
     def params(self) -> dict[str, Any]:
-        return {"BizId": self.biz_id, "RoomId": self.room, "RecordMode": int(self.mode),
-                **_subscription_params(self.subscription)}
+        return {
+            "BizId": self.biz_id,
+            "RoomId": self.room,
+            "RecordMode": int(self.mode),
+            **_subscription_params(self.subscription),
+        }
 
     @classmethod
     def parse(cls, response: dict[str, Any]) -> StartRecordResult:
-        return StartRecordResult(request_id=_request_id(response), raw=response,
-                                 task_id=_integer(response, "TaskId"))
+        return StartRecordResult(
+            request_id=_request_id(response), raw=response, task_id=_integer(response, "TaskId")
+        )
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,8 @@ class DescribeTaskInfo(Action):
     @classmethod
     def parse(cls, response: dict[str, Any]) -> TaskInfoResult:
         return TaskInfoResult(
-            request_id=_request_id(response), raw=response,
+            request_id=_request_id(response),
+            raw=response,
             task_id=_integer(response, "TaskId"),
             mode=_mode(response.get("RecordMode")),
             subscription=_subscription(response.get(SUBSCRIPTION)),
@@ -120,7 +126,8 @@ class DescribeRecordInfo(Action):
         if not isinstance(records, list):
             raise ResponseShapeError("RecordInfo is not a list")
         return RecordInfoResult(
-            request_id=_request_id(response), raw=response,
+            request_id=_request_id(response),
+            raw=response,
             room=str(response.get("RoomId", "")),
             mode=_mode(response.get("RecordMode")),
             records=[RecordInfo.from_json(item) for item in records],
@@ -136,8 +143,12 @@ class ModifyRecordInfo(Action):
     subscription: Subscription | None = None
 
     def params(self) -> dict[str, Any]:
-        return {"BizId": self.biz_id, "TaskId": self.task_id, "RecordMode": int(self.mode),
-                **_subscription_params(self.subscription)}
+        return {
+            "BizId": self.biz_id,
+            "TaskId": self.task_id,
+            "RecordMode": int(self.mode),
+            **_subscription_params(self.subscription),
+        }
 
 
 def from_checked(name: str, checked: fields.Checked) -> StartRecord | ModifyRecordInfo:
@@ -145,8 +156,11 @@ def from_checked(name: str, checked: fields.Checked) -> StartRecord | ModifyReco
     v = checked.values
     biz_id, mode, sub = v[fields.BIZ_ID], v[fields.RECORD_MODE], v.get("Subscription") or None
     # Checked holds each parser's output as `object`: say here what a valid form must hold.
-    if not (isinstance(biz_id, int) and isinstance(mode, RecordMode)
-            and (sub is None or isinstance(sub, Subscription))):
+    if not (
+        isinstance(biz_id, int)
+        and isinstance(mode, RecordMode)
+        and (sub is None or isinstance(sub, Subscription))
+    ):
         raise TypeError(f"not the values of a valid form: {v!r}")
     if name == StartRecord.name:
         room = v[fields.ROOM_ID]

@@ -70,8 +70,13 @@ class RateLimiter:
     window apart. 250 ms covers the jitter seen on a loaded machine; 50 ms did not.
     """
 
-    def __init__(self, limit: int = 20, window: float = 1.0, margin: float = 0.25,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int = 20,
+        window: float = 1.0,
+        margin: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.span = window + margin
         self._clock = clock
@@ -117,8 +122,12 @@ class Prepared:
     body: bytes
 
     def redacted(self) -> dict[str, object]:
-        return {"method": "POST", "url": self.url, "headers": redact(self.headers),
-                "body": json.loads(self.body)}
+        return {
+            "method": "POST",
+            "url": self.url,
+            "headers": redact(self.headers),
+            "body": json.loads(self.body),
+        }
 
 
 def host_header(url: httpx.URL) -> str:
@@ -308,8 +317,9 @@ class _Core(Generic[H]):
             # which costs a quarter of a one-shot command's run time. An https proxy is
             # verified by httpcore on its own either way. httpx times each read with
             # `timeout`; the drivers bound the whole attempt besides.
-            self._http = self._http_class(timeout=self.timeout, verify=self.url.scheme == "https",
-                                          trust_env=self.use_env_proxies)
+            self._http = self._http_class(
+                timeout=self.timeout, verify=self.url.scheme == "https", trust_env=self.use_env_proxies
+            )
         return self._http
 
     def prepare(self, action: Action) -> Prepared:
@@ -317,8 +327,13 @@ class _Core(Generic[H]):
             raise ValueError("no credentials to sign with")
         body = encode_body(action.params())
         headers = signed_headers(
-            self.key, action=action.name, host=host_header(self.url), body=body,
-            timestamp=int(self._clock()), region=self.region, language=self.language,
+            self.key,
+            action=action.name,
+            host=host_header(self.url),
+            body=body,
+            timestamp=int(self._clock()),
+            region=self.region,
+            language=self.language,
         )
         return Prepared(action.name, str(self.url), headers, body)
 
@@ -331,8 +346,9 @@ class _Core(Generic[H]):
     @staticmethod
     def _request(http: H, attempt: Attempt, trace: Any) -> httpx.Request:
         prepared = attempt.prepared
-        return http.build_request("POST", prepared.url, headers=prepared.headers, content=prepared.body,
-                                  extensions={"trace": trace})
+        return http.build_request(
+            "POST", prepared.url, headers=prepared.headers, content=prepared.body, extensions={"trace": trace}
+        )
 
 
 # --- the drivers --------------------------------------------------------------
@@ -459,8 +475,12 @@ def parse_response(action: Action, status: int, content: bytes) -> Result:
         if not isinstance(error, dict) or not isinstance(error.get("Code"), str):
             raise BadAnswerError(_maybe_acted(action, f"malformed Error object: {_snippet(content)}"))
         request_id = inner.get("RequestId")
-        raise ServiceError(error["Code"], str(error.get("Message", "")),
-                           request_id if isinstance(request_id, str) else None, raw=inner)
+        raise ServiceError(
+            error["Code"],
+            str(error.get("Message", "")),
+            request_id if isinstance(request_id, str) else None,
+            raw=inner,
+        )
     try:
         return action.parse(inner)
     except GmeError:

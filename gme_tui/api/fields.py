@@ -162,8 +162,9 @@ def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
         if len(user_id) > OPENID_MAX:
             raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({user_id[:20]}...)")
         if any(is_control(ch) for ch in user_id):
-            raise FieldError(field, f"an ID must not contain control or invisible formatting characters "
-                                    f"({user_id!r})")
+            raise FieldError(
+                field, f"an ID must not contain control or invisible formatting characters ({user_id!r})"
+            )
         if not _sendable(user_id):
             raise FieldError(field, f"an ID must be valid text, not bytes that are not UTF-8 ({user_id!r})")
         return
@@ -211,7 +212,9 @@ class Subscription:
         return bool(self.allow or self.block)
 
 
-def check_subscription(allow: tuple[str, ...], block: tuple[str, ...]) -> tuple[Subscription, list[FieldWarning]]:
+def check_subscription(
+    allow: tuple[str, ...], block: tuple[str, ...]
+) -> tuple[Subscription, list[FieldWarning]]:
     """Rules across the two lists: an ID in both is an error, both set a warning."""
     blocked = set(block)
     both = [user_id for user_id in allow if user_id in blocked]
@@ -219,10 +222,12 @@ def check_subscription(allow: tuple[str, ...], block: tuple[str, ...]) -> tuple[
         raise FieldError(BLOCK, f"{both[0]} is also in {ALLOW}; an ID may be in one list only")
     warnings = []
     if allow and block:
-        warnings.append(FieldWarning(
-            BLOCK,
-            f"both {ALLOW} and {BLOCK} are set; the service documents only one at a time",
-        ))
+        warnings.append(
+            FieldWarning(
+                BLOCK,
+                f"both {ALLOW} and {BLOCK} are set; the service documents only one at a time",
+            )
+        )
     return Subscription(allow, block), warnings
 
 
@@ -259,20 +264,28 @@ def check_lists(checked: Checked, allow_text: str, block_text: str, relaxed: boo
             checked.warnings.extend(warnings)
 
 
-def check_start(biz_id: str, room_id: str, mode: str, allow: str = "", block: str = "",
-                *, relaxed: bool = False) -> Checked:
+def check_start(
+    biz_id: str, room_id: str, mode: str, allow: str = "", block: str = "", *, relaxed: bool = False
+) -> Checked:
     """The StartRecord form in one call: every field's verdict."""
     return _check_recording(biz_id, (ROOM_ID, parse_room_id, room_id), mode, allow, block, relaxed)
 
 
-def check_modify(biz_id: str, task_id: str, mode: str, allow: str = "", block: str = "",
-                 *, relaxed: bool = False) -> Checked:
+def check_modify(
+    biz_id: str, task_id: str, mode: str, allow: str = "", block: str = "", *, relaxed: bool = False
+) -> Checked:
     """The ModifyRecordInfo form: as StartRecord, but aimed at a task, not a room."""
     return _check_recording(biz_id, (TASK_ID, parse_task_id, task_id), mode, allow, block, relaxed)
 
 
-def _check_recording(biz_id: str, target: tuple[str, Callable[[str], object], str], mode: str, allow: str, block: str,
-                     relaxed: bool) -> Checked:
+def _check_recording(
+    biz_id: str,
+    target: tuple[str, Callable[[str], object], str],
+    mode: str,
+    allow: str,
+    block: str,
+    relaxed: bool,
+) -> Checked:
     checked = Checked()
     checked.run(BIZ_ID, parse_biz_id, biz_id)
     checked.run(*target)

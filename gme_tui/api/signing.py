@@ -65,9 +65,7 @@ def signature(secret_key: str, timestamp: int, to_sign: str, service: str = SERV
     return hmac.new(k_signing, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def authorization(
-    key: SigningKey, host: str, body: bytes, timestamp: int, service: str = SERVICE
-) -> str:
+def authorization(key: SigningKey, host: str, body: bytes, timestamp: int, service: str = SERVICE) -> str:
     """The Authorization header for a POST / with a JSON body to `host`."""
     to_sign = string_to_sign(timestamp, canonical_request(host, body), service)
     sig = signature(key.secret_key, timestamp, to_sign, service)

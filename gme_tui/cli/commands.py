@@ -60,11 +60,19 @@ def action_for(args: argparse.Namespace, ctx: Context) -> Action:
     biz = ctx.default_biz_id
     relaxed = ctx.relaxed_ids
     if args.command == "start":
-        return actions.from_checked("StartRecord", _checked_or_raise(fields.check_start(
-            biz, args.room_id, args.mode, args.allow, args.block, relaxed=relaxed)))
+        return actions.from_checked(
+            "StartRecord",
+            _checked_or_raise(
+                fields.check_start(biz, args.room_id, args.mode, args.allow, args.block, relaxed=relaxed)
+            ),
+        )
     if args.command == "modify":
-        return actions.from_checked("ModifyRecordInfo", _checked_or_raise(fields.check_modify(
-            biz, args.task_id, args.mode, args.allow, args.block, relaxed=relaxed)))
+        return actions.from_checked(
+            "ModifyRecordInfo",
+            _checked_or_raise(
+                fields.check_modify(biz, args.task_id, args.mode, args.allow, args.block, relaxed=relaxed)
+            ),
+        )
     if args.command == "stop":
         return actions.StopRecord(fields.parse_biz_id(biz), fields.parse_task_id(args.task_id))
     if args.command == "describe-task":
@@ -93,8 +101,11 @@ def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
     problem = emit(lambda: print_outcome(outcome, args.output))
     if problem and outcome.result is not None:
         task = outcome.result.task_id_value
-        print(f"gme-tui: {action.name} succeeded but its output could not be printed ({problem})"
-              + (f"; TaskId {task}" if task is not None else ""), file=sys.stderr)
+        print(
+            f"gme-tui: {action.name} succeeded but its output could not be printed ({problem})"
+            + (f"; TaskId {task}" if task is not None else ""),
+            file=sys.stderr,
+        )
     if outcome.history_error:
         print(f"gme-tui: warning: {outcome.history_error}", file=sys.stderr)
     return code
@@ -130,8 +141,10 @@ def dry_run(args: argparse.Namespace, ctx: Context, action: Action) -> int:
 
     key = key_for(ctx, required=False)
     if key is None:
-        print("note: no credentials in the environment; the Authorization header shows where they go",
-              file=sys.stderr)
+        print(
+            "note: no credentials in the environment; the Authorization header shows where they go",
+            file=sys.stderr,
+        )
         key = SigningKey("<SecretId>", "")
     print_prepared(make_client(ctx, key, blocking=True).prepare(action), args.output)
     return EXIT_OK
@@ -154,11 +167,19 @@ def emulator(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise fields.FieldError("--port", f"must be from 0 to 65535 (0 picks a free port; got {args.port})")
     if (args.secret_id is None) != (args.secret_key is None):
-        raise fields.FieldError("--secret-key" if args.secret_key is None else "--secret-id",
-                                "--secret-id and --secret-key go together")
+        raise fields.FieldError(
+            "--secret-key" if args.secret_key is None else "--secret-id",
+            "--secret-id and --secret-key go together",
+        )
     try:
-        return run_forever(args.host, args.port, args.secret_id or DEMO_SECRET_ID,
-                           args.secret_key or DEMO_SECRET_KEY, faults=args.fault, verbose=args.verbose)
+        return run_forever(
+            args.host,
+            args.port,
+            args.secret_id or DEMO_SECRET_ID,
+            args.secret_key or DEMO_SECRET_KEY,
+            faults=args.fault,
+            verbose=args.verbose,
+        )
     except ValueError as error:  # a bad --fault spec: run_forever reads them all before it listens
         raise fields.FieldError("--fault", str(error)) from None
     except OSError as error:

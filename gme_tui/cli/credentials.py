@@ -38,8 +38,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return _show(store, profile)
         if args.creds_command == "delete":
             removed = store.delete(profile)
-            print(f"Deleted the credentials of profile {profile}." if removed
-                  else f"Profile {profile} had no credentials in the keyring.")
+            print(
+                f"Deleted the credentials of profile {profile}."
+                if removed
+                else f"Profile {profile} had no credentials in the keyring."
+            )
             return 0
         if args.creds_command == "list":
             names = store.list_profiles()
@@ -48,8 +51,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.creds_command == "import-tccli":
             key = read_tccli(args.tccli_profile)
             store.set(profile, key)
-            print(f"Imported tccli profile {args.tccli_profile} into profile {profile} "
-                  f"(SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}).")
+            print(
+                f"Imported tccli profile {args.tccli_profile} into profile {profile} "
+                f"(SecretId {key.secret_id}, SecretKey {mask(key.secret_key)})."
+            )
             return 0
     except (KeyringUnavailable, CredentialsMissing) as error:
         raise CannotRun(str(error)) from None
@@ -68,8 +73,10 @@ def _set(store: KeyringStore, profile: str, secret_id: str, with_token: bool) ->
     secret_key = _read_secret("SecretKey (hidden): ", lines)
     token = _read_secret("Session token (hidden): ", lines) if with_token else ""
     store.set(profile, SigningKey(secret_id.strip(), secret_key, token or None))
-    print(f"Stored the credentials of profile {profile} in the keyring ({store.backend_name()}): "
-          f"SecretId {secret_id.strip()}, SecretKey {mask(secret_key)}.")
+    print(
+        f"Stored the credentials of profile {profile} in the keyring ({store.backend_name()}): "
+        f"SecretId {secret_id.strip()}, SecretKey {mask(secret_key)}."
+    )
     return 0
 
 
@@ -81,8 +88,10 @@ def _show(store: KeyringStore, profile: str) -> int:
     stored = store.get(profile)
     key = env_key or stored
     if key is None:
-        print(f"Profile {profile} has no credentials: neither {SECRET_ID_ENV}/{SECRET_KEY_ENV} in the "
-              f"environment nor a keyring entry (gme-tui credentials set --profile {profile} --secret-id ID).")
+        print(
+            f"Profile {profile} has no credentials: neither {SECRET_ID_ENV}/{SECRET_KEY_ENV} in the "
+            f"environment nor a keyring entry (gme-tui credentials set --profile {profile} --secret-id ID)."
+        )
         return 1
     source = "environment" if env_key is not None else keyring_source(profile)
     print(f"Profile    {profile}")

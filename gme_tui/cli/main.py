@@ -63,8 +63,9 @@ def _dispatch(args: argparse.Namespace, ctx: Context, warnings: list[str]) -> in
     return _with_demo(ctx, lambda ctx, _: commands.send(args, ctx, action))
 
 
-def _with_demo(ctx: Context, run: Callable[[Context, Callable[[], object] | None], int], *,
-               serve_later: bool = False) -> int:
+def _with_demo(
+    ctx: Context, run: Callable[[Context, Callable[[], object] | None], int], *, serve_later: bool = False
+) -> int:
     """In --demo, run against an emulator started for this command only.
 
     With `serve_later` its port is taken now, and `run` is handed what starts it
@@ -119,8 +120,11 @@ def _main(argv: list[str] | None) -> int:
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as error:
-        print(f"gme-tui: internal error: {type(error).__name__}: {error} "
-              "(please report it; nothing secret is in this message)", file=sys.stderr)
+        print(
+            f"gme-tui: internal error: {type(error).__name__}: {error} "
+            "(please report it; nothing secret is in this message)",
+            file=sys.stderr,
+        )
         return EXIT_CANNOT_RUN
 
 

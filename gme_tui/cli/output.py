@@ -41,7 +41,9 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -
     print(clean(prepared.body.decode("utf-8")), file=out)  # the exact bytes that are signed
 
 
-def print_outcome(outcome: Outcome, output: str, out: TextIO | None = None, err: TextIO | None = None) -> None:
+def print_outcome(
+    outcome: Outcome, output: str, out: TextIO | None = None, err: TextIO | None = None
+) -> None:
     out = out or sys.stdout
     err = err or sys.stderr
     if outcome.result is not None:
@@ -80,10 +82,15 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
         print(file=out)
         print(f"{'UserId':<22} {'Status':<27} {'Began (UTC)':<20} FileName", file=out)
         for record in result.records:
-            began = (datetime.fromtimestamp(record.begin_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
-                     if record.begin_time else "-")
-            print(f"{clean(record.user_text):<22} {record.status_text:<27} {began:<20} {clean(record.file_name)}",
-                  file=out)
+            began = (
+                datetime.fromtimestamp(record.begin_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
+                if record.begin_time
+                else "-"
+            )
+            print(
+                f"{clean(record.user_text):<22} {record.status_text:<27} {began:<20} {clean(record.file_name)}",
+                file=out,
+            )
 
 
 def failure_lines(action: Action, error: GmeError) -> list[str]:
@@ -105,8 +112,11 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
     if error.kind.may_have_acted and not action.idempotent:  # sent; this action changes things
         room = action.room_id
         biz = getattr(action, "biz_id", "BIZID")
-        check = (f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room)}" if room
-                 else f"gme-tui describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}")
+        check = (
+            f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room)}"
+            if room
+            else f"gme-tui describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}"
+        )
         lines.append(f"  Check with: {check}")
     return lines
 
@@ -133,5 +143,8 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
         outcome = outcome_label(row.outcome, row.error_code)
         room = clean(row.room_id or "-")
         room = room if len(room) <= 16 else room[:15] + "…"
-        print(f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} {outcome:<34} "
-              f"{row.task_id or '-'}", file=out)
+        print(
+            f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} {outcome:<34} "
+            f"{row.task_id or '-'}",
+            file=out,
+        )

@@ -20,20 +20,35 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gme-tui", description="A console for Tencent Cloud GME voice recording.")
     parser.add_argument("--version", action="version", version=f"gme-tui {__version__}")
-    parser.add_argument("--profile", default=None,
-                        help="profile: its credentials (keyring) and settings (default: GME_TUI_PROFILE, "
-                             "then the settings' profile, else 'default')")
-    parser.add_argument("--endpoint", help="API endpoint URL (default: the profile's, else "
-                                           "https://gme.tencentcloudapi.com)")
-    parser.add_argument("--region", default=None, help="X-TC-Region (optional for GME; default: "
-                                                       "TENCENTCLOUD_REGION, then the profile's)")
+    parser.add_argument(
+        "--profile",
+        default=None,
+        help="profile: its credentials (keyring) and settings (default: GME_TUI_PROFILE, "
+        "then the settings' profile, else 'default')",
+    )
+    parser.add_argument(
+        "--endpoint", help="API endpoint URL (default: the profile's, else https://gme.tencentcloudapi.com)"
+    )
+    parser.add_argument(
+        "--region",
+        default=None,
+        help="X-TC-Region (optional for GME; default: TENCENTCLOUD_REGION, then the profile's)",
+    )
     parser.add_argument("--language", choices=LANGUAGES, help="language of service messages")
-    parser.add_argument("--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)")
-    parser.add_argument("--timeout", default=None,
-                        help="seconds each attempt may take, answer included (default 10); only reads and "
-                             "connections that never opened are retried, at most twice")
-    parser.add_argument("--demo", action="store_true",
-                        help="run against a local emulator with demo credentials (no cloud account)")
+    parser.add_argument(
+        "--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)"
+    )
+    parser.add_argument(
+        "--timeout",
+        default=None,
+        help="seconds each attempt may take, answer included (default 10); only reads and "
+        "connections that never opened are retried, at most twice",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against a local emulator with demo credentials (no cloud account)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -45,14 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--biz-id", default="", help="BizId: the application ID (decimal)")
 
     def lists(cmd: argparse.ArgumentParser) -> None:
-        cmd.add_argument("--allow", default="", metavar="IDS",
-                         help="SubscribeUserIds: record only these users (comma/blank separated, at most 20)")
-        cmd.add_argument("--block", default="", metavar="IDS",
-                         help="UnSubscribeUserIds: record everyone but these users (at most 20)")
-        cmd.add_argument("--relaxed-ids", action="store_true",
-                         help="accept string OpenIDs, not only decimal user IDs above 10000")
-        cmd.add_argument("--dry-run", action="store_true",
-                         help="print the request that would be sent (signature redacted); send nothing")
+        cmd.add_argument(
+            "--allow",
+            default="",
+            metavar="IDS",
+            help="SubscribeUserIds: record only these users (comma/blank separated, at most 20)",
+        )
+        cmd.add_argument(
+            "--block",
+            default="",
+            metavar="IDS",
+            help="UnSubscribeUserIds: record everyone but these users (at most 20)",
+        )
+        cmd.add_argument(
+            "--relaxed-ids",
+            action="store_true",
+            help="accept string OpenIDs, not only decimal user IDs above 10000",
+        )
+        cmd.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print the request that would be sent (signature redacted); send nothing",
+        )
 
     start = command("start", "StartRecord: start recording a room")
     biz(start)
@@ -81,43 +110,69 @@ def build_parser() -> argparse.ArgumentParser:
     history = command("history", "the requests sent, newest first")
     history.add_argument("--limit", default="20", help="how many rows (default 20)")
 
-    creds = sub.add_parser("credentials", help="store, show and delete credentials in the OS keyring",
-                           description="Credentials live in the OS keyring (service gme-tui), per profile. "
-                                       "No option takes a secret: keys are read from a hidden prompt or stdin.")
-    creds_sub = creds.add_subparsers(dest="creds_command", metavar="ACTION", parser_class=_Parser,
-                                     required=True)
+    creds = sub.add_parser(
+        "credentials",
+        help="store, show and delete credentials in the OS keyring",
+        description="Credentials live in the OS keyring (service gme-tui), per profile. "
+        "No option takes a secret: keys are read from a hidden prompt or stdin.",
+    )
+    creds_sub = creds.add_subparsers(
+        dest="creds_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
 
     def creds_command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = creds_sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--profile", dest="creds_profile", default=None, help="profile (default: the global one)")
+        cmd.add_argument(
+            "--profile", dest="creds_profile", default=None, help="profile (default: the global one)"
+        )
         return cmd
 
     creds_set = creds_command("set", "store a SecretId and SecretKey (read hidden, or from stdin)")
     creds_set.add_argument("--secret-id", required=True, help="the SecretId (not secret)")
-    creds_set.add_argument("--session-token", action="store_true",
-                           help="also read a session token (hidden prompt, or stdin's second line)")
+    creds_set.add_argument(
+        "--session-token",
+        action="store_true",
+        help="also read a session token (hidden prompt, or stdin's second line)",
+    )
     creds_command("show", "the SecretId, the key masked, and where they come from")
     creds_command("delete", "remove the profile's credentials from the keyring")
     creds_sub.add_parser("list", help="profiles with credentials in the keyring")
     creds_import = creds_command("import-tccli", "copy ~/.tccli/NAME.credential into the keyring")
     creds_import.add_argument("--tccli-profile", default="default", help="tccli profile (default: default)")
 
-    emulator = sub.add_parser("emulator", help="serve a local GME emulator",
-                              description="Serve the five recording actions on loopback for demos and tests.")
+    emulator = sub.add_parser(
+        "emulator",
+        help="serve a local GME emulator",
+        description="Serve the five recording actions on loopback for demos and tests.",
+    )
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8765)
     emulator.add_argument("--secret-id", default=None, help="SecretId it accepts (default: the demo one)")
-    emulator.add_argument("--secret-key", default=None,
-                          help="its SecretKey (a test key only; default: the demo one)")
-    emulator.add_argument("--fault", action="append", default=[], metavar="KIND[=SECONDS][:COUNT][@ACTION]",
-                          help="misbehave: delay=SECONDS, http502, nonjson, truncated or drop; "
-                               "e.g. drop:1@StartRecord (repeatable)")
+    emulator.add_argument(
+        "--secret-key", default=None, help="its SecretKey (a test key only; default: the demo one)"
+    )
+    emulator.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[=SECONDS][:COUNT][@ACTION]",
+        help="misbehave: delay=SECONDS, http502, nonjson, truncated or drop; "
+        "e.g. drop:1@StartRecord (repeatable)",
+    )
     emulator.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
 
 def flags_from(args: argparse.Namespace) -> Flags:
     """What the command line fixed, for `context.resolve`."""
-    return Flags(profile=args.profile, endpoint=args.endpoint, region=args.region, language=args.language,
-                 data_dir=args.data_dir, timeout=args.timeout, biz_id=getattr(args, "biz_id", "") or None,
-                 relaxed_ids=getattr(args, "relaxed_ids", False), demo=args.demo)
+    return Flags(
+        profile=args.profile,
+        endpoint=args.endpoint,
+        region=args.region,
+        language=args.language,
+        data_dir=args.data_dir,
+        timeout=args.timeout,
+        biz_id=getattr(args, "biz_id", "") or None,
+        relaxed_ids=getattr(args, "relaxed_ids", False),
+        demo=args.demo,
+    )

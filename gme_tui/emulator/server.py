@@ -58,7 +58,9 @@ RecordedRequest = tuple[str, dict[str, Any], dict[str, str]]
 # --- signature -------------------------------------------------------------
 
 
-def check_signature(headers: Mapping[str, str], body: bytes, credentials: Mapping[str, str], now: float) -> None:
+def check_signature(
+    headers: Mapping[str, str], body: bytes, credentials: Mapping[str, str], now: float
+) -> None:
     """Raise ApiError unless the request is signed by a known key within the time window.
 
     Recomputed over the body bytes, Host and Content-Type exactly as received:
@@ -72,20 +74,29 @@ def check_signature(headers: Mapping[str, str], body: bytes, credentials: Mappin
         raise _signature_failure()
     secret_key = credentials.get(parsed.secret_id)
     if secret_key is None:
-        raise ApiError("AuthFailure.SecretIdNotFound",
-                       "The SecretId is not found, please ensure that your SecretId is correct.")
+        raise ApiError(
+            "AuthFailure.SecretIdNotFound",
+            "The SecretId is not found, please ensure that your SecretId is correct.",
+        )
     stamp_text = headers.get("X-TC-Timestamp")
     if stamp_text is None:
         raise ApiError("MissingParameter", "The request is missing a required parameter `X-TC-Timestamp`.")
     stamp_text = stamp_text.strip()
     if not (stamp_text.isascii() and stamp_text.isdigit()):
-        raise ApiError("InvalidParameter", "The value of `X-TC-Timestamp` must be an integer of unix seconds.")
+        raise ApiError(
+            "InvalidParameter", "The value of `X-TC-Timestamp` must be an integer of unix seconds."
+        )
     timestamp = int(stamp_text)
     if abs(timestamp - now) > MAX_SKEW:
-        raise ApiError("AuthFailure.SignatureExpire",
-                       "Signature expired. Timestamp and server time cannot differ by more than 5 minutes.")
-    if (parsed.service != signing.SERVICE or parsed.date != signing.utc_date(timestamp)
-            or parsed.signed_headers != signing.SIGNED_HEADERS):
+        raise ApiError(
+            "AuthFailure.SignatureExpire",
+            "Signature expired. Timestamp and server time cannot differ by more than 5 minutes.",
+        )
+    if (
+        parsed.service != signing.SERVICE
+        or parsed.date != signing.utc_date(timestamp)
+        or parsed.signed_headers != signing.SIGNED_HEADERS
+    ):
         raise _signature_failure()
     canonical = signing.canonical_request(headers.get("Host", ""), body, headers.get("Content-Type", ""))
     expected = signing.signature(secret_key, timestamp, signing.string_to_sign(timestamp, canonical))
@@ -98,8 +109,10 @@ def _same(a: str, b: str) -> bool:
 
 
 def _signature_failure() -> ApiError:
-    return ApiError("AuthFailure.SignatureFailure",
-                    "The provided credentials could not be validated. Please check your signature is correct.")
+    return ApiError(
+        "AuthFailure.SignatureFailure",
+        "The provided credentials could not be validated. Please check your signature is correct.",
+    )
 
 
 def _check_common(headers: Mapping[str, str]) -> str:
@@ -170,8 +183,12 @@ class Emulator:
         self.reserve()
         assert self._listener is not None
         self._server = Server(self._listener, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": POLL},
-                                        name=f"gme-emulator:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": POLL},
+            name=f"gme-emulator:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -213,8 +230,9 @@ class Emulator:
             check_signature(headers, body, self.credentials, self.clock())
             output = self.service.call(action, body)
         except ApiError as error:
-            return {"Response": {"Error": {"Code": error.code, "Message": error.message},
-                                 "RequestId": request_id}}
+            return {
+                "Response": {"Error": {"Code": error.code, "Message": error.message}, "RequestId": request_id}
+            }
         return {"Response": {**output, "RequestId": request_id}}
 
     def _record(self, action: str, body: bytes, headers: dict[str, str]) -> None:

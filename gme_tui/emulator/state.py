@@ -80,16 +80,19 @@ def check_task_id(params: dict[str, Any]) -> int:
 def check_room_id(params: dict[str, Any]) -> str:
     value = params[ROOM_ID]
     if not isinstance(value, str) or not 1 <= len(value) <= ROOM_ID_MAX:
-        raise ApiError("InvalidParameterValue.InvalidRoomId",
-                       f"The value of `{ROOM_ID}` must be a string of 1 to {ROOM_ID_MAX} characters.")
+        raise ApiError(
+            "InvalidParameterValue.InvalidRoomId",
+            f"The value of `{ROOM_ID}` must be a string of 1 to {ROOM_ID_MAX} characters.",
+        )
     return value
 
 
 def check_record_mode(params: dict[str, Any]) -> int:
     value = params[RECORD_MODE]
     if not _is_int(value) or value not in set(RecordMode):
-        raise ApiError("InvalidParameterValue.InvalidRecordMode",
-                       f"The value of `{RECORD_MODE}` must be 1, 2 or 3.")
+        raise ApiError(
+            "InvalidParameterValue.InvalidRecordMode", f"The value of `{RECORD_MODE}` must be 1, 2 or 3."
+        )
     return value
 
 
@@ -104,8 +107,10 @@ def check_subscription(params: dict[str, Any]) -> dict[str, list[str]] | None:
     value = params.get(SUBSCRIPTION)
     if value is None:
         return None
-    bad = ApiError("InvalidParameterValue.InvalidSubscribeRecordUserIds",
-                   f"`{SUBSCRIPTION}` must be an object with lists `{ALLOW}` / `{BLOCK}` of user IDs.")
+    bad = ApiError(
+        "InvalidParameterValue.InvalidSubscribeRecordUserIds",
+        f"`{SUBSCRIPTION}` must be an object with lists `{ALLOW}` / `{BLOCK}` of user IDs.",
+    )
     if not isinstance(value, dict):
         raise bad
     for key in value:
@@ -186,8 +191,9 @@ Handler = Callable[["RecordingService", dict[str, Any]], dict[str, Any]]
 class RecordingService:
     """All tasks of all applications; any valid BizId is accepted."""
 
-    def __init__(self, *, clock: Callable[[], float], status_step: float = 1.0,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float], status_step: float = 1.0, rng: random.Random | None = None
+    ) -> None:
         self.clock = clock
         self.status_step = status_step
         self._rng = rng or random.SystemRandom()
@@ -211,9 +217,11 @@ class RecordingService:
             with self._lock:
                 admitted = self._start_limit.admit(self.clock())
             if not admitted:
-                raise ApiError("RequestLimitExceeded",
-                               f"The request frequency of `{action}` exceeds the limit of "
-                               f"{START_LIMIT_PER_SECOND} per second. Please reduce the frequency of calls.")
+                raise ApiError(
+                    "RequestLimitExceeded",
+                    f"The request frequency of `{action}` exceeds the limit of "
+                    f"{START_LIMIT_PER_SECOND} per second. Please reduce the frequency of calls.",
+                )
         params = parse_body(body)
         for name in required:
             if name not in params:
@@ -235,7 +243,9 @@ class RecordingService:
         lists = check_subscription(params)
         with self._lock:
             if (biz, room) in self._running:
-                raise ApiError("ResourceInUse.TaskInUse", f"A recording task is already running in room `{room}`.")
+                raise ApiError(
+                    "ResourceInUse.TaskInUse", f"A recording task is already running in room `{room}`."
+                )
             task_id = self._new_task_id()
             self._tasks[task_id] = Task(task_id, biz, room, mode, lists, int(self.clock()))
             self._running[(biz, room)] = task_id
@@ -254,10 +264,15 @@ class RecordingService:
         with self._lock:
             task_id = self._running.get((biz, room))
             if task_id is None:
-                raise ApiError("ResourceNotFound.TaskNotFound", f"No recording task is running in room `{room}`.")
+                raise ApiError(
+                    "ResourceNotFound.TaskNotFound", f"No recording task is running in room `{room}`."
+                )
             task = self._tasks[task_id]
-            return {"TaskId": task.task_id, "RecordMode": task.mode,
-                    SUBSCRIPTION: _copy_lists(task.subscription)}
+            return {
+                "TaskId": task.task_id,
+                "RecordMode": task.mode,
+                SUBSCRIPTION: _copy_lists(task.subscription),
+            }
 
     def _describe_record(self, params: dict[str, Any]) -> dict[str, Any]:
         biz, task_id = check_biz_id(params), check_task_id(params)
@@ -269,8 +284,15 @@ class RecordingService:
             users = task.users() if task.mode in (RecordMode.SINGLE, RecordMode.BOTH) else []
             if task.mode in (RecordMode.MIXED, RecordMode.BOTH):
                 users.append(MIXED_USER)
-            records = [{"UserId": user, "FileName": _file_name(task, user),
-                        "RecordBeginTime": task.begin_time, "RecordStatus": status} for user in users]
+            records = [
+                {
+                    "UserId": user,
+                    "FileName": _file_name(task, user),
+                    "RecordBeginTime": task.begin_time,
+                    "RecordStatus": status,
+                }
+                for user in users
+            ]
             return {"RoomId": task.room_id, "RecordMode": task.mode, "RecordInfo": records}
 
     def _modify(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -306,7 +328,9 @@ class RecordingService:
 
 
 def _task_not_found(task_id: int) -> ApiError:
-    return ApiError("ResourceNotFound.TaskNotFound", f"The task `{task_id}` does not exist or is not running.")
+    return ApiError(
+        "ResourceNotFound.TaskNotFound", f"The task `{task_id}` does not exist or is not running."
+    )
 
 
 def _copy_lists(lists: dict[str, list[str]] | None) -> dict[str, list[str]] | None:

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 
 JSON_TYPE = "application/json"
 MAX_BODY = 10 * 1024 * 1024
-_BAD_GATEWAY = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-                b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n")
+_BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+    b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 _NOT_JSON = b"<html><body>Service temporarily unavailable</body></html>"
 
 
@@ -155,8 +157,11 @@ class Handler(BaseHTTPRequestHandler):
             if unknown:
                 raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
             self.server.emulator.faults.set(
-                spec.get("kind", ""), count=spec.get("count"), seconds=spec.get("seconds"),
-                action=spec.get("action"))
+                spec.get("kind", ""),
+                count=spec.get("count"),
+                seconds=spec.get("seconds"),
+                action=spec.get("action"),
+            )
         except ValueError as error:
             self._send_control(400, {"error": str(error)})
             return
@@ -182,8 +187,15 @@ class Handler(BaseHTTPRequestHandler):
     def _send_control(self, status: int, obj: dict[str, Any]) -> None:
         self._send(status, JSON_TYPE, encode_body(obj))
 
-    def _send(self, status: int, content_type: str, payload: bytes, *,
-              length: int | None = None, cut: int | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        content_type: str,
+        payload: bytes,
+        *,
+        length: int | None = None,
+        cut: int | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload) if length is None else length))

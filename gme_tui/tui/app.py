@@ -27,8 +27,12 @@ class GmeApp(App[int]):
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
 
-    def __init__(self, config: Context, warnings: list[str] | None = None,
-                 serve_demo: Callable[[], object] | None = None) -> None:
+    def __init__(
+        self,
+        config: Context,
+        warnings: list[str] | None = None,
+        serve_demo: Callable[[], object] | None = None,
+    ) -> None:
         """`warnings`: the settings file's, when the caller read it (`config.all_settings`);
         `serve_demo`: run once the first frame is up, the demo's emulator starts serving
         (its port is already taken)."""
@@ -56,10 +60,24 @@ class GmeApp(App[int]):
     def _show_where(self) -> None:
         """The header names the profile, where its key comes from, the endpoint and region."""
         config = self.config
-        source = config.key_source or ("looking in the keyring…" if config.from_keyring
-                                        else "credentials given" if config.key else "no credentials")
-        self.sub_title = " · ".join(part for part in (
-            "DEMO" if config.demo else None, config.profile, source, config.endpoint, config.region) if part)
+        source = config.key_source or (
+            "looking in the keyring…"
+            if config.from_keyring
+            else "credentials given"
+            if config.key
+            else "no credentials"
+        )
+        self.sub_title = " · ".join(
+            part
+            for part in (
+                "DEMO" if config.demo else None,
+                config.profile,
+                source,
+                config.endpoint,
+                config.region,
+            )
+            if part
+        )
 
     # --- credentials and profiles ----------------------------------------------------
 
@@ -101,8 +119,9 @@ class GmeApp(App[int]):
             from ..safe_text import failure_text
 
             name = worker.name if worker.name and not worker.name.startswith("_") else "A background task"
-            self.notify(failure_text(worker.error), title=f"{name} failed", severity="error", timeout=10,
-                        markup=False)
+            self.notify(
+                failure_text(worker.error), title=f"{name} failed", severity="error", timeout=10, markup=False
+            )
         elif event.state is not WorkerState.CANCELLED:
             return
         ended = getattr(worker.node, "worker_ended", None)
@@ -113,8 +132,13 @@ class GmeApp(App[int]):
         except Exception as error:  # the sink must not fail in turn: that would end the app
             from ..safe_text import failure_text
 
-            self.notify(failure_text(error), title="Could not show what happened", severity="error",
-                        timeout=10, markup=False)
+            self.notify(
+                failure_text(error),
+                title="Could not show what happened",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
 
     def worker_ended(self, worker: Worker) -> None:
         """The keyring lookup failed unexpectedly: stop "looking in the keyring…" and say why
@@ -122,8 +146,9 @@ class GmeApp(App[int]):
         if worker.name == "Keyring lookup" and worker.state is WorkerState.ERROR:
             from ..safe_text import failure_text
 
-            self.config = self.config.with_credentials(None, None,
-                                                       f"The keyring lookup failed: {failure_text(worker.error)}")
+            self.config = self.config.with_credentials(
+                None, None, f"The keyring lookup failed: {failure_text(worker.error)}"
+            )
             self._show_where()
 
     def switch_profile(self, name: str) -> None:
@@ -226,8 +251,11 @@ class GmeApp(App[int]):
 
     def set_confirm_start(self, enabled: bool) -> None:
         self._save(confirm_start=enabled)
-        self.notify("A confirmation now shows the body before StartRecord goes out." if enabled
-                    else "StartRecord now goes out without a confirmation.")
+        self.notify(
+            "A confirmation now shows the body before StartRecord goes out."
+            if enabled
+            else "StartRecord now goes out without a confirmation."
+        )
 
     def _save(self, **changes: Any) -> None:
         # A key the profile sets is saved in the profile; anything else is shared.
@@ -238,8 +266,9 @@ class GmeApp(App[int]):
             self.settings = self.all_settings.for_profile(self.config.profile)
         except (OSError, ValueError) as error:
             self.settings = replace(self.settings, **changes)
-            self.notify(f"{error}; the change lasts until you quit", title="Settings not saved",
-                        severity="warning")
+            self.notify(
+                f"{error}; the change lasts until you quit", title="Settings not saved", severity="warning"
+            )
 
     async def on_unmount(self) -> None:
         if self._client is not None:
@@ -248,8 +277,9 @@ class GmeApp(App[int]):
             self.history.close()
 
 
-def run_app(ctx: Context, warnings: list[str] | None = None,
-            serve_demo: Callable[[], object] | None = None) -> int:
+def run_app(
+    ctx: Context, warnings: list[str] | None = None, serve_demo: Callable[[], object] | None = None
+) -> int:
     # Every module and class imported so far lives as long as the process. Frozen,
     # the cyclic garbage collector stops walking them again while the screen is
     # built: without this, a full collection (about 20 ms) lands before the first

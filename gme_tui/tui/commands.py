@@ -17,11 +17,13 @@ class ConsoleCommands(Provider):
         settings = getattr(app, "settings", None)
         if settings is not None and hasattr(app, "set_confirm_start"):
             enabled = settings.confirm_start
-            commands.append((
-                "Turn the StartRecord confirmation " + ("off" if enabled else "on"),
-                "a setting kept in the settings file",
-                lambda: app.set_confirm_start(not enabled),
-            ))
+            commands.append(
+                (
+                    "Turn the StartRecord confirmation " + ("off" if enabled else "on"),
+                    "a setting kept in the settings file",
+                    lambda: app.set_confirm_start(not enabled),
+                )
+            )
         return commands
 
     async def discover(self) -> Hits:

@@ -27,8 +27,18 @@ from gme_tui.paths import UnreadableFile, bundled_themes_dir, read_text
 from gme_tui.paths import themes_dir as user_themes_dir
 from gme_tui.settings import first_line, yaml_problem
 
-COLOUR_KEYS = ("primary", "secondary", "accent", "background", "surface", "panel", "foreground",
-               "warning", "error", "success")
+COLOUR_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "background",
+    "surface",
+    "panel",
+    "foreground",
+    "warning",
+    "error",
+    "success",
+)
 KEYS = ("name", "dark", "variables", *COLOUR_KEYS)
 THEME_SUFFIXES = (".yaml", ".yml")
 
@@ -55,8 +65,9 @@ def load_all_themes() -> tuple[list[Theme], list[str]]:
     bundled = bundled_themes_dir()
     themes, warnings = load_themes([bundled, user_themes_dir()])
     if not bundled.is_dir():
-        warnings.insert(0, f"{bundled}: the bundled themes are missing (a packaging fault); "
-                           "using Textual's own themes")
+        warnings.insert(
+            0, f"{bundled}: the bundled themes are missing (a packaging fault); using Textual's own themes"
+        )
     return themes, warnings
 
 
@@ -72,8 +83,11 @@ def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
     for folder in dirs:
         folder = Path(folder)
         try:
-            paths = sorted(p for p in folder.iterdir()
-                           if p.suffix.lower() in THEME_SUFFIXES and not p.name.startswith("."))
+            paths = sorted(
+                p
+                for p in folder.iterdir()
+                if p.suffix.lower() in THEME_SUFFIXES and not p.name.startswith(".")
+            )
         except FileNotFoundError:
             continue
         except OSError as error:
@@ -87,8 +101,10 @@ def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
                 warnings.append(f"{error}; theme skipped")
                 continue
             if theme.name in from_this_folder:
-                warnings.append(f"{path}: theme {theme.name!r} is also defined in "
-                                f"{from_this_folder[theme.name].name}; this file wins")
+                warnings.append(
+                    f"{path}: theme {theme.name!r} is also defined in "
+                    f"{from_this_folder[theme.name].name}; this file wins"
+                )
             from_this_folder[theme.name] = path
             themes[theme.name] = theme
     return list(themes.values()), warnings
@@ -162,8 +178,9 @@ def theme_from_mapping(data: dict[Any, Any]) -> Theme:
         raise ThemeFileError("name is required (the name that settings.yaml and the theme picker use)")
     name = data["name"]
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ThemeFileError(f"name must be letters, digits, '-' or '_', not starting with a digit "
-                             f"(got {name!r})", ("name",))
+        raise ThemeFileError(
+            f"name must be letters, digits, '-' or '_', not starting with a digit (got {name!r})", ("name",)
+        )
     if "primary" not in data:
         raise ThemeFileError("primary is required (the colour of focus and actions)")
     colours = {key: _colour(key, data[key]) for key in COLOUR_KEYS if key in data}
@@ -182,10 +199,11 @@ def theme_from_mapping(data: dict[Any, Any]) -> Theme:
 def _colour(key: str, value: object) -> str:
     if value is None:
         # `primary: #ff0000` is a comment in YAML and leaves the key empty.
-        raise ThemeFileError(f'{key} is empty; quote colours that start with #, as in {key}: "#ff0000"',
-                             (key,))
+        raise ThemeFileError(
+            f'{key} is empty; quote colours that start with #, as in {key}: "#ff0000"', (key,)
+        )
     if not isinstance(value, str):
-        raise ThemeFileError(f"{key} must be a colour such as \"#ff0000\" or red (got {value!r})", (key,))
+        raise ThemeFileError(f'{key} must be a colour such as "#ff0000" or red (got {value!r})', (key,))
     try:
         Color.parse(value)
     except ColorParseError as error:
@@ -212,8 +230,9 @@ def _variable(name: object, raw: object) -> str:
         hint = " (write it without the $)" if isinstance(name, str) and name.startswith("$") else ""
         raise ThemeFileError(f"variables: {name!r} is not a CSS variable name{hint}")
     if raw is None:
-        raise ThemeFileError(f'variables: {name} is empty; quote colours that start with #, '
-                             f'as in {name}: "#ff0000"')
+        raise ThemeFileError(
+            f'variables: {name} is empty; quote colours that start with #, as in {name}: "#ff0000"'
+        )
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ThemeFileError(f"variables: {name} must be a CSS value (got {raw!r})")
     return _variable_value(name, str(raw))
@@ -227,8 +246,9 @@ def _variable_value(name: str, value: str) -> str:
     does not know (ones this app may define) can only be checked as CSS tokens.
     """
     if "$" in value:
-        raise ThemeFileError(f"variables: {name} cannot refer to another variable ({value!r}); "
-                             "give the colour itself")
+        raise ThemeFileError(
+            f"variables: {name} cannot refer to another variable ({value!r}); give the colour itself"
+        )
     try:
         tokenize_values({name: value})
     except Exception as error:  # noqa: BLE001 - the tokenizer's errors share no base
@@ -240,12 +260,15 @@ def _variable_value(name: str, value: str) -> str:
         words = value.split()
         unknown = [word for word in words if word not in VALID_STYLE_FLAGS]
         if not words or unknown:
-            raise ThemeFileError(f"variables: {name} must be text styles such as bold, underline or none "
-                                 f"(got {value!r})")
+            raise ThemeFileError(
+                f"variables: {name} must be text styles such as bold, underline or none (got {value!r})"
+            )
         return value
     if not _is_colour_value(value, allow_auto=default.startswith("auto")):
-        raise ThemeFileError(f'variables: {name} must be a colour, optionally with a percentage of opacity, '
-                             f'as in "#ff0000 50%" (got {value!r})')
+        raise ThemeFileError(
+            f"variables: {name} must be a colour, optionally with a percentage of opacity, "
+            f'as in "#ff0000 50%" (got {value!r})'
+        )
     return value
 
 

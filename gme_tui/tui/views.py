@@ -65,8 +65,9 @@ class ResponseView:
     def sent_json(self) -> str:
         if self.sent is not None:
             return json.dumps(self.sent, ensure_ascii=False, indent=2)
-        return json.dumps({"body": self.params, "note": "headers are not kept in the history"},
-                          ensure_ascii=False, indent=2)
+        return json.dumps(
+            {"body": self.params, "note": "headers are not kept in the history"}, ensure_ascii=False, indent=2
+        )
 
 
 def pending_view(action_name: str, params: dict[str, Any]) -> ResponseView:
@@ -75,9 +76,14 @@ def pending_view(action_name: str, params: dict[str, Any]) -> ResponseView:
 
 def view_from_outcome(outcome: Outcome) -> ResponseView:
     sent = outcome.last_sent.redacted() if outcome.last_sent is not None else None
-    common: dict[str, Any] = dict(action=outcome.action.name, params=outcome.action.params(),
-                  duration_ms=outcome.duration_ms, sent=sent, row_id=outcome.row_id,
-                  history_error=outcome.history_error)
+    common: dict[str, Any] = dict(
+        action=outcome.action.name,
+        params=outcome.action.params(),
+        duration_ms=outcome.duration_ms,
+        sent=sent,
+        row_id=outcome.row_id,
+        history_error=outcome.history_error,
+    )
     columns = outcome.columns()
     kind = columns.pop("outcome")
     if kind.is_transport:  # a transport failure: its message is the detail
@@ -91,8 +97,13 @@ def view_after_failure(action: Action, outcome: Outcome | None, cause: str) -> R
     with the cause beside it; with no outcome, or one the call never reached, nothing was
     sent. What it says matches the history row `calls.send` finished."""
     if outcome is None or (outcome.result is None and outcome.error is None):
-        return ResponseView(action=action.name, kind=OutcomeKind.NOT_SENT, params=action.params(),
-                            detail=f"not sent: {cause}", row_id=outcome.row_id if outcome is not None else None)
+        return ResponseView(
+            action=action.name,
+            kind=OutcomeKind.NOT_SENT,
+            params=action.params(),
+            detail=f"not sent: {cause}",
+            row_id=outcome.row_id if outcome is not None else None,
+        )
     view = view_from_outcome(outcome)
     if view.kind.is_transport:
         return replace(view, detail=f"{view.detail} ({cause})")
@@ -102,9 +113,15 @@ def view_after_failure(action: Action, outcome: Outcome | None, cause: str) -> R
 
 def view_from_row(row: Row) -> ResponseView:
     return ResponseView(
-        action=row.action, kind=row.outcome, params=row.params, response=row.response,
-        request_id=row.request_id, task_id=int(row.task_id) if row.task_id else None,
-        duration_ms=row.duration_ms, error_code=row.error_code, error_message=row.error_message,
+        action=row.action,
+        kind=row.outcome,
+        params=row.params,
+        response=row.response,
+        request_id=row.request_id,
+        task_id=int(row.task_id) if row.task_id else None,
+        duration_ms=row.duration_ms,
+        error_code=row.error_code,
+        error_message=row.error_message,
         detail=row.error_message if row.outcome.is_transport else None,
         row_id=row.id,
     )

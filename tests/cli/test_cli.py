@@ -42,8 +42,9 @@ def rows(data_dir):
 
 
 def test_start_prints_the_exact_task_id_and_records_it(cli, emulator):
-    code, out, err = cli("start", "--biz-id", BIZ, "--room-id", "1987", "--mode", "single",
-                         "--allow", "10001 10002")
+    code, out, err = cli(
+        "start", "--biz-id", BIZ, "--room-id", "1987", "--mode", "single", "--allow", "10001 10002"
+    )
     assert code == 0, err
     task_id = rows(cli.data_dir)[0].response["TaskId"]
     assert f"TaskId      {task_id}" in out
@@ -83,21 +84,42 @@ def test_the_whole_task_lifecycle(cli):
     assert "ResourceNotFound.TaskNotFound" in err and "RequestId" in err
 
 
-@pytest.mark.parametrize(("args", "field", "rule"), [
-    (["start", "--biz-id", "12a", "--room-id", "r", "--mode", "1"], "BizId", "decimal digits"),
-    (["start", "--biz-id", BIZ, "--room-id", " r", "--mode", "1"], "RoomId", "blanks"),
-    (["start", "--biz-id", BIZ, "--room-id", "r", "--mode", "4"], "RecordMode", "1, 2, 3"),
-    (["start", "--biz-id", BIZ, "--room-id", "r", "--mode", "1", "--allow", "9999"], "SubscribeUserIds",
-     "greater than 10000"),
-    (["start", "--biz-id", BIZ, "--room-id", "r", "--mode", "1", "--allow", "10001", "--block", "10001"],
-     "UnSubscribeUserIds", "one list only"),
-    (["start", "--biz-id", BIZ, "--mode", "1"], "RoomId", "required"),
-    (["stop", "--biz-id", BIZ, "--task-id", "-5"], "TaskId", "decimal digits"),
-    (["--timeout", "0", "describe-task", "--biz-id", BIZ, "--room-id", "r"], "timeout", "more than 0"),
-    (["history", "--limit", "lots"], "limit", "whole number"),
-    (["history", "--limit", "9" * 5000], "limit", "whole number"),  # int() would refuse it
-    (["history", "--limit", "1000001"], "limit", "whole number"),
-])
+@pytest.mark.parametrize(
+    ("args", "field", "rule"),
+    [
+        (["start", "--biz-id", "12a", "--room-id", "r", "--mode", "1"], "BizId", "decimal digits"),
+        (["start", "--biz-id", BIZ, "--room-id", " r", "--mode", "1"], "RoomId", "blanks"),
+        (["start", "--biz-id", BIZ, "--room-id", "r", "--mode", "4"], "RecordMode", "1, 2, 3"),
+        (
+            ["start", "--biz-id", BIZ, "--room-id", "r", "--mode", "1", "--allow", "9999"],
+            "SubscribeUserIds",
+            "greater than 10000",
+        ),
+        (
+            [
+                "start",
+                "--biz-id",
+                BIZ,
+                "--room-id",
+                "r",
+                "--mode",
+                "1",
+                "--allow",
+                "10001",
+                "--block",
+                "10001",
+            ],
+            "UnSubscribeUserIds",
+            "one list only",
+        ),
+        (["start", "--biz-id", BIZ, "--mode", "1"], "RoomId", "required"),
+        (["stop", "--biz-id", BIZ, "--task-id", "-5"], "TaskId", "decimal digits"),
+        (["--timeout", "0", "describe-task", "--biz-id", BIZ, "--room-id", "r"], "timeout", "more than 0"),
+        (["history", "--limit", "lots"], "limit", "whole number"),
+        (["history", "--limit", "9" * 5000], "limit", "whole number"),  # int() would refuse it
+        (["history", "--limit", "1000001"], "limit", "whole number"),
+    ],
+)
 def test_invalid_input_exits_2_names_the_field_and_sends_nothing(cli, emulator, args, field, rule):
     code, out, err = cli(*args)
     assert code == 2
@@ -112,8 +134,9 @@ def test_a_bad_endpoint_is_invalid_input(cli):
 
 
 def test_both_lists_is_a_warning_not_an_error(cli):
-    code, _, err = cli("start", "--biz-id", BIZ, "--room-id", "warn", "--mode", "1", "--allow", "10001",
-                       "--block", "10002")
+    code, _, err = cli(
+        "start", "--biz-id", BIZ, "--room-id", "warn", "--mode", "1", "--allow", "10001", "--block", "10002"
+    )
     assert code == 0
     assert "warning: UnSubscribeUserIds: both" in err
 
@@ -129,8 +152,16 @@ def test_a_service_error_exits_3_with_code_message_meaning_and_request_id(cli):
 
 
 def test_not_sent_exits_4_and_says_it_is_safe_to_retry(cli):
-    code, _, err = cli("--timeout", "2", "describe-task", "--biz-id", BIZ, "--room-id", "r",
-                       endpoint=f"http://127.0.0.1:{closed_port()}")
+    code, _, err = cli(
+        "--timeout",
+        "2",
+        "describe-task",
+        "--biz-id",
+        BIZ,
+        "--room-id",
+        "r",
+        endpoint=f"http://127.0.0.1:{closed_port()}",
+    )
     assert code == 4
     assert "not sent" in err and "safe to retry" in err
     assert rows(cli.data_dir)[0].outcome == "not_sent"
@@ -156,12 +187,28 @@ def test_outcome_unknown_exits_5_and_says_how_to_check(cli, emulator):
 
 
 def test_dry_run_prints_the_request_redacted_and_sends_nothing(cli, emulator):
-    code, out, _ = cli("start", "--biz-id", BIZ, "--room-id", "dry", "--mode", "mixed", "--allow", "10001",
-                       "--dry-run", "--output", "json")
+    code, out, _ = cli(
+        "start",
+        "--biz-id",
+        BIZ,
+        "--room-id",
+        "dry",
+        "--mode",
+        "mixed",
+        "--allow",
+        "10001",
+        "--dry-run",
+        "--output",
+        "json",
+    )
     assert code == 0
     shown = json.loads(out)
-    assert shown["body"] == {"BizId": DEMO_BIZ_ID, "RoomId": "dry", "RecordMode": 2,
-                             "SubscribeRecordUserIds": {"SubscribeUserIds": ["10001"]}}
+    assert shown["body"] == {
+        "BizId": DEMO_BIZ_ID,
+        "RoomId": "dry",
+        "RecordMode": 2,
+        "SubscribeRecordUserIds": {"SubscribeUserIds": ["10001"]},
+    }
     auth = shown["headers"]["Authorization"]
     assert auth.startswith(f"TC3-HMAC-SHA256 Credential={DEMO_SECRET_ID}/")
     assert auth.endswith("Signature=<redacted>")
@@ -195,8 +242,19 @@ def test_missing_credentials_say_which(cli, monkeypatch):
 def test_an_unusable_data_dir_stops_before_sending(cli, emulator, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    code = main(["--endpoint", emulator.url, "--data-dir", str(blocker / "sub"), "describe-task",
-                 "--biz-id", BIZ, "--room-id", "r"])
+    code = main(
+        [
+            "--endpoint",
+            emulator.url,
+            "--data-dir",
+            str(blocker / "sub"),
+            "describe-task",
+            "--biz-id",
+            BIZ,
+            "--room-id",
+            "r",
+        ]
+    )
     assert code == 1
     assert emulator.requests == []
 
@@ -225,12 +283,31 @@ def _subprocess_env(tmp_path) -> dict[str, str]:
 
 
 def test_the_one_shot_path_never_imports_textual(emulator, tmp_path):
-    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
-                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
+    env = _subprocess_env(tmp_path) | {
+        "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
+    }
     run = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "gme_tui", "--endpoint", emulator.url,
-         "start", "--biz-id", BIZ, "--room-id", "imports", "--mode", "1"],
-        capture_output=True, text=True, env=env, timeout=60,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "gme_tui",
+            "--endpoint",
+            emulator.url,
+            "start",
+            "--biz-id",
+            BIZ,
+            "--room-id",
+            "imports",
+            "--mode",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert run.returncode == 0, run.stderr
     imported = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line]
@@ -240,9 +317,23 @@ def test_the_one_shot_path_never_imports_textual(emulator, tmp_path):
 
 def test_demo_mode_needs_no_credentials(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "gme_tui", "--demo", "start", "--room-id", "demo-room", "--mode", "mixed",
-         "--output", "json"],
-        capture_output=True, text=True, env=_subprocess_env(tmp_path), timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "gme_tui",
+            "--demo",
+            "start",
+            "--room-id",
+            "demo-room",
+            "--mode",
+            "mixed",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=_subprocess_env(tmp_path),
+        timeout=60,
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["TaskId"] > 2**53
@@ -251,17 +342,38 @@ def test_demo_mode_needs_no_credentials(tmp_path):
 
 
 def test_argparse_errors_exit_2_without_a_traceback(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "gme_tui", "start", "--no-such-flag"], capture_output=True,
-                         text=True, env=_subprocess_env(tmp_path), timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "gme_tui", "start", "--no-such-flag"],
+        capture_output=True,
+        text=True,
+        env=_subprocess_env(tmp_path),
+        timeout=60,
+    )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "--no-such-flag" in run.stderr
 
 
 def test_a_closed_stdout_keeps_the_exit_code_and_the_explanation(emulator, tmp_path):
-    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
-                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
-    base = [sys.executable, "-m", "gme_tui", "--endpoint", emulator.url, "start", "--biz-id", BIZ,
-            "--room-id", "piped", "--mode", "1", "--output", "json"]
+    env = _subprocess_env(tmp_path) | {
+        "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
+    }
+    base = [
+        sys.executable,
+        "-m",
+        "gme_tui",
+        "--endpoint",
+        emulator.url,
+        "start",
+        "--biz-id",
+        BIZ,
+        "--room-id",
+        "piped",
+        "--mode",
+        "1",
+        "--output",
+        "json",
+    ]
     subprocess.run(base, env=env, capture_output=True, timeout=60)
     with open(os.devnull, "rb") as nothing:
         proc = subprocess.Popen(base, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=nothing)
@@ -273,12 +385,32 @@ def test_a_closed_stdout_keeps_the_exit_code_and_the_explanation(emulator, tmp_p
 
 
 def test_a_full_disk_on_stdout_still_reports_the_task(emulator, tmp_path):
-    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
-                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
+    env = _subprocess_env(tmp_path) | {
+        "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
+    }
     with open("/dev/full", "w") as full:
-        run = subprocess.run([sys.executable, "-m", "gme_tui", "--endpoint", emulator.url, "start",
-                              "--biz-id", BIZ, "--room-id", "full", "--mode", "1"],
-                             env=env, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gme_tui",
+                "--endpoint",
+                emulator.url,
+                "start",
+                "--biz-id",
+                BIZ,
+                "--room-id",
+                "full",
+                "--mode",
+                "1",
+            ],
+            env=env,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     assert run.returncode == 0
     task = rows(tmp_path)[0].task_id
     assert "StartRecord succeeded but its output could not be printed" in run.stderr
@@ -289,17 +421,40 @@ def test_ctrl_c_while_waiting_says_the_outcome_is_unknown(emulator, tmp_path):
     import signal
     import time
 
-    env = _subprocess_env(tmp_path) | {"TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
-                                       "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY}
+    env = _subprocess_env(tmp_path) | {
+        "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
+    }
     emulator.faults.set("delay", seconds=10.0, count=1)  # ample time to see the request and interrupt it
     # pytest started as a background job (`&`) ignores SIGINT, and a child inherits that: give the
     # CLI the default, as a terminal's Ctrl+C finds it. Reset in the child before it execs the CLI,
     # not in a preexec_fn (unsafe with the emulator's threads running in this process).
-    default_sigint = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-                      "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
-    proc = subprocess.Popen([sys.executable, "-c", default_sigint, "-m", "gme_tui", "--endpoint", emulator.url,
-                             "start", "--biz-id", BIZ, "--room-id", "ctrl-c", "--mode", "1"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    default_sigint = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            default_sigint,
+            "-m",
+            "gme_tui",
+            "--endpoint",
+            emulator.url,
+            "start",
+            "--biz-id",
+            BIZ,
+            "--room-id",
+            "ctrl-c",
+            "--mode",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 10
     while not any(name == "StartRecord" for name, _p, _h in emulator.requests):
         assert time.monotonic() < deadline
@@ -355,12 +510,15 @@ def test_emulator_port_out_of_range_is_invalid_input(capsys):
     assert "--port: must be from 0 to 65535" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("args", "field"), [
-    (["emulator", "--fault", "bogus"], "--fault"),
-    (["emulator", "--fault", "delay=x"], "--fault"),
-    (["emulator", "--port", "70000"], "--port"),
-    (["emulator", "--secret-id", "AKIDx"], "--secret-key"),
-])
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["emulator", "--fault", "bogus"], "--fault"),
+        (["emulator", "--fault", "delay=x"], "--fault"),
+        (["emulator", "--port", "70000"], "--port"),
+        (["emulator", "--secret-id", "AKIDx"], "--secret-key"),
+    ],
+)
 def test_the_emulator_command_refuses_bad_options_before_it_listens(capsys, args, field):
     from gme_tui.cli import main
 

@@ -16,17 +16,25 @@ BIZ = str(DEMO_BIZ_ID)
 
 
 def gme(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    run = subprocess.run([sys.executable, "-m", "gme_tui", *args], input=stdin, capture_output=True,
-                         text=True, env=env, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "gme_tui", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert "Traceback" not in run.stderr + run.stdout
     return run
 
 
 @pytest.fixture
 def env(secret_service, tmp_path) -> dict[str, str]:
-    return secret_service.subprocess_env(GME_TUI_DATA_DIR=str(tmp_path / "data"),
-                                         GME_TUI_CONFIG=str(tmp_path / "config" / "settings.yaml"),
-                                         GME_TUI_KEYRING_TIMEOUT="5")
+    return secret_service.subprocess_env(
+        GME_TUI_DATA_DIR=str(tmp_path / "data"),
+        GME_TUI_CONFIG=str(tmp_path / "config" / "settings.yaml"),
+        GME_TUI_KEYRING_TIMEOUT="5",
+    )
 
 
 @pytest.fixture
@@ -43,10 +51,19 @@ def secret_files(*roots: Path) -> list[Path]:
     return hits
 
 
-def test_a_whole_session_from_the_keyring_leaves_no_secret_in_any_file(env, profile, emulator, tmp_path,
-                                                                       secret_service):
-    stored = gme(env, "credentials", "set", "--profile", profile, "--secret-id", DEMO_SECRET_ID,
-                 stdin=DEMO_SECRET_KEY + "\n")
+def test_a_whole_session_from_the_keyring_leaves_no_secret_in_any_file(
+    env, profile, emulator, tmp_path, secret_service
+):
+    stored = gme(
+        env,
+        "credentials",
+        "set",
+        "--profile",
+        profile,
+        "--secret-id",
+        DEMO_SECRET_ID,
+        stdin=DEMO_SECRET_KEY + "\n",
+    )
     assert stored.returncode == 0, stored.stderr
     assert DEMO_SECRET_KEY not in stored.stdout
     assert profile in gme(env, "credentials", "list").stdout
@@ -71,8 +88,12 @@ def test_a_whole_session_from_the_keyring_leaves_no_secret_in_any_file(env, prof
     from gme_tui.settings import update_settings
 
     update_settings(Path(env["GME_TUI_CONFIG"]), profile=profile, default_biz_id=BIZ, region="ap-guangzhou")
-    assert gme(env, "--profile", profile, "--endpoint", emulator.url, "describe-task",
-               "--room-id", "kr").returncode == 0  # BizId from the profile's settings
+    assert (
+        gme(
+            env, "--profile", profile, "--endpoint", emulator.url, "describe-task", "--room-id", "kr"
+        ).returncode
+        == 0
+    )  # BizId from the profile's settings
     assert secret_files(tmp_path / "data", tmp_path / "config", Path(env["HOME"])) == []
 
     assert gme(env, "credentials", "delete", "--profile", profile).returncode == 0
@@ -88,8 +109,17 @@ def test_the_environment_wins_and_show_says_so(env, profile):
 
 
 def test_a_session_token_is_read_from_stdin_too(env, profile):
-    gme(env, "credentials", "set", "--profile", profile, "--secret-id", "AKIDx", "--session-token",
-        stdin="the-secret-key-1\nthe-session-token-1\n")
+    gme(
+        env,
+        "credentials",
+        "set",
+        "--profile",
+        profile,
+        "--secret-id",
+        "AKIDx",
+        "--session-token",
+        stdin="the-secret-key-1\nthe-session-token-1\n",
+    )
     shown = gme(env, "credentials", "show", "--profile", profile).stdout
     assert "Token      (none)" not in shown and "the-session-token-1" not in shown
 
@@ -97,7 +127,9 @@ def test_a_session_token_is_read_from_stdin_too(env, profile):
 def test_import_from_tccli(env, profile):
     tccli = Path(env["HOME"]) / ".tccli"
     tccli.mkdir(parents=True, exist_ok=True)
-    (tccli / "work.credential").write_text(json.dumps({"secretId": "AKIDtccli", "secretKey": "tccli-key-000"}))
+    (tccli / "work.credential").write_text(
+        json.dumps({"secretId": "AKIDtccli", "secretKey": "tccli-key-000"})
+    )
     run = gme(env, "credentials", "import-tccli", "--profile", profile, "--tccli-profile", "work")
     assert run.returncode == 0, run.stderr
     assert "AKIDtccli" in gme(env, "credentials", "show", "--profile", profile).stdout
@@ -113,9 +145,12 @@ def test_no_option_takes_a_secret(env):
 def test_no_backend_says_how_to_go_on_and_writes_nothing(tmp_path):
     from keyring_service import home_dirs, scrubbed_environ
 
-    env = scrubbed_environ(**home_dirs(tmp_path), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
-                           GME_TUI_DATA_DIR=str(tmp_path / "data"),
-                           GME_TUI_CONFIG=str(tmp_path / "config" / "settings.yaml"))
+    env = scrubbed_environ(
+        **home_dirs(tmp_path),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        GME_TUI_DATA_DIR=str(tmp_path / "data"),
+        GME_TUI_CONFIG=str(tmp_path / "config" / "settings.yaml"),
+    )
     run = gme(env, "credentials", "set", "--profile", "p", "--secret-id", "AKIDx", stdin=DEMO_SECRET_KEY)
     assert run.returncode == 1
     assert "TENCENTCLOUD_SECRET_KEY" in run.stderr and "Secret Service" in run.stderr
@@ -127,13 +162,21 @@ def test_no_backend_says_how_to_go_on_and_writes_nothing(tmp_path):
 def test_a_locked_keyring_answers_within_the_timeout(private_secret_service, tmp_path):
     import time
 
-    env = private_secret_service.subprocess_env(GME_TUI_KEYRING_TIMEOUT="5",
-                                                GME_TUI_DATA_DIR=str(tmp_path / "data"),
-                                                GME_TUI_CONFIG=str(tmp_path / "settings.yaml"))
-    stored = gme(env, "credentials", "set", "--profile", "p", "--secret-id", "AKIDx", stdin="k-000000000000\n")
-    assert stored.returncode == 0, stored.stderr  # something to be locked away: not a quiet timeout under load
+    env = private_secret_service.subprocess_env(
+        GME_TUI_KEYRING_TIMEOUT="5",
+        GME_TUI_DATA_DIR=str(tmp_path / "data"),
+        GME_TUI_CONFIG=str(tmp_path / "settings.yaml"),
+    )
+    stored = gme(
+        env, "credentials", "set", "--profile", "p", "--secret-id", "AKIDx", stdin="k-000000000000\n"
+    )
+    assert stored.returncode == 0, (
+        stored.stderr
+    )  # something to be locked away: not a quiet timeout under load
     private_secret_service.lock_default_collection()
     started = time.monotonic()
     run = gme({**env, "GME_TUI_KEYRING_TIMEOUT": "1"}, "credentials", "show", "--profile", "p")
-    assert time.monotonic() - started < 20  # a process start and the 1 s timeout, not a hang on the unlock prompt
+    assert (
+        time.monotonic() - started < 20
+    )  # a process start and the 1 s timeout, not a hang on the unlock prompt
     assert run.returncode == 1 and "locked" in run.stderr

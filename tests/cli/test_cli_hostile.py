@@ -28,8 +28,9 @@ def test_a_hostile_answer_to_start_says_check_before_retrying(cli, case):
     reply, _error_type, words = HOSTILE[case]
     code_wanted, outcome_wanted = EXPECTED[case]
     with HostileServer(reply) as server:
-        code, out, err = cli("start", "--biz-id", BIZ, "--room-id", "hostile", "--mode", "1",
-                             endpoint=server.url)
+        code, out, err = cli(
+            "start", "--biz-id", BIZ, "--room-id", "hostile", "--mode", "1", endpoint=server.url
+        )
     assert code == code_wanted, err
     assert "internal error" not in err
     assert words in err

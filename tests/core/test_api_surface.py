@@ -9,16 +9,43 @@ import gme_tui.api as api
 
 EXPECTED = {
     # the five actions and what they answer
-    "ACTIONS", "Action", "StartRecord", "StopRecord", "DescribeTaskInfo", "DescribeRecordInfo",
-    "ModifyRecordInfo", "Result", "StartRecordResult", "TaskInfoResult", "RecordInfoResult", "RecordInfo",
+    "ACTIONS",
+    "Action",
+    "StartRecord",
+    "StopRecord",
+    "DescribeTaskInfo",
+    "DescribeRecordInfo",
+    "ModifyRecordInfo",
+    "Result",
+    "StartRecordResult",
+    "TaskInfoResult",
+    "RecordInfoResult",
+    "RecordInfo",
     "ResponseShapeError",
     # the rules of the fields
-    "FieldError", "FieldWarning", "Checked", "RecordMode", "Subscription", "check_start", "check_modify",
+    "FieldError",
+    "FieldWarning",
+    "Checked",
+    "RecordMode",
+    "Subscription",
+    "check_start",
+    "check_modify",
     # signing and sending
-    "SigningKey", "GmeClient", "SyncGmeClient", "Prepared", "RateLimiter",
+    "SigningKey",
+    "GmeClient",
+    "SyncGmeClient",
+    "Prepared",
+    "RateLimiter",
     # how a call can end
-    "OutcomeKind", "GmeError", "ServiceError", "TransportError", "NotSentError", "OutcomeUnknownError",
-    "BadAnswerError", "Explanation", "explain",
+    "OutcomeKind",
+    "GmeError",
+    "ServiceError",
+    "TransportError",
+    "NotSentError",
+    "OutcomeUnknownError",
+    "BadAnswerError",
+    "Explanation",
+    "explain",
 }
 
 
@@ -33,10 +60,12 @@ def test_every_exported_name_resolves():
 
 
 def test_the_package_loads_the_http_stack_only_when_the_client_is_asked_for():
-    code = ("import sys, gme_tui.api as api\n"
-            "before = 'httpx' in sys.modules\n"
-            "api.GmeClient\n"
-            "print(before, 'httpx' in sys.modules)\n")
+    code = (
+        "import sys, gme_tui.api as api\n"
+        "before = 'httpx' in sys.modules\n"
+        "api.GmeClient\n"
+        "print(before, 'httpx' in sys.modules)\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["False", "True"]

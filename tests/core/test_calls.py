@@ -46,8 +46,7 @@ class Arrivals:
     test cannot leave a server thread waiting forever).
     """
 
-    def __init__(self, emulator, path: Path, monkeypatch, *, hold: bool = False,
-                 then=None) -> None:
+    def __init__(self, emulator, path: Path, monkeypatch, *, hold: bool = False, then=None) -> None:
         self.seen: list[list[tuple]] = []
         self.arrived = threading.Event()
         self.release = threading.Event()
@@ -84,7 +83,9 @@ async def client(emulator):
 # --- (a) the row is there before the request arrives --------------------------
 
 
-async def test_the_pending_row_is_in_the_file_when_the_request_arrives(client, history, emulator, monkeypatch):
+async def test_the_pending_row_is_in_the_file_when_the_request_arrives(
+    client, history, emulator, monkeypatch
+):
     arrivals = Arrivals(emulator, history.path, monkeypatch)
     outcome = await send(client, history, start("first"), profile="p")
 
@@ -123,7 +124,9 @@ async def test_a_row_that_cannot_be_written_sends_nothing(client, history, emula
 
 
 @pytest.mark.parametrize("spoil", ["locked", "closed"])
-async def test_a_row_that_cannot_be_completed_still_gives_the_result(client, history, emulator, monkeypatch, spoil):
+async def test_a_row_that_cannot_be_completed_still_gives_the_result(
+    client, history, emulator, monkeypatch, spoil
+):
     blocker = sqlite3.connect(history.path, isolation_level=None, check_same_thread=False)
 
     def spoil_history() -> None:  # on the server's thread, once the row is in and the request here
@@ -151,7 +154,9 @@ async def test_a_row_that_cannot_be_completed_still_gives_the_result(client, his
 # --- (d) cancelled ----------------------------------------------------------------
 
 
-async def test_cancelled_while_the_server_holds_the_answer_reads_as_unknown(client, history, emulator, monkeypatch):
+async def test_cancelled_while_the_server_holds_the_answer_reads_as_unknown(
+    client, history, emulator, monkeypatch
+):
     arrivals = Arrivals(emulator, history.path, monkeypatch, hold=True)
     started = []
     call = asyncio.create_task(send(client, history, start("held"), profile="p", on_start=started.append))

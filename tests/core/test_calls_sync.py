@@ -60,8 +60,13 @@ def test_ctrl_c_while_the_server_holds_the_answer_reads_as_unknown(client, histo
     # Python's own handler, even where the test run was started with SIGINT ignored.
     main_thread = threading.main_thread().ident
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    arrivals = Arrivals(emulator, history.path, monkeypatch, hold=True,
-                        then=lambda: signal.pthread_kill(main_thread, signal.SIGINT))
+    arrivals = Arrivals(
+        emulator,
+        history.path,
+        monkeypatch,
+        hold=True,
+        then=lambda: signal.pthread_kill(main_thread, signal.SIGINT),
+    )
     started = []
     try:
         with pytest.raises(KeyboardInterrupt):

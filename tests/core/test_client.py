@@ -59,7 +59,9 @@ class Threaded:
         self.client.close()
 
     async def call(self, action, on_send=None):
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self.client.call, action, on_send)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, self.client.call, action, on_send
+        )
 
 
 DRIVERS = {"async": GmeClient, "sync": Threaded}
@@ -93,8 +95,9 @@ async def test_the_five_actions_round_trip_with_exact_task_ids(emulator, client_
         assert info.mode is RecordMode.SINGLE
         assert info.subscription == sub
 
-        await client.call(ModifyRecordInfo(DEMO_BIZ_ID, start.task_id, RecordMode.BOTH,
-                                           Subscription(block=("10003",))))
+        await client.call(
+            ModifyRecordInfo(DEMO_BIZ_ID, start.task_id, RecordMode.BOTH, Subscription(block=("10003",)))
+        )
         info = await client.call(DescribeTaskInfo(DEMO_BIZ_ID, "room-1"))
         assert info.mode is RecordMode.BOTH
         assert info.subscription.block == ("10003",)
@@ -111,11 +114,16 @@ async def test_the_five_actions_round_trip_with_exact_task_ids(emulator, client_
 
 async def test_the_body_sent_has_integers_and_string_ids_and_omits_empty_lists(emulator, client_for):
     async with client_for(emulator) as client:
-        await client.call(StartRecord(DEMO_BIZ_ID, "room-body", RecordMode.MIXED,
-                                      Subscription(allow=("10001",))))
+        await client.call(
+            StartRecord(DEMO_BIZ_ID, "room-body", RecordMode.MIXED, Subscription(allow=("10001",)))
+        )
     _name, params, headers = emulator.requests[-1]
-    assert params == {"BizId": DEMO_BIZ_ID, "RoomId": "room-body", "RecordMode": 2,
-                      "SubscribeRecordUserIds": {"SubscribeUserIds": ["10001"]}}
+    assert params == {
+        "BizId": DEMO_BIZ_ID,
+        "RoomId": "room-body",
+        "RecordMode": 2,
+        "SubscribeRecordUserIds": {"SubscribeUserIds": ["10001"]},
+    }
     assert headers["X-TC-Action"] == "StartRecord"
     assert headers["X-TC-Version"] == "2018-07-11"
 
@@ -152,8 +160,9 @@ async def test_a_wrong_key_is_an_auth_failure(emulator, client_for):
 
 async def test_a_refused_connection_is_not_sent_and_retried_twice(driver):
     sent = []
-    async with driver(KEY, endpoint=f"http://127.0.0.1:{closed_port()}", backoff=0.01,
-                      limiter=RateLimiter()) as client:
+    async with driver(
+        KEY, endpoint=f"http://127.0.0.1:{closed_port()}", backoff=0.01, limiter=RateLimiter()
+    ) as client:
         with pytest.raises(NotSentError) as caught:
             await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED), on_send=sent.append)
     assert len(sent) == 3
@@ -194,11 +203,14 @@ async def test_describe_retries_a_timeout_and_succeeds(emulator, client_for):
     assert started(emulator, "DescribeTaskInfo") == 2
 
 
-@pytest.mark.parametrize(("fault", "words"), [
-    ("http502", "HTTP 502"),
-    ("nonjson", "not JSON"),
-    ("truncated", "truncated"),
-])
+@pytest.mark.parametrize(
+    ("fault", "words"),
+    [
+        ("http502", "HTTP 502"),
+        ("nonjson", "not JSON"),
+        ("truncated", "truncated"),
+    ],
+)
 async def test_garbage_answers_are_bad_answers(emulator, fault, words, client_for):
     emulator.faults.set(fault, count=1)
     async with client_for(emulator) as client:
@@ -219,15 +231,18 @@ async def test_a_dropped_connection_is_outcome_unknown_and_describe_finds_the_ta
     assert started(emulator, "StartRecord") == 1
 
 
-@pytest.mark.parametrize(("status", "body", "words"), [
-    (200, b'{"Response": {"TaskId": 4.461922363309279e17, "RequestId": "r"}}', "not an exact integer"),
-    (200, b'{"Resp": {}}', "no Response object"),
-    (200, b'[1, 2]', "no Response object"),
-    (200, b'{"Response": {"TaskId": 5}}', "no RequestId"),
-    (200, b'{"Response": {"Error": "boom", "RequestId": "r"}}', "malformed Error"),
-    (200, b'', "not JSON"),
-    (503, b'<html>busy</html>', "HTTP 503"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "words"),
+    [
+        (200, b'{"Response": {"TaskId": 4.461922363309279e17, "RequestId": "r"}}', "not an exact integer"),
+        (200, b'{"Resp": {}}', "no Response object"),
+        (200, b"[1, 2]", "no Response object"),
+        (200, b'{"Response": {"TaskId": 5}}', "no RequestId"),
+        (200, b'{"Response": {"Error": "boom", "RequestId": "r"}}', "malformed Error"),
+        (200, b"", "not JSON"),
+        (503, b"<html>busy</html>", "HTTP 503"),
+    ],
+)
 def test_parse_response_refuses_what_is_not_a_valid_answer(status, body, words):
     with pytest.raises(BadAnswerError) as caught:
         parse_response(StartRecord(1, "r", RecordMode.MIXED), status, body)
@@ -270,8 +285,13 @@ async def test_concurrent_starts_stay_under_the_service_limit(emulator, client_f
     sent: list[float] = []
     async with client_for(emulator, limiter=RateLimiter(margin=0.6)) as client:
         results = await asyncio.gather(
-            *(client.call(StartRecord(DEMO_BIZ_ID, f"burst-{i}", RecordMode.MIXED),
-                          on_send=lambda _prepared: sent.append(time.monotonic())) for i in range(30)),
+            *(
+                client.call(
+                    StartRecord(DEMO_BIZ_ID, f"burst-{i}", RecordMode.MIXED),
+                    on_send=lambda _prepared: sent.append(time.monotonic()),
+                )
+                for i in range(30)
+            ),
             return_exceptions=True,
         )
     failures = [r for r in results if isinstance(r, Exception)]
@@ -309,8 +329,12 @@ async def test_proxies_come_from_the_environment(monkeypatch, driver):
                 data += conn.recv(65536)
             seen.append(data.split(b"\r\n", 1)[0])
             body = b'{"Response": {"TaskId": 446192236330927912, "RequestId": "via-proxy"}}'
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(body)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+                + body
+            )
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -357,8 +381,9 @@ async def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout(driver):
     thread = threading.Thread(target=drip, daemon=True)
     thread.start()
     started = time.monotonic()
-    async with driver(KEY, endpoint=f"http://127.0.0.1:{server.getsockname()[1]}", timeout=1.0,
-                      limiter=RateLimiter()) as client:
+    async with driver(
+        KEY, endpoint=f"http://127.0.0.1:{server.getsockname()[1]}", timeout=1.0, limiter=RateLimiter()
+    ) as client:
         with pytest.raises(OutcomeUnknownError):
             await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
     elapsed = time.monotonic() - started
@@ -373,7 +398,9 @@ async def test_a_server_that_drips_its_answer_is_cut_off_at_the_timeout(driver):
 async def test_a_hostile_answer_to_start_is_a_typed_error_and_never_retried(driver, case):
     reply, error_type, words = HOSTILE[case]
     with HostileServer(reply) as server:
-        async with driver(KEY, endpoint=server.url, timeout=1.0, limiter=RateLimiter(), backoff=0.01) as client:
+        async with driver(
+            KEY, endpoint=server.url, timeout=1.0, limiter=RateLimiter(), backoff=0.01
+        ) as client:
             with pytest.raises(error_type) as caught:
                 await client.call(StartRecord(DEMO_BIZ_ID, "r", RecordMode.MIXED))
     assert type(caught.value) is error_type
@@ -404,8 +431,10 @@ def _exception(cls: type[BaseException]) -> BaseException:
         return cls()
 
 
-EXCEPTIONS = sorted((c for c in vars(httpx).values() if isinstance(c, type) and issubclass(c, Exception)),
-                    key=lambda c: c.__name__) + [ValueError, OSError, RuntimeError, KeyError, TimeoutError]
+EXCEPTIONS = sorted(
+    (c for c in vars(httpx).values() if isinstance(c, type) and issubclass(c, Exception)),
+    key=lambda c: c.__name__,
+) + [ValueError, OSError, RuntimeError, KeyError, TimeoutError]
 
 
 @pytest.mark.parametrize("phase", ["connecting", "sent", "answered"])

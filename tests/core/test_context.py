@@ -30,21 +30,38 @@ PINNED = "http://127.0.0.1:9"  # the demo's emulator, as --demo pins it
 CASES = {
     "TENCENTCLOUD_REGION survives a switch": ([], {"TENCENTCLOUD_REGION": "ap-shanghai"}, "other"),
     "--region wins over the environment and the profile": (
-        ["--region", "ap-singapore"], {"TENCENTCLOUD_REGION": "ap-shanghai"}, "regional"),
+        ["--region", "ap-singapore"],
+        {"TENCENTCLOUD_REGION": "ap-shanghai"},
+        "regional",
+    ),
     "the profile's own endpoint, language, BizId and ID mode": ([], {}, "other"),
     "the profile's own region over the shared one": ([], {}, "regional"),
-    "--endpoint and --language stay fixed": (["--endpoint", "http://127.0.0.1:7", "--language", "zh-CN"], {},
-                                             "other"),
-    "a key in the environment": ([], {"TENCENTCLOUD_SECRET_ID": "AKIDenv", "TENCENTCLOUD_SECRET_KEY": "k"},
-                                 "other"),
+    "--endpoint and --language stay fixed": (
+        ["--endpoint", "http://127.0.0.1:7", "--language", "zh-CN"],
+        {},
+        "other",
+    ),
+    "a key in the environment": (
+        [],
+        {"TENCENTCLOUD_SECRET_ID": "AKIDenv", "TENCENTCLOUD_SECRET_KEY": "k"},
+        "other",
+    ),
     "GME_TUI_PROFILE names the first profile": ([], {"GME_TUI_PROFILE": "regional"}, "other"),
     "--timeout and --data-dir": (["--timeout", "3.5", "--data-dir", "{tmp}/elsewhere"], {}, "other"),
-    "the demo keeps its emulator, key and BizId": (["--demo"], {"TENCENTCLOUD_SECRET_ID": "AKIDreal",
-                                                                "TENCENTCLOUD_SECRET_KEY": "real"}, "other"),
+    "the demo keeps its emulator, key and BizId": (
+        ["--demo"],
+        {"TENCENTCLOUD_SECRET_ID": "AKIDreal", "TENCENTCLOUD_SECRET_KEY": "real"},
+        "other",
+    ),
 }
 
-ENV_NAMES = ("TENCENTCLOUD_REGION", "TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY",
-             "TENCENTCLOUD_SESSION_TOKEN", "GME_TUI_PROFILE")
+ENV_NAMES = (
+    "TENCENTCLOUD_REGION",
+    "TENCENTCLOUD_SECRET_ID",
+    "TENCENTCLOUD_SECRET_KEY",
+    "TENCENTCLOUD_SESSION_TOKEN",
+    "GME_TUI_PROFILE",
+)
 
 
 def _resolved(ctx: Context) -> dict[str, object]:
@@ -105,8 +122,9 @@ def test_what_the_command_line_fixed_stays_fixed():
 
 
 def test_the_demo_never_takes_a_profile_s_endpoint_or_key():
-    settings = Settings(profiles={"prod": {"endpoint": "https://gme.tencentcloudapi.com",
-                                           "default_biz_id": 3400352518}})
+    settings = Settings(
+        profiles={"prod": {"endpoint": "https://gme.tencentcloudapi.com", "default_biz_id": 3400352518}}
+    )
     env = {"TENCENTCLOUD_SECRET_ID": "AKIDreal", "TENCENTCLOUD_SECRET_KEY": "real"}
     ctx = resolve(Flags(demo=True), settings, env).pinned_to(PINNED, env)
     prod = ctx.for_profile("prod", env)
@@ -116,7 +134,9 @@ def test_the_demo_never_takes_a_profile_s_endpoint_or_key():
 
 
 def test_a_key_comes_from_the_environment_or_is_left_to_the_keyring():
-    with_key = resolve(Flags(), Settings(), {"TENCENTCLOUD_SECRET_ID": "AKID", "TENCENTCLOUD_SECRET_KEY": "k"})
+    with_key = resolve(
+        Flags(), Settings(), {"TENCENTCLOUD_SECRET_ID": "AKID", "TENCENTCLOUD_SECRET_KEY": "k"}
+    )
     assert with_key.key is not None and with_key.key_source == "environment" and not with_key.from_keyring
     without = resolve(Flags(), Settings(), {})
     assert without.key is None and without.from_keyring

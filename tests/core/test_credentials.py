@@ -49,7 +49,9 @@ OTHER = SigningKey("AKIDotherotherotherotherother0000", "OtherSecretKeyOtherSecr
 def says_how_to_go_on(message: str, *, secret_service: bool = True) -> bool:
     """The message ends with a way on: a Secret Service (when that is what is missing) or the environment."""
     _, _, way = message.partition("To go on, ")
-    wanted = [f"{SECRET_ID_ENV} and {SECRET_KEY_ENV}"] + (["install and unlock a Secret Service"] if secret_service else [])
+    wanted = [f"{SECRET_ID_ENV} and {SECRET_KEY_ENV}"] + (
+        ["install and unlock a Secret Service"] if secret_service else []
+    )
     return all(part in way for part in wanted)
 
 
@@ -85,8 +87,10 @@ def test_overwrite_replaces_the_whole_profile(store):
 def test_one_compact_entry_per_profile_and_an_index_without_secrets(store):
     store.set("p", OTHER)
     raw = keyring.get_password(store.service, "p")
-    assert raw == json.dumps({"secret_id": OTHER.secret_id, "secret_key": OTHER.secret_key, "token": "tok-123"},
-                             separators=(",", ":"))
+    assert raw == json.dumps(
+        {"secret_id": OTHER.secret_id, "secret_key": OTHER.secret_key, "token": "tok-123"},
+        separators=(",", ":"),
+    )
     index = keyring.get_password(store.service, INDEX_USERNAME)
     assert json.loads(index) == ["p"]
     assert OTHER.secret_key not in index
@@ -110,8 +114,9 @@ def test_an_entry_gme_tui_did_not_write_is_named_not_crashed_on(store):
 def test_environment_wins_over_the_keyring_and_says_so(store):
     store.set("work", KEY)
     env = {SECRET_ID_ENV: "AKIDfromenv", SECRET_KEY_ENV: "envkey", TOKEN_ENV: "envtoken"}
-    assert resolve("work", store, environ=env) == Resolved(SigningKey("AKIDfromenv", "envkey", "envtoken"),
-                                                           "environment")
+    assert resolve("work", store, environ=env) == Resolved(
+        SigningKey("AKIDfromenv", "envkey", "envtoken"), "environment"
+    )
     assert resolve("work", store, environ={}) == Resolved(KEY, "keyring (profile work)")
     # Half an environment is no environment: the keyring entry is used.
     assert resolve("work", store, environ={SECRET_ID_ENV: "AKIDfromenv"}).source == "keyring (profile work)"
@@ -177,8 +182,10 @@ def test_the_timeout_comes_from_the_environment(monkeypatch):
 
 
 def test_importing_the_module_loads_no_keyring_and_no_textual():
-    code = ("import sys, gme_tui.credentials\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keyring', 'textual', 'secretstorage')))")
+    code = (
+        "import sys, gme_tui.credentials\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keyring', 'textual', 'secretstorage')))"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
@@ -196,8 +203,11 @@ def write_tccli(home: Path, name: str, text: str) -> Path:
 
 def test_read_tccli_from_a_home(tmp_path):
     write_tccli(tmp_path, "default", json.dumps({"secretId": KEY.secret_id, "secretKey": SECRET_KEY}))
-    write_tccli(tmp_path, "sts", json.dumps({"secretId": "AKIDsts", "secretKey": "k2", "token": "t2",
-                                             "type": "assume-role"}))
+    write_tccli(
+        tmp_path,
+        "sts",
+        json.dumps({"secretId": "AKIDsts", "secretKey": "k2", "token": "t2", "type": "assume-role"}),
+    )
     assert read_tccli(home=tmp_path) == KEY
     assert read_tccli("sts", home=tmp_path) == SigningKey("AKIDsts", "k2", "t2")
 
@@ -208,13 +218,16 @@ def test_read_tccli_takes_the_home_folder_by_default(tmp_path, monkeypatch):
     assert read_tccli() == SigningKey("AKIDh", "kh")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (None, "no tccli credentials at .*tccli configure --profile default"),
-    ('{"secretId": "AKIDx", "secretKey": ', r"is not valid JSON \(line 1"),
-    ('["AKIDx"]', "is not a JSON object"),
-    (json.dumps({"secretId": "AKIDx"}), "has no secretKey"),
-    (json.dumps({"secretKey": SECRET_KEY, "secretId": ""}), "has no secretId"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, "no tccli credentials at .*tccli configure --profile default"),
+        ('{"secretId": "AKIDx", "secretKey": ', r"is not valid JSON \(line 1"),
+        ('["AKIDx"]', "is not a JSON object"),
+        (json.dumps({"secretId": "AKIDx"}), "has no secretKey"),
+        (json.dumps({"secretKey": SECRET_KEY, "secretId": ""}), "has no secretId"),
+    ],
+)
 def test_read_tccli_errors_are_clear_and_show_no_secret(tmp_path, text, expected):
     if text is not None:
         write_tccli(tmp_path, "default", text)
@@ -255,8 +268,14 @@ print(json.dumps(results))
 
 
 def run_store(env: dict[str, str], service: str = "gme-tui-test", secret: str = SECRET_KEY) -> dict:
-    run = subprocess.run([sys.executable, "-c", SCRIPT, service, secret], env=env, cwd=REPO,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", SCRIPT, service, secret],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr, run.stderr
     return json.loads(run.stdout)
@@ -270,11 +289,14 @@ def holding(root: Path, secret: str) -> list[Path]:
     return [p for p in files_under(root) if secret.encode() in p.read_bytes()]
 
 
-@pytest.mark.parametrize(("backend", "says"), [
-    ("keyring.backends.fail.Keyring", "no keyring backend is available"),
-    ("keyring.backends.null.Keyring", "the keyring is disabled"),
-    ("keyrings.alt.file.PlaintextKeyring", "keeps secrets in a file of its own"),
-])
+@pytest.mark.parametrize(
+    ("backend", "says"),
+    [
+        ("keyring.backends.fail.Keyring", "no keyring backend is available"),
+        ("keyring.backends.null.Keyring", "the keyring is disabled"),
+        ("keyrings.alt.file.PlaintextKeyring", "keeps secrets in a file of its own"),
+    ],
+)
 def test_a_missing_or_untrusted_backend_is_refused_and_nothing_is_written(tmp_path, backend, says):
     if backend.startswith("keyrings.alt"):
         pytest.importorskip("keyrings.alt", reason="keyrings.alt is in the test extra")
@@ -304,7 +326,9 @@ def test_a_real_secret_service_in_a_fresh_process_holds_the_key_in_no_file(secre
     assert not (Path(secret_service.env["XDG_DATA_HOME"]) / "python_keyring").exists()
 
 
-def test_a_locked_collection_comes_back_as_unavailable_within_the_timeout(private_secret_service, monkeypatch):
+def test_a_locked_collection_comes_back_as_unavailable_within_the_timeout(
+    private_secret_service, monkeypatch
+):
     with keyring_pointed_at(private_secret_service, monkeypatch):
         store = KeyringStore(service=unique_service(), timeout=5)
         store.set("p", KEY)
@@ -322,7 +346,10 @@ def test_a_locked_collection_comes_back_as_unavailable_within_the_timeout(privat
         assert says_how_to_go_on(message, secret_service=False)
         with pytest.raises(KeyringUnavailable, match="locked"):
             resolve("p", locked, environ={})
-        assert resolve("p", locked, environ={SECRET_ID_ENV: "AKIDe", SECRET_KEY_ENV: "k"}).source == "environment"
+        assert (
+            resolve("p", locked, environ={SECRET_ID_ENV: "AKIDe", SECRET_KEY_ENV: "k"}).source
+            == "environment"
+        )
         assert private_secret_service.default_collection_locked()
 
 
@@ -377,8 +404,13 @@ def hanging_keyring():
 @pytest.mark.usefixtures("hanging_keyring")
 def test_a_hanging_keyring_never_freezes_the_caller():
     store = KeyringStore(service=unique_service(), timeout=0.3)
-    for call in (lambda: store.get("p"), lambda: store.set("p", KEY), store.list_profiles,
-                 lambda: store.delete("p"), lambda: resolve("p", store, environ={})):
+    for call in (
+        lambda: store.get("p"),
+        lambda: store.set("p", KEY),
+        store.list_profiles,
+        lambda: store.delete("p"),
+        lambda: resolve("p", store, environ={}),
+    ):
         started = time.monotonic()
         with pytest.raises(KeyringUnavailable) as caught:
             call()

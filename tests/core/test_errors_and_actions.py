@@ -54,10 +54,17 @@ def test_an_unknown_code_is_still_shown_as_unknown():
 
 
 def test_start_record_wire_types():
-    body = json.loads(encode_body(StartRecord(3400352518, "1987", RecordMode.SINGLE,
-                                              Subscription(("1145",), ("1987",))).params()))
-    assert body == {"BizId": 3400352518, "RoomId": "1987", "RecordMode": 1,
-                    "SubscribeRecordUserIds": {"SubscribeUserIds": ["1145"], "UnSubscribeUserIds": ["1987"]}}
+    body = json.loads(
+        encode_body(
+            StartRecord(3400352518, "1987", RecordMode.SINGLE, Subscription(("1145",), ("1987",))).params()
+        )
+    )
+    assert body == {
+        "BizId": 3400352518,
+        "RoomId": "1987",
+        "RecordMode": 1,
+        "SubscribeRecordUserIds": {"SubscribeUserIds": ["1145"], "UnSubscribeUserIds": ["1987"]},
+    }
     assert type(body["RecordMode"]) is int
 
 
@@ -83,6 +90,11 @@ def test_the_body_is_utf8_not_escaped():
 
 
 def test_the_five_actions_are_registered():
-    assert set(ACTIONS) == {"StartRecord", "StopRecord", "DescribeTaskInfo", "DescribeRecordInfo",
-                            "ModifyRecordInfo"}
+    assert set(ACTIONS) == {
+        "StartRecord",
+        "StopRecord",
+        "DescribeTaskInfo",
+        "DescribeRecordInfo",
+        "ModifyRecordInfo",
+    }
     assert [n for n, a in ACTIONS.items() if a.idempotent] == ["DescribeTaskInfo", "DescribeRecordInfo"]

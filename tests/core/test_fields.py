@@ -64,16 +64,19 @@ UNSIGNED = [(parse_biz_id, BIZ_ID), (parse_task_id, TASK_ID)]
 
 
 @pytest.mark.parametrize(("parse", "field"), UNSIGNED)
-@pytest.mark.parametrize(("text", "value"), [
-    ("1", 1),
-    ("1400089356", 1400089356),
-    ("3400352518", 3400352518),  # above 2**31
-    ("446192236330927912", 446192236330927912),  # above 2**53: exact
-    (str(UINT64_MAX), UINT64_MAX),
-    ("  42  ", 42),
-    ("\t42\n", 42),
-    ("\u00a042\u3000", 42),  # unicode blanks around are blanks too
-])
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("1", 1),
+        ("1400089356", 1400089356),
+        ("3400352518", 3400352518),  # above 2**31
+        ("446192236330927912", 446192236330927912),  # above 2**53: exact
+        (str(UINT64_MAX), UINT64_MAX),
+        ("  42  ", 42),
+        ("\t42\n", 42),
+        ("\u00a042\u3000", 42),  # unicode blanks around are blanks too
+    ],
+)
 def test_unsigned_valid(parse, field, text, value):
     result = parse(text)
     assert result == value
@@ -81,35 +84,40 @@ def test_unsigned_valid(parse, field, text, value):
 
 
 @pytest.mark.parametrize(("parse", "field"), UNSIGNED)
-@pytest.mark.parametrize(("text", "says"), [
-    ("", ("required",)),
-    ("   ", ("required",)),
-    ("0", ("1 to",)),
-    ("00", ("1 to",)),
-    (str(2**64), ("1 to", str(UINT64_MAX))),
-    (str(10**30), ("1 to",)),
-    ("-1", ("decimal digits",)),
-    ("+1", ("decimal digits",)),
-    ("1.0", ("decimal digits",)),
-    ("1e3", ("decimal digits",)),
-    ("0x10", ("decimal digits",)),
-    ("1_000", ("decimal digits",)),
-    ("1 000", ("decimal digits",)),
-    ("1,000", ("decimal digits",)),
-    ("١٢٣", ("decimal digits",)),  # Arabic-Indic digits
-    ("１２３", ("decimal digits",)),  # fullwidth digits
-    ("१२३", ("decimal digits",)),  # Devanagari digits
-    ("²", ("decimal digits",)),
-    ("abc", ("decimal digits",)),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", ("required",)),
+        ("   ", ("required",)),
+        ("0", ("1 to",)),
+        ("00", ("1 to",)),
+        (str(2**64), ("1 to", str(UINT64_MAX))),
+        (str(10**30), ("1 to",)),
+        ("-1", ("decimal digits",)),
+        ("+1", ("decimal digits",)),
+        ("1.0", ("decimal digits",)),
+        ("1e3", ("decimal digits",)),
+        ("0x10", ("decimal digits",)),
+        ("1_000", ("decimal digits",)),
+        ("1 000", ("decimal digits",)),
+        ("1,000", ("decimal digits",)),
+        ("١٢٣", ("decimal digits",)),  # Arabic-Indic digits
+        ("１２３", ("decimal digits",)),  # fullwidth digits
+        ("१२३", ("decimal digits",)),  # Devanagari digits
+        ("²", ("decimal digits",)),
+        ("abc", ("decimal digits",)),
+    ],
+)
 def test_unsigned_invalid(parse, field, text, says):
     field_error(field, parse, text, says=says)
 
 
 @PROPERTY
-@given(number=st.one_of(st.integers(1, UINT64_MAX), st.sampled_from([1, 2**31, 2**53 + 1, 2**63, UINT64_MAX])),
-       before=st.sampled_from(["", " ", "\t", "\n ", "\u3000"]),
-       after=st.sampled_from(["", " ", "\t", "\r\n", "\u00a0"]))
+@given(
+    number=st.one_of(st.integers(1, UINT64_MAX), st.sampled_from([1, 2**31, 2**53 + 1, 2**63, UINT64_MAX])),
+    before=st.sampled_from(["", " ", "\t", "\n ", "\u3000"]),
+    after=st.sampled_from(["", " ", "\t", "\r\n", "\u00a0"]),
+)
 def test_any_in_range_round_trips(number, before, after):
     assert parse_biz_id(f"{before}{number}{after}") == number
     assert parse_task_id(f"{before}{number}{after}") == number
@@ -146,45 +154,51 @@ def test_unsigned_very_long_digit_string_is_a_field_error(parse, field):
 # --- RoomId ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [
-    "r",
-    "room-1",
-    "a" * 127,
-    "房间" * 63 + "房",  # 127 CJK characters
-    "\U0001f600" * 127,  # 127 characters outside the BMP
-    "e\u0301",  # combining mark
-    "会议室 A",  # inner blank
-    "a\u00a0b",  # inner no-break space
-    "ع-غ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "r",
+        "room-1",
+        "a" * 127,
+        "房间" * 63 + "房",  # 127 CJK characters
+        "\U0001f600" * 127,  # 127 characters outside the BMP
+        "e\u0301",  # combining mark
+        "会议室 A",  # inner blank
+        "a\u00a0b",  # inner no-break space
+        "ع-غ",
+    ],
+)
 def test_room_id_valid(text):
     assert parse_room_id(text) == text
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", ("required",)),
-    ("a" * 128, ("127",)),
-    ("房" * 128, ("127",)),
-    ("\U0001f600" * 128, ("127",)),
-    (" room", ("blanks",)),
-    ("room ", ("blanks",)),
-    ("\troom", ("blanks",)),
-    ("room\n", ("blanks",)),
-    ("\u3000room", ("blanks",)),
-    ("room\u00a0", ("blanks",)),
-    ("   ", ("blanks",)),
-    ("a\x00b", ("control",)),
-    ("a\x07b", ("control",)),
-    ("a\nb", ("control",)),
-    ("a\rb", ("control",)),
-    ("a\x1bb", ("control",)),
-    ("a\x1fb", ("control",)),
-    ("a\x7fb", ("control",)),
-    ("a\x85b", ("control",)),
-    ("a\x9fb", ("control",)),
-    ("a\u2028b", ("control",)),
-    ("a\u2029b", ("control",)),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", ("required",)),
+        ("a" * 128, ("127",)),
+        ("房" * 128, ("127",)),
+        ("\U0001f600" * 128, ("127",)),
+        (" room", ("blanks",)),
+        ("room ", ("blanks",)),
+        ("\troom", ("blanks",)),
+        ("room\n", ("blanks",)),
+        ("\u3000room", ("blanks",)),
+        ("room\u00a0", ("blanks",)),
+        ("   ", ("blanks",)),
+        ("a\x00b", ("control",)),
+        ("a\x07b", ("control",)),
+        ("a\nb", ("control",)),
+        ("a\rb", ("control",)),
+        ("a\x1bb", ("control",)),
+        ("a\x1fb", ("control",)),
+        ("a\x7fb", ("control",)),
+        ("a\x85b", ("control",)),
+        ("a\x9fb", ("control",)),
+        ("a\u2028b", ("control",)),
+        ("a\u2029b", ("control",)),
+    ],
+)
 def test_room_id_invalid(text, says):
     field_error(ROOM_ID, parse_room_id, text, says=says)
 
@@ -210,8 +224,10 @@ def test_room_id_rejects_text_that_cannot_be_sent():
 @PROPERTY
 @given(text=st.text(max_size=200))
 def test_room_id_rule_property(text):
-    controls = any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
-                   or unicodedata.category(c) == "Cf" for c in text)
+    controls = any(
+        ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" or unicodedata.category(c) == "Cf"
+        for c in text
+    )
     good = 1 <= len(text) <= 127 and text == text.strip() and not controls
     if good:
         assert parse_room_id(text) == text
@@ -222,34 +238,47 @@ def test_room_id_rule_property(text):
 # --- RecordMode --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "mode"), [
-    ("1", RecordMode.SINGLE), ("2", RecordMode.MIXED), ("3", RecordMode.BOTH),
-    ("single", RecordMode.SINGLE), ("mixed", RecordMode.MIXED), ("both", RecordMode.BOTH),
-    ("SINGLE", RecordMode.SINGLE), ("Mixed", RecordMode.MIXED), ("bOtH", RecordMode.BOTH),
-    (" 2 ", RecordMode.MIXED), ("\tsingle\n", RecordMode.SINGLE),
-])
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        ("1", RecordMode.SINGLE),
+        ("2", RecordMode.MIXED),
+        ("3", RecordMode.BOTH),
+        ("single", RecordMode.SINGLE),
+        ("mixed", RecordMode.MIXED),
+        ("both", RecordMode.BOTH),
+        ("SINGLE", RecordMode.SINGLE),
+        ("Mixed", RecordMode.MIXED),
+        ("bOtH", RecordMode.BOTH),
+        (" 2 ", RecordMode.MIXED),
+        ("\tsingle\n", RecordMode.SINGLE),
+    ],
+)
 def test_record_mode_valid(text, mode):
     result = parse_record_mode(text)
     assert result is mode
     assert int(result) in (1, 2, 3)
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", ("required",)),
-    ("  ", ("required",)),
-    ("0", ("1, 2, 3",)),
-    ("4", ("1, 2, 3",)),
-    ("-1", ("1, 2, 3",)),
-    ("01", ("1, 2, 3",)),
-    ("1.0", ("1, 2, 3",)),
-    ("１", ("1, 2, 3",)),  # fullwidth
-    ("١", ("1, 2, 3",)),  # Arabic-Indic
-    ("singles", ("single, mixed, both",)),
-    ("mix", ("single, mixed, both",)),
-    ("one", ("single, mixed, both",)),
-    ("1 2", ("single, mixed, both",)),
-    ("ſingle", ("single, mixed, both",)),  # long s: lower() keeps it
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", ("required",)),
+        ("  ", ("required",)),
+        ("0", ("1, 2, 3",)),
+        ("4", ("1, 2, 3",)),
+        ("-1", ("1, 2, 3",)),
+        ("01", ("1, 2, 3",)),
+        ("1.0", ("1, 2, 3",)),
+        ("１", ("1, 2, 3",)),  # fullwidth
+        ("١", ("1, 2, 3",)),  # Arabic-Indic
+        ("singles", ("single, mixed, both",)),
+        ("mix", ("single, mixed, both",)),
+        ("one", ("single, mixed, both",)),
+        ("1 2", ("single, mixed, both",)),
+        ("ſingle", ("single, mixed, both",)),  # long s: lower() keeps it
+    ],
+)
 def test_record_mode_invalid(text, says):
     field_error(RECORD_MODE, parse_record_mode, text, says=says)
 
@@ -266,42 +295,48 @@ def test_record_mode_property(text):
 # --- user ID lists -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "ids"), [
-    ("", ()),
-    ("  ,\n , ", ()),
-    ("10001", ("10001",)),
-    ("10001,10002", ("10001", "10002")),
-    ("10001 10002", ("10001", "10002")),
-    ("10001\n10002", ("10001", "10002")),
-    ("10001, 10002 ,10003\n\n10004\t10005\r\n10006,,10007", tuple(str(n) for n in range(10001, 10008))),
-    (",10001,", ("10001",)),
-    (f"10001 {INT64_MAX}", ("10001", str(INT64_MAX))),
-    ("20002 10001", ("20002", "10001")),  # order kept
-])
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("", ()),
+        ("  ,\n , ", ()),
+        ("10001", ("10001",)),
+        ("10001,10002", ("10001", "10002")),
+        ("10001 10002", ("10001", "10002")),
+        ("10001\n10002", ("10001", "10002")),
+        ("10001, 10002 ,10003\n\n10004\t10005\r\n10006,,10007", tuple(str(n) for n in range(10001, 10008))),
+        (",10001,", ("10001",)),
+        (f"10001 {INT64_MAX}", ("10001", str(INT64_MAX))),
+        ("20002 10001", ("20002", "10001")),  # order kept
+    ],
+)
 def test_user_ids_valid(text, ids):
     assert parse_user_ids(text) == ids
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("10000", ("10000", "greater than 10000")),
-    ("1", ("greater than 10000",)),
-    ("0", ("greater than 10000",)),
-    (str(2**63), ("Int64",)),
-    (str(2**64), ("Int64",)),
-    ("010001", ("leading zero",)),
-    ("00", ("leading zero",)),
-    ("-10001", ("not a decimal user ID",)),
-    ("+10001", ("not a decimal user ID",)),
-    ("10001.0", ("not a decimal user ID",)),
-    ("1e5", ("not a decimal user ID",)),
-    ("alice", ("not a decimal user ID", "relaxed")),
-    ("١٠٠٠١", ("not a decimal user ID",)),  # Arabic-Indic digits
-    ("１０００１", ("not a decimal user ID",)),  # fullwidth digits
-    ("10001，10002", ("not a decimal user ID",)),  # a fullwidth comma is no separator
-    ("10001;10002", ("not a decimal user ID",)),
-    ("10001,10002,10001", ("10001", "twice")),
-    (" ".join(str(10001 + n) for n in range(21)), ("at most 20", "21")),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("10000", ("10000", "greater than 10000")),
+        ("1", ("greater than 10000",)),
+        ("0", ("greater than 10000",)),
+        (str(2**63), ("Int64",)),
+        (str(2**64), ("Int64",)),
+        ("010001", ("leading zero",)),
+        ("00", ("leading zero",)),
+        ("-10001", ("not a decimal user ID",)),
+        ("+10001", ("not a decimal user ID",)),
+        ("10001.0", ("not a decimal user ID",)),
+        ("1e5", ("not a decimal user ID",)),
+        ("alice", ("not a decimal user ID", "relaxed")),
+        ("١٠٠٠١", ("not a decimal user ID",)),  # Arabic-Indic digits
+        ("１０００１", ("not a decimal user ID",)),  # fullwidth digits
+        ("10001，10002", ("not a decimal user ID",)),  # a fullwidth comma is no separator
+        ("10001;10002", ("not a decimal user ID",)),
+        ("10001,10002,10001", ("10001", "twice")),
+        (" ".join(str(10001 + n) for n in range(21)), ("at most 20", "21")),
+    ],
+)
 def test_user_ids_invalid(text, says):
     field_error(ALLOW, parse_user_ids, text, says=says)
 
@@ -330,24 +365,30 @@ def test_user_ids_duplicate_names_the_id():
     assert "123456789" in error.rule
 
 
-@pytest.mark.parametrize(("text", "ids"), [
-    ("alice,bob", ("alice", "bob")),
-    ("user_1 010001 10000 0", ("user_1", "010001", "10000", "0")),
-    ("玩家一\n玩家二", ("玩家一", "玩家二")),
-    ("x" * 127, ("x" * 127,)),
-    ("", ()),
-])
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("alice,bob", ("alice", "bob")),
+        ("user_1 010001 10000 0", ("user_1", "010001", "10000", "0")),
+        ("玩家一\n玩家二", ("玩家一", "玩家二")),
+        ("x" * 127, ("x" * 127,)),
+        ("", ()),
+    ],
+)
 def test_user_ids_relaxed_valid(text, ids):
     assert parse_user_ids(text, relaxed=True) == ids
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("x" * 128, ("127",)),
-    ("a\x00b", ("control",)),
-    ("a\x7fb", ("control",)),
-    ("alice bob alice", ("alice", "twice")),
-    (" ".join(f"u{n}" for n in range(21)), ("at most 20",)),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("x" * 128, ("127",)),
+        ("a\x00b", ("control",)),
+        ("a\x7fb", ("control",)),
+        ("alice bob alice", ("alice", "twice")),
+        (" ".join(f"u{n}" for n in range(21)), ("at most 20",)),
+    ],
+)
 def test_user_ids_relaxed_invalid(text, says):
     field_error(ALLOW, parse_user_ids, text, relaxed=True, says=says)
 
@@ -368,14 +409,20 @@ def test_user_ids_very_long_digit_string_is_a_field_error():
     field_error(ALLOW, parse_user_ids, "9" * 5000)
 
 
-SEPARATORS = st.lists(st.sampled_from([",", " ", "\n", "\t", ", ", " ,\n", "\r\n", ",,", "\u3000"]),
-                      min_size=1, max_size=3).map("".join)
+SEPARATORS = st.lists(
+    st.sampled_from([",", " ", "\n", "\t", ", ", " ,\n", "\r\n", ",,", "\u3000"]), min_size=1, max_size=3
+).map("".join)
 user_id_lists = st.lists(st.integers(10001, INT64_MAX).map(str), unique=True, max_size=20)
 
 
 @PROPERTY
-@given(ids=user_id_lists, data=st.data(), lead=st.one_of(st.just(""), SEPARATORS),
-       tail=st.one_of(st.just(""), SEPARATORS), relaxed=st.booleans())
+@given(
+    ids=user_id_lists,
+    data=st.data(),
+    lead=st.one_of(st.just(""), SEPARATORS),
+    tail=st.one_of(st.just(""), SEPARATORS),
+    relaxed=st.booleans(),
+)
 def test_user_ids_join_round_trip(ids, data, lead, tail, relaxed):
     text = lead
     for index, user_id in enumerate(ids):
@@ -385,8 +432,11 @@ def test_user_ids_join_round_trip(ids, data, lead, tail, relaxed):
 
 
 @PROPERTY
-@given(text=st.one_of(st.text(), st.text(alphabet="0123456789 ,\n-+abc\x00")), relaxed=st.booleans(),
-       field=st.sampled_from([ALLOW, BLOCK]))
+@given(
+    text=st.one_of(st.text(), st.text(alphabet="0123456789 ,\n-+abc\x00")),
+    relaxed=st.booleans(),
+    field=st.sampled_from([ALLOW, BLOCK]),
+)
 def test_user_ids_never_raise_anything_but_field_error(text, relaxed, field):
     try:
         ids = parse_user_ids(text, field, relaxed=relaxed)
@@ -492,9 +542,17 @@ def test_check_start_very_long_digit_string_is_reported_not_raised():
 
 
 @PROPERTY
-@given(texts=st.tuples(st.text(max_size=30), st.text(max_size=30), st.text(max_size=8),
-                       st.text(max_size=30), st.text(max_size=30)),
-       relaxed=st.booleans(), modify=st.booleans())
+@given(
+    texts=st.tuples(
+        st.text(max_size=30),
+        st.text(max_size=30),
+        st.text(max_size=8),
+        st.text(max_size=30),
+        st.text(max_size=30),
+    ),
+    relaxed=st.booleans(),
+    modify=st.booleans(),
+)
 def test_check_forms_never_raise(texts, relaxed, modify):
     checked = (check_modify if modify else check_start)(*texts, relaxed=relaxed)
     for field, error in checked.errors.items():

@@ -15,15 +15,22 @@ PARAMS = {"BizId": 3400352518, "RoomId": "lobby", "RecordMode": 2}
 
 def test_a_row_is_pending_before_and_complete_after(tmp_path):
     with History.in_dir(tmp_path) as history:
-        row_id = history.begin(action="StartRecord", profile="p", endpoint="http://e", region=None,
-                               params=PARAMS)
+        row_id = history.begin(
+            action="StartRecord", profile="p", endpoint="http://e", region=None, params=PARAMS
+        )
         pending = history.get(row_id)
         assert pending.outcome == "pending"
         assert pending.params == PARAMS
         assert pending.room_id == "lobby"
         assert pending.biz_id == "3400352518"
-        history.finish(row_id, outcome="ok", duration_ms=12.5, response={"TaskId": 446192236330927912,
-                       "RequestId": "r-1"}, request_id="r-1", task_id=446192236330927912)
+        history.finish(
+            row_id,
+            outcome="ok",
+            duration_ms=12.5,
+            response={"TaskId": 446192236330927912, "RequestId": "r-1"},
+            request_id="r-1",
+            task_id=446192236330927912,
+        )
         done = history.get(row_id)
     assert done.outcome == "ok"
     assert done.task_id == "446192236330927912"
@@ -36,13 +43,27 @@ def test_a_row_is_pending_before_and_complete_after(tmp_path):
 
 def test_service_errors_keep_their_code(tmp_path):
     with History.in_dir(tmp_path) as history:
-        row_id = history.begin(action="StopRecord", profile="p", endpoint="e", region="ap-guangzhou",
-                               params={"BizId": 1, "TaskId": 2**63 + 5})
-        history.finish(row_id, outcome="service_error", duration_ms=3, error_code="ResourceNotFound.TaskNotFound",
-                       error_message="no task", request_id="r")
+        row_id = history.begin(
+            action="StopRecord",
+            profile="p",
+            endpoint="e",
+            region="ap-guangzhou",
+            params={"BizId": 1, "TaskId": 2**63 + 5},
+        )
+        history.finish(
+            row_id,
+            outcome="service_error",
+            duration_ms=3,
+            error_code="ResourceNotFound.TaskNotFound",
+            error_message="no task",
+            request_id="r",
+        )
         row = history.get(row_id)
-    assert (row.outcome, row.error_code, row.task_id) == ("service_error", "ResourceNotFound.TaskNotFound",
-                                                           str(2**63 + 5))
+    assert (row.outcome, row.error_code, row.task_id) == (
+        "service_error",
+        "ResourceNotFound.TaskNotFound",
+        str(2**63 + 5),
+    )
 
 
 def test_a_request_on_a_task_is_filed_under_the_room_it_started_in(tmp_path):
@@ -50,13 +71,16 @@ def test_a_request_on_a_task_is_filed_under_the_room_it_started_in(tmp_path):
     with History.in_dir(tmp_path) as history:
         start = history.begin(action="StartRecord", profile="p", endpoint="e", region=None, params=PARAMS)
         history.finish(start, outcome="ok", duration_ms=1, task_id=task)
-        other = history.begin(action="StartRecord", profile="p", endpoint="e", region=None,
-                              params={**PARAMS, "RoomId": "other"})
+        other = history.begin(
+            action="StartRecord", profile="p", endpoint="e", region=None, params={**PARAMS, "RoomId": "other"}
+        )
         history.finish(other, outcome="ok", duration_ms=1, task_id=task - 1)
-        stop = history.begin(action="StopRecord", profile="p", endpoint="e", region=None,
-                             params={"BizId": 1, "TaskId": task})
-        unknown = history.begin(action="StopRecord", profile="p", endpoint="e", region=None,
-                                params={"BizId": 1, "TaskId": 5})
+        stop = history.begin(
+            action="StopRecord", profile="p", endpoint="e", region=None, params={"BizId": 1, "TaskId": task}
+        )
+        unknown = history.begin(
+            action="StopRecord", profile="p", endpoint="e", region=None, params={"BizId": 1, "TaskId": 5}
+        )
         assert history.get(stop).room_id == "lobby"
         assert history.get(stop).params == {"BizId": 1, "TaskId": task}  # what was sent is unchanged
         assert history.get(unknown).room_id is None  # a task the history never saw start: no room
@@ -65,8 +89,16 @@ def test_a_request_on_a_task_is_filed_under_the_room_it_started_in(tmp_path):
 
 def test_rows_are_newest_first_and_limited(tmp_path):
     with History.in_dir(tmp_path) as history:
-        ids = [history.begin(action="DescribeTaskInfo", profile="p", endpoint="e", region=None,
-                             params={"BizId": 1, "RoomId": f"r{i}"}) for i in range(5)]
+        ids = [
+            history.begin(
+                action="DescribeTaskInfo",
+                profile="p",
+                endpoint="e",
+                region=None,
+                params={"BizId": 1, "RoomId": f"r{i}"},
+            )
+            for i in range(5)
+        ]
         rows = history.rows(limit=3)
         assert history.count() == 5
     assert [r.id for r in rows] == ids[::-1][:3]

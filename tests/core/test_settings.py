@@ -46,8 +46,9 @@ def biz_rule(text: str) -> str:
 
 
 def test_defaults_are_the_documented_ones():
-    assert DEFAULTS == Settings(theme="gme-dark", confirm_start=True, relaxed_user_ids=False,
-                                default_biz_id=None)
+    assert DEFAULTS == Settings(
+        theme="gme-dark", confirm_start=True, relaxed_user_ids=False, default_biz_id=None
+    )
 
 
 def test_a_missing_file_is_the_defaults_without_a_warning(tmp_path):
@@ -60,57 +61,116 @@ def test_an_empty_file_is_the_defaults_without_a_warning(tmp_path, text):
 
 
 def test_every_setting_is_read(tmp_path):
-    path = write(tmp_path, "theme: gme-light\nconfirm_start: false\nrelaxed_user_ids: true\n"
-                           "default_biz_id: 1400000000\n")
+    path = write(
+        tmp_path,
+        "theme: gme-light\nconfirm_start: false\nrelaxed_user_ids: true\ndefault_biz_id: 1400000000\n",
+    )
     assert load_settings(path) == (Settings("gme-light", False, True, 1400000000), [])
 
 
 # Each case: file text, line the warning must name, words it must hold, settings expected.
 WARNING_CASES = {
     "invalid YAML": (
-        "theme: gme-light\nconfirm_start: [true\n", 3,
-        ["not valid YAML", "flow sequence from line 2"], DEFAULTS),
+        "theme: gme-light\nconfirm_start: [true\n",
+        3,
+        ["not valid YAML", "flow sequence from line 2"],
+        DEFAULTS,
+    ),
     "bad indentation": ("theme: a\n  b: c\n", 2, ["not valid YAML", "mapping values"], DEFAULTS),
     "a list at the top": ("- theme\n- gme-light\n", 1, ["must be a mapping"], DEFAULTS),
     "a word at the top": ("\n\ngme-light\n", 3, ["must be a mapping"], DEFAULTS),
     "two documents": ("theme: a\n---\ntheme: b\n", 2, ["not valid YAML", "another document"], DEFAULTS),
-    "a control character": ("theme: gme-light\nconfirm_start: tr\x07ue\n", 2,
-                            ["not valid YAML", "special characters"], DEFAULTS),
-    "unknown key": ("theme: gme-light\n\nthem: gme-dark\n", 3,
-                    ["unknown key 'them'", "did you mean theme", "ignored"], Settings(theme="gme-light")),
-    "key that is not text": ("theme: gme-light\n? [a, b]\n: 1\n", 2, ["key must be plain text"],
-                             Settings(theme="gme-light")),
-    "theme not text": ("confirm_start: false\ntheme: [a, b]\n", 2,
-                       ["theme must be the name of a theme", "a list", "default 'gme-dark'"],
-                       Settings(confirm_start=False)),
+    "a control character": (
+        "theme: gme-light\nconfirm_start: tr\x07ue\n",
+        2,
+        ["not valid YAML", "special characters"],
+        DEFAULTS,
+    ),
+    "unknown key": (
+        "theme: gme-light\n\nthem: gme-dark\n",
+        3,
+        ["unknown key 'them'", "did you mean theme", "ignored"],
+        Settings(theme="gme-light"),
+    ),
+    "key that is not text": (
+        "theme: gme-light\n? [a, b]\n: 1\n",
+        2,
+        ["key must be plain text"],
+        Settings(theme="gme-light"),
+    ),
+    "theme not text": (
+        "confirm_start: false\ntheme: [a, b]\n",
+        2,
+        ["theme must be the name of a theme", "a list", "default 'gme-dark'"],
+        Settings(confirm_start=False),
+    ),
     "theme empty": ("theme:\n", 1, ["theme must be the name of a theme", "nothing"], DEFAULTS),
     "theme a number": ("theme: 12\n", 1, ["theme must be the name of a theme", "'12'"], DEFAULTS),
-    "confirm_start not a bool": ("theme: gme-light\nconfirm_start: maybe\n", 2,
-                                 ["confirm_start must be true or false", "'maybe'", "default true"],
-                                 Settings(theme="gme-light")),
-    "relaxed_user_ids a number": ("relaxed_user_ids: 1\n", 1,
-                                  ["relaxed_user_ids must be true or false", "'1'", "default false"], DEFAULTS),
-    "relaxed_user_ids a mapping": ("relaxed_user_ids:\n  on: true\n", 2,
-                                   ["relaxed_user_ids must be true or false", "a mapping"], DEFAULTS),
-    "default_biz_id letters": ("theme: gme-light\ndefault_biz_id: abc\n", 2,
-                               ["default_biz_id " + biz_rule("abc"), "default (none)"], Settings(theme="gme-light")),
+    "confirm_start not a bool": (
+        "theme: gme-light\nconfirm_start: maybe\n",
+        2,
+        ["confirm_start must be true or false", "'maybe'", "default true"],
+        Settings(theme="gme-light"),
+    ),
+    "relaxed_user_ids a number": (
+        "relaxed_user_ids: 1\n",
+        1,
+        ["relaxed_user_ids must be true or false", "'1'", "default false"],
+        DEFAULTS,
+    ),
+    "relaxed_user_ids a mapping": (
+        "relaxed_user_ids:\n  on: true\n",
+        2,
+        ["relaxed_user_ids must be true or false", "a mapping"],
+        DEFAULTS,
+    ),
+    "default_biz_id letters": (
+        "theme: gme-light\ndefault_biz_id: abc\n",
+        2,
+        ["default_biz_id " + biz_rule("abc"), "default (none)"],
+        Settings(theme="gme-light"),
+    ),
     "default_biz_id zero": ("default_biz_id: 0\n", 1, ["default_biz_id " + biz_rule("0")], DEFAULTS),
-    "default_biz_id over 2**64-1": ("default_biz_id: 18446744073709551616\n", 1,
-                                    ["default_biz_id " + biz_rule("18446744073709551616")], DEFAULTS),
+    "default_biz_id over 2**64-1": (
+        "default_biz_id: 18446744073709551616\n",
+        1,
+        ["default_biz_id " + biz_rule("18446744073709551616")],
+        DEFAULTS,
+    ),
     "default_biz_id hex": ("default_biz_id: 0x10\n", 1, ["default_biz_id " + biz_rule("0x10")], DEFAULTS),
     "default_biz_id float": ("default_biz_id: 1.4e9\n", 1, ["default_biz_id " + biz_rule("1.4e9")], DEFAULTS),
     "default_biz_id bool": ("default_biz_id: true\n", 1, ["default_biz_id " + biz_rule("true")], DEFAULTS),
     "default_biz_id negative": ("default_biz_id: -5\n", 1, ["default_biz_id " + biz_rule("-5")], DEFAULTS),
-    "default_biz_id a list": ("default_biz_id:\n  - 1\n", 2, ["default_biz_id must be a BizId", "a list"],
-                              DEFAULTS),
-    "a bad date": ("default_biz_id: 2024-13-45\n", 1, ["default_biz_id has a value YAML cannot read"], DEFAULTS),
-    "a python tag": ("theme: !!python/name:os.system\n", 1,
-                     ["theme has a value YAML cannot read", "python/name"], DEFAULTS),
-    "a python tag on a list": ("theme: !!python/object/apply:os.system [echo hi]\n", 1,
-                               ["theme must be the name of a theme", "a list"], DEFAULTS),
-    "a key set twice": ("theme: gme-light\nconfirm_start: false\ntheme: gme-high-contrast\n", 3,
-                        ["theme is set twice (also on line 1)", "later one is used"],
-                        Settings(theme="gme-high-contrast", confirm_start=False)),
+    "default_biz_id a list": (
+        "default_biz_id:\n  - 1\n",
+        2,
+        ["default_biz_id must be a BizId", "a list"],
+        DEFAULTS,
+    ),
+    "a bad date": (
+        "default_biz_id: 2024-13-45\n",
+        1,
+        ["default_biz_id has a value YAML cannot read"],
+        DEFAULTS,
+    ),
+    "a python tag": (
+        "theme: !!python/name:os.system\n",
+        1,
+        ["theme has a value YAML cannot read", "python/name"],
+        DEFAULTS,
+    ),
+    "a python tag on a list": (
+        "theme: !!python/object/apply:os.system [echo hi]\n",
+        1,
+        ["theme must be the name of a theme", "a list"],
+        DEFAULTS,
+    ),
+    "a key set twice": (
+        "theme: gme-light\nconfirm_start: false\ntheme: gme-high-contrast\n",
+        3,
+        ["theme is set twice (also on line 1)", "later one is used"],
+        Settings(theme="gme-high-contrast", confirm_start=False),
+    ),
 }
 
 
@@ -158,15 +218,18 @@ def test_a_file_without_read_permission_is_a_warning(tmp_path):
     assert loaded == DEFAULTS and "cannot read the settings file" in warnings[0]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("default_biz_id: 1400000000", 1400000000),
-    ("default_biz_id: '1400000000'", 1400000000),
-    ("default_biz_id: 18446744073709551615", 2**64 - 1),
-    ("default_biz_id: 017", 17),  # YAML 1.1 would read octal 15: the text is what counts
-    ("default_biz_id: null", None),
-    ("default_biz_id:", None),
-    ("default_biz_id: ''", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("default_biz_id: 1400000000", 1400000000),
+        ("default_biz_id: '1400000000'", 1400000000),
+        ("default_biz_id: 18446744073709551615", 2**64 - 1),
+        ("default_biz_id: 017", 17),  # YAML 1.1 would read octal 15: the text is what counts
+        ("default_biz_id: null", None),
+        ("default_biz_id:", None),
+        ("default_biz_id: ''", None),
+    ],
+)
 def test_default_biz_id_is_read_as_written(tmp_path, text, expected):
     assert load_settings(write(tmp_path, text + "\n")) == (Settings(default_biz_id=expected), [])
 
@@ -177,10 +240,27 @@ def test_yaml_words_for_booleans_are_accepted(tmp_path):
 
 
 @hyp_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.lists(st.sampled_from(list("theme:confirm_startdefault_biz_id 0129-[]{}\"'#!&*|>\n\t,?~.")
-                                     + ["\x00", "é", "true", "null", "\n  ", "theme", "default_biz_id",
-                                        "!!python/name:os.system", "&a", "*a", "---"]),
-                     max_size=40).map("".join))
+@given(
+    text=st.lists(
+        st.sampled_from(
+            list("theme:confirm_startdefault_biz_id 0129-[]{}\"'#!&*|>\n\t,?~.")
+            + [
+                "\x00",
+                "é",
+                "true",
+                "null",
+                "\n  ",
+                "theme",
+                "default_biz_id",
+                "!!python/name:os.system",
+                "&a",
+                "*a",
+                "---",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_any_text_gives_settings_and_warnings_never_an_exception(tmp_path, text):
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8")
@@ -217,14 +297,22 @@ def test_an_empty_gme_tui_config_counts_as_unset(monkeypatch):
 
 # --- writing ---------------------------------------------------------------------
 
-theme_names = st.text(alphabet=st.sampled_from(list("abcXYZ019-_ :#'\"é")), min_size=1, max_size=20) \
-    .filter(lambda s: s.strip() == s and s.strip()) | st.sampled_from(["yes", "null", "123", "0x10", "~", "true"])
+theme_names = st.text(alphabet=st.sampled_from(list("abcXYZ019-_ :#'\"é")), min_size=1, max_size=20).filter(
+    lambda s: s.strip() == s and s.strip()
+) | st.sampled_from(["yes", "null", "123", "0x10", "~", "true"])
 biz_ids = st.none() | st.integers(min_value=1, max_value=2**64 - 1)
 
 
 @hyp_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.builds(Settings, theme=theme_names, confirm_start=st.booleans(), relaxed_user_ids=st.booleans(),
-                 default_biz_id=biz_ids))
+@given(
+    st.builds(
+        Settings,
+        theme=theme_names,
+        confirm_start=st.booleans(),
+        relaxed_user_ids=st.booleans(),
+        default_biz_id=biz_ids,
+    )
+)
 def test_save_then_load_gives_back_the_same_settings(tmp_path, saved):
     path = tmp_path / "round" / "settings.yaml"
     save_settings(saved, path)
@@ -307,8 +395,9 @@ def test_a_symlinked_settings_file_stays_a_symlink(tmp_path):
 def test_update_changes_only_the_named_fields_and_saves(tmp_path):
     path = write(tmp_path, "theme: gme-light\nconfirm_start: false\n")
     new = update_settings(path, relaxed_user_ids=True, default_biz_id="1400000000")
-    assert new == Settings(theme="gme-light", confirm_start=False, relaxed_user_ids=True,
-                           default_biz_id=1400000000)
+    assert new == Settings(
+        theme="gme-light", confirm_start=False, relaxed_user_ids=True, default_biz_id=1400000000
+    )
     assert load_settings(path) == (new, [])
 
 
@@ -318,13 +407,16 @@ def test_update_creates_the_file(tmp_path):
     assert load_settings(path)[0].theme == "gme-high-contrast"
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"theme": ""}, "theme must be the name of a theme"),
-    ({"confirm_start": "yes"}, "confirm_start must be true or false"),
-    ({"default_biz_id": "12ab"}, "default_biz_id " + biz_rule("12ab")),
-    ({"default_biz_id": 0}, "default_biz_id " + biz_rule("0")),
-    ({"default_biz_id": True}, "default_biz_id must be a BizId"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"theme": ""}, "theme must be the name of a theme"),
+        ({"confirm_start": "yes"}, "confirm_start must be true or false"),
+        ({"default_biz_id": "12ab"}, "default_biz_id " + biz_rule("12ab")),
+        ({"default_biz_id": 0}, "default_biz_id " + biz_rule("0")),
+        ({"default_biz_id": True}, "default_biz_id must be a BizId"),
+    ],
+)
 def test_update_refuses_a_bad_value_before_writing(tmp_path, changes, message):
     path = tmp_path / "settings.yaml"
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
@@ -361,8 +453,10 @@ def test_settings_are_frozen():
 
 
 def test_settings_never_load_textual():
-    code = ("import sys, gme_tui.settings\n"
-            "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n")
+    code = (
+        "import sys, gme_tui.settings\n"
+        "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

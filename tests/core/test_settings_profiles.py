@@ -31,17 +31,27 @@ def test_each_profile_overrides_only_what_it_sets(tmp_path):
     assert settings.profile == "prod"
     prod = settings.for_profile("prod")
     assert (prod.default_biz_id, prod.region, prod.endpoint, prod.theme) == (
-        3400352518, "ap-guangzhou", "https://gme.tencentcloudapi.com", "gme-dark")
+        3400352518,
+        "ap-guangzhou",
+        "https://gme.tencentcloudapi.com",
+        "gme-dark",
+    )
     staging = settings.for_profile("staging")
     assert (staging.endpoint, staging.relaxed_user_ids, staging.language, staging.theme) == (
-        "http://127.0.0.1:8765", True, "en-US", "gme-light")
+        "http://127.0.0.1:8765",
+        True,
+        "en-US",
+        "gme-light",
+    )
     assert settings.for_profile("unknown") == settings
 
 
 def test_mistakes_inside_a_profile_name_the_key_and_line(tmp_path):
     path = tmp_path / "settings.yaml"
-    path.write_text("profiles:\n  prod:\n    region: Guangzhou!\n    colour: red\n  'bad name':\n"
-                    "    theme: x\n  ok: 5\nlanguage: fr\n")
+    path.write_text(
+        "profiles:\n  prod:\n    region: Guangzhou!\n    colour: red\n  'bad name':\n"
+        "    theme: x\n  ok: 5\nlanguage: fr\n"
+    )
     settings, warnings = load_settings(path)
     text = "\n".join(warnings)
     assert f"{path}:3: profiles.prod.region must be a region name" in text

@@ -79,7 +79,9 @@ def _sdk_client(host: str, key: SigningKey, region: str | None, language: str | 
     return client
 
 
-def _sdk_build(client: GmeClient, action: str, params: dict, clock: float, body_encoder=None) -> RequestInternal:
+def _sdk_build(
+    client: GmeClient, action: str, params: dict, clock: float, body_encoder=None
+) -> RequestInternal:
     """Let the SDK build the whole request with `time.time()` frozen at `clock`.
 
     With `body_encoder`, the SDK's `json.dumps(params)` is swapped for it, so the
@@ -103,9 +105,27 @@ def _body_bytes(req: RequestInternal) -> bytes:
 # --- strategies ----------------------------------------------------------------
 
 ODD_TEXT = [
-    "", " ", "\t", "\n", "\u200b", "\u00a0", "=", "/", ",", ", Signature=", "TC3", "tc3_request",
-    "a" * 5000, "密钥🔑", "e\u0301", "\U0001f600\u200d\U0001f467", "\x00", "\\\"'", "%2F%00",
-    "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", " AKID with blanks ",
+    "",
+    " ",
+    "\t",
+    "\n",
+    "\u200b",
+    "\u00a0",
+    "=",
+    "/",
+    ",",
+    ", Signature=",
+    "TC3",
+    "tc3_request",
+    "a" * 5000,
+    "密钥🔑",
+    "e\u0301",
+    "\U0001f600\u200d\U0001f467",
+    "\x00",
+    "\\\"'",
+    "%2F%00",
+    "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+    " AKID with blanks ",
 ]
 secrets = st.one_of(
     st.sampled_from(ODD_TEXT),
@@ -118,8 +138,18 @@ tokens = st.one_of(st.none(), st.just(""), secrets)
 signing_keys = st.builds(SigningKey, secrets, secrets, tokens)
 
 SPECIAL_ROOMS = [
-    "房间-1", "会议室 A", "e\u0301\u0301", "\U0001f600" * 127, "𝔤𝔪𝔢", "\u2028", "\x00", "a\"b\\c",
-    "ع", "\ufeff", "x" * 127, "\U0010ffff",
+    "房间-1",
+    "会议室 A",
+    "e\u0301\u0301",
+    "\U0001f600" * 127,
+    "𝔤𝔪𝔢",
+    "\u2028",
+    "\x00",
+    'a"b\\c',
+    "ع",
+    "\ufeff",
+    "x" * 127,
+    "\U0010ffff",
 ]
 room_chars = st.one_of(
     st.characters(codec="utf-8"),
@@ -143,11 +173,21 @@ requests = st.one_of(
 )
 
 hosts = st.one_of(
-    st.sampled_from(["gme.tencentcloudapi.com", "127.0.0.1:8080", "[::1]:9000", "localhost:1",
-                     "gme.ap-guangzhou.tencentcloudapi.com", "GME.TencentCloudAPI.com:443"]),
-    st.builds(lambda name, port: name if port is None else f"{name}:{port}",
-              st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z0-9-]{1,12}){0,3}", fullmatch=True),
-              st.one_of(st.none(), st.integers(1, 65535))),
+    st.sampled_from(
+        [
+            "gme.tencentcloudapi.com",
+            "127.0.0.1:8080",
+            "[::1]:9000",
+            "localhost:1",
+            "gme.ap-guangzhou.tencentcloudapi.com",
+            "GME.TencentCloudAPI.com:443",
+        ]
+    ),
+    st.builds(
+        lambda name, port: name if port is None else f"{name}:{port}",
+        st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z0-9-]{1,12}){0,3}", fullmatch=True),
+        st.one_of(st.none(), st.integers(1, 65535)),
+    ),
 )
 
 # Seconds around midnight UTC, on any date datetime can hold and often in this century.
@@ -167,9 +207,18 @@ languages = st.sampled_from([None, "zh-CN", "en-US"])
 
 
 @PROPERTY
-@given(key=signing_keys, host=hosts, request=requests, ts=timestamps, frac=fractions,
-       region=regions, language=languages)
-def test_authorization_equals_sdk_for_the_request_the_sdk_builds(key, host, request, ts, frac, region, language):
+@given(
+    key=signing_keys,
+    host=hosts,
+    request=requests,
+    ts=timestamps,
+    frac=fractions,
+    region=regions,
+    language=languages,
+)
+def test_authorization_equals_sdk_for_the_request_the_sdk_builds(
+    key, host, request, ts, frac, region, language
+):
     client = _sdk_client(host, key, region, language)
     params = request.params()
     req = _sdk_build(client, request.name, params, ts + frac)
@@ -183,8 +232,15 @@ def test_authorization_equals_sdk_for_the_request_the_sdk_builds(key, host, requ
     ours = authorization(key, sdk["Host"], _body_bytes(req), int(sdk["X-TC-Timestamp"]))
     assert ours == sdk["Authorization"]
 
-    headers = signed_headers(key, action=request.name, host=sdk["Host"], body=_body_bytes(req),
-                             timestamp=int(sdk["X-TC-Timestamp"]), region=region, language=language)
+    headers = signed_headers(
+        key,
+        action=request.name,
+        host=sdk["Host"],
+        body=_body_bytes(req),
+        timestamp=int(sdk["X-TC-Timestamp"]),
+        region=region,
+        language=language,
+    )
     assert set(headers) <= set(sdk), f"we set headers the SDK does not: {set(headers) - set(sdk)}"
     for name, value in headers.items():
         assert value == sdk[name], name
@@ -200,8 +256,13 @@ def test_authorization_equals_sdk_for_our_exact_body(key, host, request, ts, fra
     send our bytes, must sign them as we do."""
     body = encode_body(request.params())
     client = _sdk_client(host, key, "ap-guangzhou", "en-US")
-    req = _sdk_build(client, request.name, request.params(), ts + frac,
-                     body_encoder=lambda params: encode_body(params).decode("utf-8"))
+    req = _sdk_build(
+        client,
+        request.name,
+        request.params(),
+        ts + frac,
+        body_encoder=lambda params: encode_body(params).decode("utf-8"),
+    )
     assert _body_bytes(req) == body
     assert authorization(key, host, body, ts) == req.header["Authorization"]
 
@@ -212,26 +273,43 @@ def test_authorization_equals_sdk_tc3_signature_for_any_bytes(key, host, body, t
     """The SDK's own `_get_tc3_signature` on a hand-made `RequestInternal`, with the
     date taken from the SDK's own scope rule, for bodies that are not even JSON."""
     client = _sdk_client(host, key, None, None)
-    req = RequestInternal(host, "POST", "/", header={
-        "Content-Type": "application/json", "Host": host, "X-TC-Timestamp": str(ts)}, data=body)
+    req = RequestInternal(
+        host,
+        "POST",
+        "/",
+        header={"Content-Type": "application/json", "Host": host, "X-TC-Timestamp": str(ts)},
+        data=body,
+    )
     with mock.patch.object(sdk_abstract_client, "time", types.SimpleNamespace(time=lambda: ts)):
         probe = RequestInternal(host, "POST", "/")
         client._build_req_inter("StopRecord", {}, probe)
     scope = probe.header["Authorization"].rsplit(", SignedHeaders=", 1)[0]
-    sdk_date = scope.removesuffix("/gme/tc3_request")[-len("YYYY-MM-DD"):]
+    sdk_date = scope.removesuffix("/gme/tc3_request")[-len("YYYY-MM-DD") :]
     assert sdk_date == signing.utc_date(ts)
     sdk_sig = client._get_tc3_signature({}, req, sdk_date, "gme", key.secret_key)
     assert authorization(key, host, body, ts).endswith(f", Signature={sdk_sig}")
 
 
 def test_real_sdk_credential_with_token_and_region():
-    key = SigningKey("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", "tmp-token-123")
-    client = GmeClient(Credential(key.secret_id, key.secret_key, key.token), "ap-guangzhou",
-                       ClientProfile(httpProfile=HttpProfile(endpoint="127.0.0.1:8080"), language="en-US"))
+    key = SigningKey(
+        "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE", "tmp-token-123"
+    )
+    client = GmeClient(
+        Credential(key.secret_id, key.secret_key, key.token),
+        "ap-guangzhou",
+        ClientProfile(httpProfile=HttpProfile(endpoint="127.0.0.1:8080"), language="en-US"),
+    )
     request = StartRecord(1400089356, "房间-1", RecordMode.SINGLE, Subscription(("10001", "10002"), ()))
     req = _sdk_build(client, request.name, request.params(), 1704067199.999)
-    headers = signed_headers(key, action="StartRecord", host="127.0.0.1:8080", body=_body_bytes(req),
-                             timestamp=1704067199, region="ap-guangzhou", language="en-US")
+    headers = signed_headers(
+        key,
+        action="StartRecord",
+        host="127.0.0.1:8080",
+        body=_body_bytes(req),
+        timestamp=1704067199,
+        region="ap-guangzhou",
+        language="en-US",
+    )
     assert headers["X-TC-Token"] == req.header["X-TC-Token"] == "tmp-token-123"
     assert headers["Authorization"] == req.header["Authorization"]
     assert "/2023-12-31/gme/tc3_request" in headers["Authorization"]
@@ -264,32 +342,53 @@ def test_known_answer_tencent_cloud_signature_v3_document():
     )
 
 
-GME_BODY = encode_body(StartRecord(1400089356, "房间-1", RecordMode.BOTH, Subscription(("10001",), ())).params())
+GME_BODY = encode_body(
+    StartRecord(1400089356, "房间-1", RecordMode.BOTH, Subscription(("10001",), ())).params()
+)
 
 
-@pytest.mark.parametrize(("host", "ts", "expected"), [
-    ("gme.tencentcloudapi.com", 1551113065,
-     "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/gme/tc3_request, "
-     "SignedHeaders=content-type;host, "
-     "Signature=e68b5a5bf09fccf16d6985e1673c3ca649d45c3e1718e4c413bae1be31428a65"),
-    # the last second of 2023 and the first of 2024, UTC
-    ("127.0.0.1:8080", 1704067199,
-     "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2023-12-31/gme/tc3_request, "
-     "SignedHeaders=content-type;host, "
-     "Signature=37f1d3c5e109d6e2c95d119e45124a6eaeefebf5e959d7d2e97563fcc36966d9"),
-    ("127.0.0.1:8080", 1704067200,
-     "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2024-01-01/gme/tc3_request, "
-     "SignedHeaders=content-type;host, "
-     "Signature=30c9c441555c54777e2b700a3dcfd034a101e421d3a5c7d34460f38823b2e08b"),
-])
+@pytest.mark.parametrize(
+    ("host", "ts", "expected"),
+    [
+        (
+            "gme.tencentcloudapi.com",
+            1551113065,
+            "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/gme/tc3_request, "
+            "SignedHeaders=content-type;host, "
+            "Signature=e68b5a5bf09fccf16d6985e1673c3ca649d45c3e1718e4c413bae1be31428a65",
+        ),
+        # the last second of 2023 and the first of 2024, UTC
+        (
+            "127.0.0.1:8080",
+            1704067199,
+            "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2023-12-31/gme/tc3_request, "
+            "SignedHeaders=content-type;host, "
+            "Signature=37f1d3c5e109d6e2c95d119e45124a6eaeefebf5e959d7d2e97563fcc36966d9",
+        ),
+        (
+            "127.0.0.1:8080",
+            1704067200,
+            "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2024-01-01/gme/tc3_request, "
+            "SignedHeaders=content-type;host, "
+            "Signature=30c9c441555c54777e2b700a3dcfd034a101e421d3a5c7d34460f38823b2e08b",
+        ),
+    ],
+)
 def test_known_answer_gme(host, ts, expected):
     key = SigningKey(DOC_ID, DOC_KEY)
-    assert GME_BODY == (b'{"BizId":1400089356,"RoomId":"\xe6\x88\xbf\xe9\x97\xb4-1","RecordMode":3,'
-                        b'"SubscribeRecordUserIds":{"SubscribeUserIds":["10001"]}}')
+    assert GME_BODY == (
+        b'{"BizId":1400089356,"RoomId":"\xe6\x88\xbf\xe9\x97\xb4-1","RecordMode":3,'
+        b'"SubscribeRecordUserIds":{"SubscribeUserIds":["10001"]}}'
+    )
     assert authorization(key, host, GME_BODY, ts) == expected
     # and the SDK agrees on the very same bytes
-    req = _sdk_build(_sdk_client(host, key, None, None), "StartRecord", {}, ts,
-                     body_encoder=lambda _params: GME_BODY.decode("utf-8"))
+    req = _sdk_build(
+        _sdk_client(host, key, None, None),
+        "StartRecord",
+        {},
+        ts,
+        body_encoder=lambda _params: GME_BODY.decode("utf-8"),
+    )
     assert req.header["Authorization"] == expected
 
 
@@ -308,8 +407,14 @@ def test_utc_date_flips_exactly_at_midnight(day):
 
 def _headers(token: str | None = "temporary-token-xyz") -> dict[str, str]:
     key = SigningKey(DOC_ID, DOC_KEY, token)
-    return signed_headers(key, action="StartRecord", host="gme.tencentcloudapi.com", body=GME_BODY,
-                          timestamp=1551113065, region="ap-guangzhou")
+    return signed_headers(
+        key,
+        action="StartRecord",
+        host="gme.tencentcloudapi.com",
+        body=GME_BODY,
+        timestamp=1551113065,
+        region="ap-guangzhou",
+    )
 
 
 def test_redact_hides_signature_and_token_keeps_secret_id():
@@ -393,31 +498,50 @@ def test_parse_authorization_round_trip(secret_id, secret_key, host, body, ts):
     assert parsed.signature == signing.signature(secret_key, ts, to_sign)
 
 
-@pytest.mark.parametrize("value", [
-    "",
-    " ",
-    "TC3-HMAC-SHA256",
-    "TC3-HMAC-SHA256 ",
-    "tc3-hmac-sha256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
-    " TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
-    "HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
-    "Bearer abc",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, Signature=ab",
-    "TC3-HMAC-SHA256 SignedHeaders=content-type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme, SignedHeaders=content-type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=a/b/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc4_request, SignedHeaders=content-type;host, Signature=ab",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request SignedHeaders=content-type;host Signature=ab",
-    "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request,, SignedHeaders=content-type;host, Signature=ab",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        " ",
+        "TC3-HMAC-SHA256",
+        "TC3-HMAC-SHA256 ",
+        "tc3-hmac-sha256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
+        " TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
+        "HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
+        "Bearer abc",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, Signature=ab",
+        "TC3-HMAC-SHA256 SignedHeaders=content-type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme, SignedHeaders=content-type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=a/b/2024-01-01/gme/tc3_request, SignedHeaders=content-type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc4_request, SignedHeaders=content-type;host, Signature=ab",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request SignedHeaders=content-type;host Signature=ab",
+        "TC3-HMAC-SHA256 Credential=a/2024-01-01/gme/tc3_request,, SignedHeaders=content-type;host, Signature=ab",
+    ],
+)
 def test_parse_authorization_malformed_is_none(value):
     assert parse_authorization(value) is None
 
 
-FRAGMENTS = ["TC3-HMAC-SHA256", " ", "Credential", "=", "/", ",", ", ", "tc3_request", "gme",
-             "SignedHeaders", "Signature", "content-type;host", "2024-01-01", "\n", "\x00", "é"]
+FRAGMENTS = [
+    "TC3-HMAC-SHA256",
+    " ",
+    "Credential",
+    "=",
+    "/",
+    ",",
+    ", ",
+    "tc3_request",
+    "gme",
+    "SignedHeaders",
+    "Signature",
+    "content-type;host",
+    "2024-01-01",
+    "\n",
+    "\x00",
+    "é",
+]
 header_like = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=5)), max_size=30).map("".join)
 
 

@@ -69,10 +69,13 @@ def clocked() -> Any:
         yield emu, clock
 
 
-def sdk(emu: Emulator, secret_id: str = DEMO_SECRET_ID, secret_key: str = DEMO_SECRET_KEY) -> gme_client.GmeClient:
+def sdk(
+    emu: Emulator, secret_id: str = DEMO_SECRET_ID, secret_key: str = DEMO_SECRET_KEY
+) -> gme_client.GmeClient:
     http = HttpProfile(endpoint=emu.host_header, protocol="http", reqTimeout=5)
-    return gme_client.GmeClient(credential.Credential(secret_id, secret_key), "",
-                                ClientProfile(httpProfile=http))
+    return gme_client.GmeClient(
+        credential.Credential(secret_id, secret_key), "", ClientProfile(httpProfile=http)
+    )
 
 
 def sdk_call(client: gme_client.GmeClient, action: str, params: dict[str, Any]) -> Any:
@@ -87,9 +90,16 @@ def sdk_error(client: gme_client.GmeClient, action: str, params: dict[str, Any])
     return caught.value.get_code()
 
 
-def post(emu: Emulator, action: str, body: bytes | dict[str, Any], *, key: SigningKey = KEY,
-         timestamp: int | None = None, extra: dict[str, str] | None = None,
-         drop: tuple[str, ...] = ()) -> httpx.Response:
+def post(
+    emu: Emulator,
+    action: str,
+    body: bytes | dict[str, Any],
+    *,
+    key: SigningKey = KEY,
+    timestamp: int | None = None,
+    extra: dict[str, str] | None = None,
+    drop: tuple[str, ...] = (),
+) -> httpx.Response:
     """A signed POST / built with the project's signing module; extra/drop bend the headers after signing."""
     raw = body if isinstance(body, bytes) else encode_body(body)
     stamp = int(emu.clock()) if timestamp is None else timestamp
@@ -143,8 +153,9 @@ def exchange(emu: Emulator, data: bytes) -> bytes:
 def test_sdk_runs_the_whole_task_life(emulator: Emulator) -> None:
     client = sdk(emulator)
     sub = {"SubscribeUserIds": ["20001", "20002"]}
-    started = sdk_call(client, "StartRecord", {"BizId": BIZ, "RoomId": "r1", "RecordMode": 1,
-                                               "SubscribeRecordUserIds": sub})
+    started = sdk_call(
+        client, "StartRecord", {"BizId": BIZ, "RoomId": "r1", "RecordMode": 1, "SubscribeRecordUserIds": sub}
+    )
     task_id = started.TaskId
     assert isinstance(task_id, int) and task_id > 2**53
 
@@ -153,8 +164,16 @@ def test_sdk_runs_the_whole_task_life(emulator: Emulator) -> None:
     assert info.RecordMode == 1
     assert info.SubscribeRecordUserIds.SubscribeUserIds == ["20001", "20002"]
 
-    sdk_call(client, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": task_id, "RecordMode": 3,
-                                          "SubscribeRecordUserIds": {"UnSubscribeUserIds": ["20003"]}})
+    sdk_call(
+        client,
+        "ModifyRecordInfo",
+        {
+            "BizId": BIZ,
+            "TaskId": task_id,
+            "RecordMode": 3,
+            "SubscribeRecordUserIds": {"UnSubscribeUserIds": ["20003"]},
+        },
+    )
     info = sdk_call(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r1"})
     assert info.RecordMode == 3
     assert info.SubscribeRecordUserIds.UnSubscribeUserIds == ["20003"]
@@ -166,7 +185,10 @@ def test_sdk_runs_the_whole_task_life(emulator: Emulator) -> None:
     assert {r.RecordStatus for r in record.RecordInfo} == {2}
 
     sdk_call(client, "StopRecord", {"BizId": BIZ, "TaskId": task_id})
-    assert sdk_error(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r1"}) == "ResourceNotFound.TaskNotFound"
+    assert (
+        sdk_error(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r1"})
+        == "ResourceNotFound.TaskNotFound"
+    )
     record = sdk_call(client, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": task_id})
     assert {r.RecordStatus for r in record.RecordInfo} <= {10, 11, 12, 13, 14}
 
@@ -179,8 +201,10 @@ def test_task_id_is_exact_above_2_53(emulator: Emulator) -> None:
     assert int(digits.group(1)) == started.TaskId > 2**53
     assert [t.task_id for t in emulator.service.tasks()] == [started.TaskId]
     # one off is another task: the emulator itself does not round
-    assert code(call(emulator, "StopRecord", {"BizId": BIZ, "TaskId": started.TaskId + 1})) == \
-        "ResourceNotFound.TaskNotFound"
+    assert (
+        code(call(emulator, "StopRecord", {"BizId": BIZ, "TaskId": started.TaskId + 1}))
+        == "ResourceNotFound.TaskNotFound"
+    )
     assert code(call(emulator, "StopRecord", {"BizId": BIZ, "TaskId": started.TaskId})) is None
 
 
@@ -199,16 +223,20 @@ def test_second_stop_is_task_not_found(emulator: Emulator) -> None:
     client = sdk(emulator)
     task_id = sdk_call(client, "StartRecord", {"BizId": BIZ, "RoomId": "r", "RecordMode": 1}).TaskId
     sdk_call(client, "StopRecord", {"BizId": BIZ, "TaskId": task_id})
-    assert sdk_error(client, "StopRecord", {"BizId": BIZ, "TaskId": task_id}) == "ResourceNotFound.TaskNotFound"
+    assert (
+        sdk_error(client, "StopRecord", {"BizId": BIZ, "TaskId": task_id}) == "ResourceNotFound.TaskNotFound"
+    )
 
 
 def test_tasks_belong_to_their_biz_id(emulator: Emulator) -> None:
     task_id = start(emulator, "r")
     other = BIZ + 7
-    for action, params in [("StopRecord", {"TaskId": task_id}),
-                           ("DescribeRecordInfo", {"TaskId": task_id}),
-                           ("ModifyRecordInfo", {"TaskId": task_id, "RecordMode": 2}),
-                           ("DescribeTaskInfo", {"RoomId": "r"})]:
+    for action, params in [
+        ("StopRecord", {"TaskId": task_id}),
+        ("DescribeRecordInfo", {"TaskId": task_id}),
+        ("ModifyRecordInfo", {"TaskId": task_id, "RecordMode": 2}),
+        ("DescribeTaskInfo", {"RoomId": "r"}),
+    ]:
         assert code(call(emulator, action, {"BizId": other, **params})) == "ResourceNotFound.TaskNotFound"
     assert call(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"})["TaskId"] == task_id
 
@@ -220,34 +248,48 @@ def test_modify_needs_a_running_task(emulator: Emulator) -> None:
     info = sdk_call(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "m"})
     assert info.RecordMode == 2 and info.SubscribeRecordUserIds is None
     sdk_call(client, "StopRecord", {"BizId": BIZ, "TaskId": task_id})
-    assert sdk_error(client, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": task_id, "RecordMode": 1}) == \
-        "ResourceNotFound.TaskNotFound"
-    assert sdk_error(client, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": 12345, "RecordMode": 1}) == \
-        "ResourceNotFound.TaskNotFound"
-    assert sdk_error(client, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": 12345}) == \
-        "ResourceNotFound.TaskNotFound"
+    assert (
+        sdk_error(client, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": task_id, "RecordMode": 1})
+        == "ResourceNotFound.TaskNotFound"
+    )
+    assert (
+        sdk_error(client, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": 12345, "RecordMode": 1})
+        == "ResourceNotFound.TaskNotFound"
+    )
+    assert (
+        sdk_error(client, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": 12345})
+        == "ResourceNotFound.TaskNotFound"
+    )
 
 
 def test_modify_without_lists_means_all_users(emulator: Emulator) -> None:
     task_id = start(emulator, "all", 1, SubscribeRecordUserIds={"SubscribeUserIds": ["30001"]})
     records = call(emulator, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": task_id})["RecordInfo"]
     assert [r["UserId"] for r in records] == ["30001"]
-    assert code(call(emulator, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": task_id, "RecordMode": 1})) is None
+    assert (
+        code(call(emulator, "ModifyRecordInfo", {"BizId": BIZ, "TaskId": task_id, "RecordMode": 1})) is None
+    )
     records = call(emulator, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": task_id})["RecordInfo"]
     assert [r["UserId"] for r in records] == ["10001", "10002"]
-    assert call(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "all"})["SubscribeRecordUserIds"] is None
+    assert (
+        call(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "all"})["SubscribeRecordUserIds"] is None
+    )
 
 
-@pytest.mark.parametrize(("mode", "sub", "users"), [
-    (1, None, ["10001", "10002"]),
-    (1, {"UnSubscribeUserIds": ["10001"]}, ["10002"]),
-    (1, {"SubscribeUserIds": ["20001", "20002"]}, ["20001", "20002"]),
-    (1, {"SubscribeUserIds": ["20001", "20002"], "UnSubscribeUserIds": ["20002"]}, ["20001"]),
-    (2, {"SubscribeUserIds": ["20001"]}, ["0"]),
-    (3, {"SubscribeUserIds": ["20001"]}, ["20001", "0"]),
-])
-def test_record_info_entries_follow_mode_and_lists(emulator: Emulator, mode: int, sub: Any,
-                                                   users: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("mode", "sub", "users"),
+    [
+        (1, None, ["10001", "10002"]),
+        (1, {"UnSubscribeUserIds": ["10001"]}, ["10002"]),
+        (1, {"SubscribeUserIds": ["20001", "20002"]}, ["20001", "20002"]),
+        (1, {"SubscribeUserIds": ["20001", "20002"], "UnSubscribeUserIds": ["20002"]}, ["20001"]),
+        (2, {"SubscribeUserIds": ["20001"]}, ["0"]),
+        (3, {"SubscribeUserIds": ["20001"]}, ["20001", "0"]),
+    ],
+)
+def test_record_info_entries_follow_mode_and_lists(
+    emulator: Emulator, mode: int, sub: Any, users: list[str]
+) -> None:
     before = int(time.time())
     extra = {"SubscribeRecordUserIds": sub} if sub else {}
     task_id = start(emulator, "modes", mode, **extra)
@@ -296,8 +338,11 @@ def test_record_status_reaches_done_in_real_time(emulator: Emulator) -> None:
     first_after = 0.0
     deadline = time.monotonic() + 10  # done is 0.8 s after the stop
     while time.monotonic() < deadline and (not seen or seen[-1] != 14):
-        seen.append(call(emulator, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": task_id})
-                    ["RecordInfo"][0]["RecordStatus"])
+        seen.append(
+            call(emulator, "DescribeRecordInfo", {"BizId": BIZ, "TaskId": task_id})["RecordInfo"][0][
+                "RecordStatus"
+            ]
+        )
         first_after = first_after or time.monotonic() - stopping
         time.sleep(0.05)
     assert 10 <= seen[0] <= 14
@@ -329,17 +374,26 @@ def test_one_start_wins_a_race_for_a_room(emulator: Emulator) -> None:
 
 def test_wrong_key_is_signature_failure(emulator: Emulator) -> None:
     client = sdk(emulator, secret_key="demo-only-but-wrong-key")
-    assert sdk_error(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}) == "AuthFailure.SignatureFailure"
+    assert (
+        sdk_error(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}) == "AuthFailure.SignatureFailure"
+    )
 
 
 def test_unknown_secret_id_is_secret_id_not_found(emulator: Emulator) -> None:
     client = sdk(emulator, secret_id="AKIDnobody000000000000000000000000000")
-    assert sdk_error(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}) == "AuthFailure.SecretIdNotFound"
+    assert (
+        sdk_error(client, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}) == "AuthFailure.SecretIdNotFound"
+    )
 
 
-@pytest.mark.parametrize(("skew", "expected"), [(400, "AuthFailure.SignatureExpire"),
-                                                (-400, "AuthFailure.SignatureExpire"),
-                                                (200, "ResourceNotFound.TaskNotFound")])
+@pytest.mark.parametrize(
+    ("skew", "expected"),
+    [
+        (400, "AuthFailure.SignatureExpire"),
+        (-400, "AuthFailure.SignatureExpire"),
+        (200, "ResourceNotFound.TaskNotFound"),
+    ],
+)
 def test_skewed_clock_is_signature_expire(skew: int, expected: str) -> None:
     with Emulator(clock=lambda: time.time() + skew) as emu:
         assert sdk_error(sdk(emu), "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}) == expected
@@ -357,8 +411,13 @@ def test_signature_window_is_300_seconds(clocked: tuple[Emulator, ManualClock]) 
 
 def test_unknown_secret_id_is_checked_before_the_clock(emulator: Emulator) -> None:
     stranger = SigningKey("AKIDnobody000000000000000000000000000", DEMO_SECRET_KEY)
-    inner = call(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}, key=stranger,
-                 timestamp=int(time.time()) - 3600)
+    inner = call(
+        emulator,
+        "DescribeTaskInfo",
+        {"BizId": BIZ, "RoomId": "r"},
+        key=stranger,
+        timestamp=int(time.time()) - 3600,
+    )
     assert code(inner) == "AuthFailure.SecretIdNotFound"
 
 
@@ -378,19 +437,24 @@ def test_wrong_service_or_date_in_credential_is_signature_failure(emulator: Emul
     assert code(_bend_authorization(emulator, "/gme/", "/gme/")) == "ResourceNotFound.TaskNotFound"
 
 
-@pytest.mark.parametrize(("extra", "drop", "expected"), [
-    ({}, ("Authorization",), "MissingParameter"),
-    ({"Authorization": "Bearer something"}, (), "AuthFailure.SignatureFailure"),
-    ({"Authorization": "TC3-HMAC-SHA256 Credential=x"}, (), "AuthFailure.SignatureFailure"),
-    ({"X-TC-Action": "DeleteEverything"}, (), "InvalidAction"),
-    ({}, ("X-TC-Action",), "MissingParameter"),
-    ({"X-TC-Version": "2019-01-01"}, (), "NoSuchVersion"),
-    ({}, ("X-TC-Timestamp",), "MissingParameter"),
-    ({"X-TC-Timestamp": "soon"}, (), "InvalidParameter"),
-    ({"Content-Type": "application/json; charset=utf-8"}, (), "AuthFailure.SignatureFailure"),
-    ({"X-TC-Region": "ap-guangzhou", "X-TC-Language": "en-US"}, (), "ResourceNotFound.TaskNotFound"),
-])
-def test_header_checks(emulator: Emulator, extra: dict[str, str], drop: tuple[str, ...], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "drop", "expected"),
+    [
+        ({}, ("Authorization",), "MissingParameter"),
+        ({"Authorization": "Bearer something"}, (), "AuthFailure.SignatureFailure"),
+        ({"Authorization": "TC3-HMAC-SHA256 Credential=x"}, (), "AuthFailure.SignatureFailure"),
+        ({"X-TC-Action": "DeleteEverything"}, (), "InvalidAction"),
+        ({}, ("X-TC-Action",), "MissingParameter"),
+        ({"X-TC-Version": "2019-01-01"}, (), "NoSuchVersion"),
+        ({}, ("X-TC-Timestamp",), "MissingParameter"),
+        ({"X-TC-Timestamp": "soon"}, (), "InvalidParameter"),
+        ({"Content-Type": "application/json; charset=utf-8"}, (), "AuthFailure.SignatureFailure"),
+        ({"X-TC-Region": "ap-guangzhou", "X-TC-Language": "en-US"}, (), "ResourceNotFound.TaskNotFound"),
+    ],
+)
+def test_header_checks(
+    emulator: Emulator, extra: dict[str, str], drop: tuple[str, ...], expected: str
+) -> None:
     inner = call(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r"}, extra=extra, drop=drop)
     assert code(inner) == expected
 
@@ -398,16 +462,20 @@ def test_header_checks(emulator: Emulator, extra: dict[str, str], drop: tuple[st
 def test_signature_covers_body_and_host_as_received(emulator: Emulator) -> None:
     signed = encode_body({"BizId": BIZ, "RoomId": "aaaa"})
     sent = encode_body({"BizId": BIZ, "RoomId": "bbbb"})
-    headers = signed_headers(KEY, action="DescribeTaskInfo", host=emulator.host_header, body=signed,
-                             timestamp=int(time.time()))
+    headers = signed_headers(
+        KEY, action="DescribeTaskInfo", host=emulator.host_header, body=signed, timestamp=int(time.time())
+    )
     with httpx.Client(trust_env=False, timeout=5) as client:
         tampered = client.post(emulator.url, content=sent, headers=headers).json()["Response"]
         assert code(tampered) == "AuthFailure.SignatureFailure"
-        portless = signed_headers(KEY, action="DescribeTaskInfo", host=emulator.host, body=sent,
-                                  timestamp=int(time.time()))
+        portless = signed_headers(
+            KEY, action="DescribeTaskInfo", host=emulator.host, body=sent, timestamp=int(time.time())
+        )
         portless["Host"] = emulator.host_header
-        assert code(client.post(emulator.url, content=sent, headers=portless).json()["Response"]) == \
-            "AuthFailure.SignatureFailure"
+        assert (
+            code(client.post(emulator.url, content=sent, headers=portless).json()["Response"])
+            == "AuthFailure.SignatureFailure"
+        )
 
 
 def test_signature_uses_the_content_type_as_received(emulator: Emulator) -> None:
@@ -416,10 +484,17 @@ def test_signature_uses_the_content_type_as_received(emulator: Emulator) -> None
     content_type = "application/json; charset=utf-8"
     canonical = signing.canonical_request(emulator.host_header, body, content_type)
     sig = signing.signature(DEMO_SECRET_KEY, stamp, signing.string_to_sign(stamp, canonical))
-    auth = (f"TC3-HMAC-SHA256 Credential={DEMO_SECRET_ID}/{signing.utc_date(stamp)}/gme/tc3_request, "
-            f"SignedHeaders=content-type;host, Signature={sig}")
-    inner = call(emulator, "DescribeTaskInfo", body,
-                 extra={"Content-Type": content_type, "Authorization": auth}, timestamp=stamp)
+    auth = (
+        f"TC3-HMAC-SHA256 Credential={DEMO_SECRET_ID}/{signing.utc_date(stamp)}/gme/tc3_request, "
+        f"SignedHeaders=content-type;host, Signature={sig}"
+    )
+    inner = call(
+        emulator,
+        "DescribeTaskInfo",
+        body,
+        extra={"Content-Type": content_type, "Authorization": auth},
+        timestamp=stamp,
+    )
     assert code(inner) == "ResourceNotFound.TaskNotFound"
 
 
@@ -442,32 +517,63 @@ BAD_PARAMS = [
     ("StartRecord", _without(START, "RecordMode"), "MissingParameter"),
     ("StartRecord", {**START, "Foo": 1}, "UnknownParameter"),
     ("StartRecord", {**START, "TaskId": 1}, "UnknownParameter"),
-    *[("StartRecord", {**START, "BizId": v}, "InvalidParameterValue.InvalidBizId")
-      for v in ("1400089356", True, 0, -1, 2**64, 1400089356.0, None, [BIZ])],
-    *[("StartRecord", {**START, "RoomId": v}, "InvalidParameterValue.InvalidRoomId")
-      for v in ("", "x" * 128, 1987, None, ["r"])],
-    *[("StartRecord", {**START, "RecordMode": v}, "InvalidParameterValue.InvalidRecordMode")
-      for v in (0, 4, -1, "1", True, 1.0, None)],
-    *[("StartRecord", _sub(v), "InvalidParameterValue.InvalidSubscribeRecordUserIds")
-      for v in ([], "1145", 1145, {"SubscribeUserIds": "1145"}, {"SubscribeUserIds": [1.5]},
-                {"UnSubscribeUserIds": [True]}, {"SubscribeUserIds": [None]}, {"SubscribeUserIds": [["1"]]},
-                {"UnSubscribeUserIds": {"a": 1}})],
+    *[
+        ("StartRecord", {**START, "BizId": v}, "InvalidParameterValue.InvalidBizId")
+        for v in ("1400089356", True, 0, -1, 2**64, 1400089356.0, None, [BIZ])
+    ],
+    *[
+        ("StartRecord", {**START, "RoomId": v}, "InvalidParameterValue.InvalidRoomId")
+        for v in ("", "x" * 128, 1987, None, ["r"])
+    ],
+    *[
+        ("StartRecord", {**START, "RecordMode": v}, "InvalidParameterValue.InvalidRecordMode")
+        for v in (0, 4, -1, "1", True, 1.0, None)
+    ],
+    *[
+        ("StartRecord", _sub(v), "InvalidParameterValue.InvalidSubscribeRecordUserIds")
+        for v in (
+            [],
+            "1145",
+            1145,
+            {"SubscribeUserIds": "1145"},
+            {"SubscribeUserIds": [1.5]},
+            {"UnSubscribeUserIds": [True]},
+            {"SubscribeUserIds": [None]},
+            {"SubscribeUserIds": [["1"]]},
+            {"UnSubscribeUserIds": {"a": 1}},
+        )
+    ],
     ("StartRecord", _sub({"Other": []}), "UnknownParameter"),
-    ("StartRecord", _sub({"SubscribeUserIds": [str(20000 + i) for i in range(21)]}),
-     "InvalidParameterValue.InvalidSubscribeUserIds"),
-    ("StartRecord", _sub({"UnSubscribeUserIds": list(range(20001, 20022))}),
-     "InvalidParameterValue.InvalidUNSubscribeUserIds"),
-    *[("StopRecord", {"BizId": BIZ, "TaskId": v}, "InvalidParameterValue.InvalidTaskId")
-      for v in ("446192236330927912", 0, -5, 2**64, True, 1.5, None)],
+    (
+        "StartRecord",
+        _sub({"SubscribeUserIds": [str(20000 + i) for i in range(21)]}),
+        "InvalidParameterValue.InvalidSubscribeUserIds",
+    ),
+    (
+        "StartRecord",
+        _sub({"UnSubscribeUserIds": list(range(20001, 20022))}),
+        "InvalidParameterValue.InvalidUNSubscribeUserIds",
+    ),
+    *[
+        ("StopRecord", {"BizId": BIZ, "TaskId": v}, "InvalidParameterValue.InvalidTaskId")
+        for v in ("446192236330927912", 0, -5, 2**64, True, 1.5, None)
+    ],
     ("StopRecord", {"BizId": BIZ}, "MissingParameter"),
     ("StopRecord", {"BizId": "x", "TaskId": 1}, "InvalidParameterValue.InvalidBizId"),
     ("DescribeRecordInfo", {"BizId": BIZ, "TaskId": "1"}, "InvalidParameterValue.InvalidTaskId"),
     ("DescribeTaskInfo", {"BizId": BIZ, "RoomId": "y" * 128}, "InvalidParameterValue.InvalidRoomId"),
     ("DescribeTaskInfo", {"BizId": BIZ, "RoomId": "r", "RecordMode": 1}, "UnknownParameter"),
     ("ModifyRecordInfo", {"BizId": BIZ, "TaskId": 1}, "MissingParameter"),
-    ("ModifyRecordInfo", {"BizId": BIZ, "TaskId": 1, "RecordMode": 9}, "InvalidParameterValue.InvalidRecordMode"),
-    ("ModifyRecordInfo", {"BizId": BIZ, "TaskId": 1, "RecordMode": 1, "SubscribeRecordUserIds": []},
-     "InvalidParameterValue.InvalidSubscribeRecordUserIds"),
+    (
+        "ModifyRecordInfo",
+        {"BizId": BIZ, "TaskId": 1, "RecordMode": 9},
+        "InvalidParameterValue.InvalidRecordMode",
+    ),
+    (
+        "ModifyRecordInfo",
+        {"BizId": BIZ, "TaskId": 1, "RecordMode": 1, "SubscribeRecordUserIds": []},
+        "InvalidParameterValue.InvalidSubscribeRecordUserIds",
+    ),
     ("StartRecord", b"[]", "InvalidParameter"),
     ("StartRecord", b"not json", "InvalidParameter"),
     ("StartRecord", b'{"BizId": NaN, "RoomId": "p", "RecordMode": 1}', "InvalidParameter"),
@@ -493,19 +599,26 @@ def test_the_service_rules_are_looser_than_the_console(emulator: Emulator) -> No
 
 
 def test_the_seed_example_body_is_accepted(emulator: Emulator) -> None:
-    seed = (b'{\n    "RecordMode": 1,\n    "SubscribeRecordUserIds": {\n        "SubscribeUserIds": [\n'
-            b'            1145\n        ],\n        "UnSubscribeUserIds": [\n            1987\n        ]\n'
-            b'    },\n    "RoomId": "1987",\n    "BizId": 3400352518\n}')
+    seed = (
+        b'{\n    "RecordMode": 1,\n    "SubscribeRecordUserIds": {\n        "SubscribeUserIds": [\n'
+        b'            1145\n        ],\n        "UnSubscribeUserIds": [\n            1987\n        ]\n'
+        b'    },\n    "RoomId": "1987",\n    "BizId": 3400352518\n}'
+    )
     inner = call(emulator, "StartRecord", seed)
     assert code(inner) is None and inner["TaskId"] > 2**53
     described = call(emulator, "DescribeTaskInfo", {"BizId": 3400352518, "RoomId": "1987"})
-    assert described["SubscribeRecordUserIds"] == {"SubscribeUserIds": ["1145"], "UnSubscribeUserIds": ["1987"]}
+    assert described["SubscribeRecordUserIds"] == {
+        "SubscribeUserIds": ["1145"],
+        "UnSubscribeUserIds": ["1987"],
+    }
 
 
 # --- rate limit ------------------------------------------------------------------
 
 
-def test_more_than_20_starts_in_a_second_is_request_limit_exceeded(clocked: tuple[Emulator, ManualClock]) -> None:
+def test_more_than_20_starts_in_a_second_is_request_limit_exceeded(
+    clocked: tuple[Emulator, ManualClock],
+) -> None:
     emu, clock = clocked
 
     def start_code(room: str) -> str | None:
@@ -541,7 +654,9 @@ def test_a_burst_of_connections_is_held_by_the_listen_backlog_and_limited() -> N
         for index in range(30):  # nobody accepts yet: the listen queue holds them all, or connect times out
             sock = socket.create_connection((emu.host, emu.port), timeout=5)
             socks.append(sock)
-            sock.sendall(raw_request(emu, "StartRecord", {"BizId": BIZ, "RoomId": f"burst-{index}", "RecordMode": 2}))
+            sock.sendall(
+                raw_request(emu, "StartRecord", {"BizId": BIZ, "RoomId": f"burst-{index}", "RecordMode": 2})
+            )
             sock.shutdown(socket.SHUT_WR)  # one request: the server closes after answering it
         emu.start()
         codes = []
@@ -581,8 +696,13 @@ def test_keep_alive_serves_two_calls_on_one_connection(emulator: Emulator) -> No
         sockets = []
         for _ in range(2):
             body = encode_body({"BizId": BIZ, "RoomId": "k"})
-            headers = signed_headers(KEY, action="DescribeTaskInfo", host=emulator.host_header, body=body,
-                                     timestamp=int(time.time()))
+            headers = signed_headers(
+                KEY,
+                action="DescribeTaskInfo",
+                host=emulator.host_header,
+                body=body,
+                timestamp=int(time.time()),
+            )
             conn.request("POST", "/", body=body, headers=headers)
             response = conn.getresponse()
             assert json.loads(response.read())["Response"]["Error"]["Code"] == "ResourceNotFound.TaskNotFound"
@@ -683,12 +803,17 @@ def test_a_fault_can_target_one_action(emulator: Emulator) -> None:
 
 def test_fault_counts_and_clear(emulator: Emulator) -> None:
     emulator.faults.set("nonjson", count=2)
-    assert [post(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "c"}).text.startswith("<")
-            for _ in range(3)] == [True, True, False]
+    assert [
+        post(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "c"}).text.startswith("<")
+        for _ in range(3)
+    ] == [True, True, False]
     emulator.faults.set("http502")
-    assert [post(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "c"}).status_code
-            for _ in range(3)] == [502, 502, 502]
-    assert httpx.get(emulator.url + "/_emulator/health", timeout=5).status_code == 200, "control is never faulted"
+    assert [
+        post(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "c"}).status_code for _ in range(3)
+    ] == [502, 502, 502]
+    assert httpx.get(emulator.url + "/_emulator/health", timeout=5).status_code == 200, (
+        "control is never faulted"
+    )
     emulator.faults.clear()
     assert post(emulator, "DescribeTaskInfo", {"BizId": BIZ, "RoomId": "c"}).status_code == 200
 
@@ -705,23 +830,32 @@ def test_fault_control_endpoint(emulator: Emulator) -> None:
         assert control.get("/_emulator/faults").json() == {"faults": []}
         assert post(emulator, "StartRecord", START).status_code == 200
 
-        answer = control.post("/_emulator/faults", json={"kind": "delay", "seconds": 0.2, "count": 1,
-                                                         "action": "StopRecord"})
+        answer = control.post(
+            "/_emulator/faults", json={"kind": "delay", "seconds": 0.2, "count": 1, "action": "StopRecord"}
+        )
         assert answer.status_code == 200 and emulator.faults.snapshot()[0]["action"] == "StopRecord"
-        for bad in ({"kind": "explode"}, {"kind": "delay", "seconds": -1}, {"kind": "drop", "count": 0},
-                    {"kind": "drop", "colour": "red"}, ["drop"]):
+        for bad in (
+            {"kind": "explode"},
+            {"kind": "delay", "seconds": -1},
+            {"kind": "drop", "count": 0},
+            {"kind": "drop", "colour": "red"},
+            ["drop"],
+        ):
             refused = control.post("/_emulator/faults", json=bad)
             assert refused.status_code == 400 and refused.json()["error"]
         assert len(emulator.faults.snapshot()) == 1
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("delay=2", {"kind": "delay", "count": None, "seconds": 2.0, "action": None}),
-    ("delay", {"kind": "delay", "count": None, "seconds": 1.0, "action": None}),
-    ("http502:1", {"kind": "http502", "count": 1, "seconds": 0.0, "action": None}),
-    ("drop:3@StartRecord", {"kind": "drop", "count": 3, "seconds": 0.0, "action": "StartRecord"}),
-    ("delay=0.5:2@StopRecord", {"kind": "delay", "count": 2, "seconds": 0.5, "action": "StopRecord"}),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("delay=2", {"kind": "delay", "count": None, "seconds": 2.0, "action": None}),
+        ("delay", {"kind": "delay", "count": None, "seconds": 1.0, "action": None}),
+        ("http502:1", {"kind": "http502", "count": 1, "seconds": 0.0, "action": None}),
+        ("drop:3@StartRecord", {"kind": "drop", "count": 3, "seconds": 0.0, "action": "StartRecord"}),
+        ("delay=0.5:2@StopRecord", {"kind": "delay", "count": 2, "seconds": 0.5, "action": "StopRecord"}),
+    ],
+)
 def test_parse_fault_spec(text: str, expected: dict[str, Any]) -> None:
     assert parse_spec(text).as_json() == expected
 
@@ -736,10 +870,13 @@ def test_parse_fault_spec_refuses(text: str) -> None:
 
 
 def test_run_forever_serves_until_sigterm() -> None:
-    code_text = ("import sys; from gme_tui.emulator import run_forever; "
-                 "sys.exit(run_forever('127.0.0.1', 0, faults=['http502:1']))")
-    proc = subprocess.Popen([sys.executable, "-c", code_text], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    code_text = (
+        "import sys; from gme_tui.emulator import run_forever; "
+        "sys.exit(run_forever('127.0.0.1', 0, faults=['http502:1']))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code_text], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         line = proc.stdout.readline()
         match = re.fullmatch(r"GME emulator listening on (http://127\.0\.0\.1:(\d+))\n", line)
@@ -763,7 +900,9 @@ def test_a_reserved_port_holds_a_request_until_the_emulator_serves():
     answers: list[httpx.Response] = []
     try:
         url = emulator.url
-        asker = threading.Thread(target=lambda: answers.append(httpx.get(f"{url}/_emulator/health", timeout=10)))
+        asker = threading.Thread(
+            target=lambda: answers.append(httpx.get(f"{url}/_emulator/health", timeout=10))
+        )
         asker.start()
         time.sleep(0.3)
         assert answers == []  # queued, not refused
@@ -799,6 +938,8 @@ def test_an_emulator_on_all_ipv6_addresses_also_answers_ipv4_where_the_system_al
     try:
         assert httpx.get(f"http://[::1]:{emulator.port}/_emulator/health", timeout=5).json() == {"ok": True}
         if dual_stack:  # as http.server does on such a system
-            assert httpx.get(f"http://127.0.0.1:{emulator.port}/_emulator/health", timeout=5).json() == {"ok": True}
+            assert httpx.get(f"http://127.0.0.1:{emulator.port}/_emulator/health", timeout=5).json() == {
+                "ok": True
+            }
     finally:
         emulator.stop()

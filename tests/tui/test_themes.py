@@ -56,11 +56,14 @@ def by_name(themes):
 
 def contrast(a: str, b: str) -> float:
     """WCAG 2 contrast ratio."""
+
     def luminance(colour: Color) -> float:
         def channel(value: int) -> float:
             v = value / 255
             return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
         return 0.2126 * channel(colour.r) + 0.7152 * channel(colour.g) + 0.0722 * channel(colour.b)
+
     hi, lo = sorted((luminance(Color.parse(a)), luminance(Color.parse(b))), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -72,12 +75,21 @@ def delta_e(a: Color, b: Color) -> float:
 
 # Machado et al. 2009, severity 1.0, on linear RGB.
 CVD = {
-    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413),
-                     (-0.011820, 0.042940, 0.968881)),
-    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
-                   (-0.003882, -0.048116, 1.051998)),
-    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602),
-                   (0.004733, 0.691367, 0.303900)),
+    "deuteranopia": (
+        (0.367322, 0.860646, -0.227968),
+        (0.280085, 0.672501, 0.047413),
+        (-0.011820, 0.042940, 0.968881),
+    ),
+    "protanopia": (
+        (0.152286, 1.052583, -0.204868),
+        (0.114503, 0.786281, 0.099216),
+        (-0.003882, -0.048116, 1.051998),
+    ),
+    "tritanopia": (
+        (1.255528, -0.076749, -0.178779),
+        (-0.078411, 0.930809, 0.147602),
+        (0.004733, 0.691367, 0.303900),
+    ),
 }
 
 
@@ -118,8 +130,10 @@ def test_the_three_bundled_themes_load_without_warnings():
 
 def test_the_bundled_themes_are_distinct():
     themes = by_name(load_themes([bundled_themes_dir()])[0])
-    palettes = {name: (t.dark, t.background, t.foreground, t.primary, t.accent, t.warning, t.error, t.success)
-                for name, t in themes.items()}
+    palettes = {
+        name: (t.dark, t.background, t.foreground, t.primary, t.accent, t.warning, t.error, t.success)
+        for name, t in themes.items()
+    }
     assert len(set(palettes.values())) == 3
     assert themes["gme-light"].dark is False and themes["gme-dark"].dark and themes["gme-high-contrast"].dark
 
@@ -158,7 +172,10 @@ def test_warning_error_and_success_stay_apart_also_for_colour_blind_eyes(name):
 def test_the_high_contrast_theme_is_white_on_black_with_pure_yellow():
     theme = load_theme_file(bundled_themes_dir() / "gme-high-contrast.yaml")
     assert (Color.parse(theme.background), Color.parse(theme.foreground), Color.parse(theme.accent)) == (
-        Color(0, 0, 0), Color(255, 255, 255), Color(255, 255, 0))
+        Color(0, 0, 0),
+        Color(255, 255, 255),
+        Color(255, 255, 0),
+    )
     assert Color.parse(theme.variables["border"]) == Color(255, 255, 0)
     assert contrast(theme.foreground, theme.background) == pytest.approx(21.0)
 
@@ -196,7 +213,10 @@ def test_a_user_theme_replaces_a_bundled_one_of_the_same_name(config):
     themes, warnings = load_all_themes()
     assert warnings == []
     assert len(themes) == 3
-    assert (by_name(themes)["gme-dark"].primary, by_name(themes)["gme-dark"].background) == ("#FF00FF", "black")
+    assert (by_name(themes)["gme-dark"].primary, by_name(themes)["gme-dark"].background) == (
+        "#FF00FF",
+        "black",
+    )
 
 
 def test_a_later_folder_wins_and_a_clash_inside_one_folder_is_reported(tmp_path):
@@ -235,29 +255,62 @@ BROKEN = {
     "bad name": ("name: my theme\nprimary: red\n", 1, "name must be letters, digits"),
     "name a number": ("name: 42\nprimary: red\n", 1, "name must be letters"),
     "missing primary": ("name: x\naccent: red\n", None, "primary is required"),
-    "colour Textual cannot parse": ("name: x\nprimary: red\nerror: '#12345z'\n", 3,
-                                    "error is not a colour Textual can read"),
+    "colour Textual cannot parse": (
+        "name: x\nprimary: red\nerror: '#12345z'\n",
+        3,
+        "error is not a colour Textual can read",
+    ),
     "colour word unknown": ("name: x\nprimary: reddish\n", 2, "primary is not a colour Textual can read"),
     "colour not text": ("name: x\nprimary: 255\n", 2, "primary must be a colour"),
-    "unquoted #": ("name: x\nprimary: #ff0000\n", 2, 'quote colours that start with #, as in primary: "#ff0000"'),
-    "unknown key": ("name: x\nprimary: red\nbackgroud: black\n", 3,
-                    "unknown key 'backgroud' (did you mean background?)"),
+    "unquoted #": (
+        "name: x\nprimary: #ff0000\n",
+        2,
+        'quote colours that start with #, as in primary: "#ff0000"',
+    ),
+    "unknown key": (
+        "name: x\nprimary: red\nbackgroud: black\n",
+        3,
+        "unknown key 'backgroud' (did you mean background?)",
+    ),
     "dark not a bool": ("name: x\nprimary: red\ndark: sometimes\n", 3, "dark must be true or false"),
     "variables not a mapping": ("name: x\nprimary: red\nvariables: [a]\n", 3, "variables must be a mapping"),
     "variable with $": ("name: x\nprimary: red\nvariables:\n  $border: red\n", 4, "write it without the $"),
     "variable empty": ("name: x\nprimary: red\nvariables:\n  border: #fff\n", 4, "border is empty"),
-    "variable refers to another": ("name: x\nprimary: red\nvariables:\n  border: $accent\n", 4,
-                                   "cannot refer to another variable"),
-    "colour variable given a style": ("name: x\nprimary: red\nvariables:\n\n  border: reverse\n", 5,
-                                      "border must be a colour"),
-    "colour variable bad colour": ("name: x\nprimary: red\nvariables:\n  border: '#12345z 50%'\n", 4,
-                                   "border must be a colour"),
-    "auto on a background": ("name: x\nprimary: red\nvariables:\n  footer-background: auto 50%\n", 4,
-                             "footer-background must be a colour"),
-    "style variable bad style": ("name: x\nprimary: red\nvariables:\n  block-cursor-text-style: shiny\n", 4,
-                                 "must be text styles"),
-    "variable not CSS": ("name: x\nprimary: red\nvariables:\n  my-var: '}{'\n", 4, "my-var is not a CSS value"),
-    "variable a list": ("name: x\nprimary: red\nvariables:\n  my-var: [1]\n", 4, "my-var must be a CSS value"),
+    "variable refers to another": (
+        "name: x\nprimary: red\nvariables:\n  border: $accent\n",
+        4,
+        "cannot refer to another variable",
+    ),
+    "colour variable given a style": (
+        "name: x\nprimary: red\nvariables:\n\n  border: reverse\n",
+        5,
+        "border must be a colour",
+    ),
+    "colour variable bad colour": (
+        "name: x\nprimary: red\nvariables:\n  border: '#12345z 50%'\n",
+        4,
+        "border must be a colour",
+    ),
+    "auto on a background": (
+        "name: x\nprimary: red\nvariables:\n  footer-background: auto 50%\n",
+        4,
+        "footer-background must be a colour",
+    ),
+    "style variable bad style": (
+        "name: x\nprimary: red\nvariables:\n  block-cursor-text-style: shiny\n",
+        4,
+        "must be text styles",
+    ),
+    "variable not CSS": (
+        "name: x\nprimary: red\nvariables:\n  my-var: '}{'\n",
+        4,
+        "my-var is not a CSS value",
+    ),
+    "variable a list": (
+        "name: x\nprimary: red\nvariables:\n  my-var: [1]\n",
+        4,
+        "my-var must be a CSS value",
+    ),
     "python tag": ("name: !!python/name:os.system\nprimary: red\n", 1, "not valid YAML"),
     "not UTF-8": (b"name: caf\xe9\nprimary: red\n", 1, "not UTF-8 text"),
 }
@@ -281,12 +334,26 @@ def test_a_broken_file_is_skipped_with_a_warning_and_the_rest_load(tmp_path, cas
 
 
 def test_accepted_variable_values(tmp_path):
-    path = theme_file(tmp_path, "v.yaml", "\n".join([
-        "name: v", "primary: red", "variables:",
-        '  border: "#ff0000 50%"', "  border-blurred: rgb(10, 20, 30)", "  text: auto 80%",
-        "  text-muted: '#cccccc'", "  link-background: initial", "  link-style-hover: bold not underline",
-        "  block-cursor-text-style: none", "  my-app-width: 3", "",
-    ]))
+    path = theme_file(
+        tmp_path,
+        "v.yaml",
+        "\n".join(
+            [
+                "name: v",
+                "primary: red",
+                "variables:",
+                '  border: "#ff0000 50%"',
+                "  border-blurred: rgb(10, 20, 30)",
+                "  text: auto 80%",
+                "  text-muted: '#cccccc'",
+                "  link-background: initial",
+                "  link-style-hover: bold not underline",
+                "  block-cursor-text-style: none",
+                "  my-app-width: 3",
+                "",
+            ]
+        ),
+    )
     theme = load_theme_file(path)
     assert theme.variables["my-app-width"] == "3"
     assert theme.variables["text"] == "auto 80%"
@@ -342,8 +409,11 @@ async def test_each_bundled_theme_registers_and_applies(name):
 
 
 async def test_switching_through_every_loaded_theme_keeps_the_app_running(config):
-    theme_file(config / "themes", "ocean.yaml",
-               'name: ocean\nprimary: "#2E86DE"\nvariables:\n  border: "#2E86DE 60%"\n  text: auto 90%\n')
+    theme_file(
+        config / "themes",
+        "ocean.yaml",
+        'name: ocean\nprimary: "#2E86DE"\nvariables:\n  border: "#2E86DE 60%"\n  text: auto 90%\n',
+    )
     themes, warnings = load_all_themes()
     assert warnings == []
     app = Showcase()
@@ -362,17 +432,30 @@ async def test_switching_through_every_loaded_theme_keeps_the_app_running(config
 
 def test_an_installed_wheel_finds_its_bundled_themes(tmp_path):
     """pyproject force-includes themes/ as gme_tui/themes; the loader must look there first."""
-    build = subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    build = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert build.returncode == 0, build.stderr
     (wheel,) = tmp_path.glob("gme_tui-*.whl")
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import gme_tui.tui.themes as t\n"
-            "themes, warnings = t.load_themes([t.bundled_themes_dir()])\n"
-            "print(t.bundled_themes_dir()); print(sorted(x.name for x in themes), warnings)\n")
-    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                         env={"PYTHONPATH": str(site), "PATH": "", "HOME": str(tmp_path)})
+    code = (
+        "import gme_tui.tui.themes as t\n"
+        "themes, warnings = t.load_themes([t.bundled_themes_dir()])\n"
+        "print(t.bundled_themes_dir()); print(sorted(x.name for x in themes), warnings)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(site), "PATH": "", "HOME": str(tmp_path)},
+    )
     assert run.returncode == 0, run.stderr
     folder, result = run.stdout.splitlines()
     assert folder == str(site / "gme_tui" / "themes")

@@ -28,10 +28,17 @@ KEY = DEMO_KEY
 @pytest.fixture
 def make_app(no_keyring, emulator, tmp_path, settings_path):
     def make(**overrides) -> GmeApp:
-        config = dict(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
-                      default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
+        config = dict(
+            profile="ops",
+            endpoint=emulator.url,
+            data_dir=tmp_path / "data",
+            key=KEY,
+            default_biz_id=str(DEMO_BIZ_ID),
+            use_env_proxies=False,
+        )
         config.update(overrides)
         return GmeApp(Context(**config))
+
     return make
 
 
@@ -211,7 +218,12 @@ def test_the_key_bar_leaves_out_whole_keys_past_two_lines():
     bar.palette = Key("ctrl+p", "^p", "palette", True)  # 12, and 1 for the bar before it
     placed = bar._layout(width=40)
     assert [(row, at, key.key) for row, at, key in placed] == [
-        (0, 0, "f1"), (0, 11, "f2"), (1, 0, "f3"), (1, 11, "f4"), (0, 28, "ctrl+p")]
+        (0, 0, "f1"),
+        (0, 11, "f2"),
+        (1, 0, "f3"),
+        (1, 11, "f4"),
+        (0, 28, "ctrl+p"),
+    ]
     assert bar._lines(40) == 2
     assert bar._lines(200) == 1
 
@@ -278,7 +290,8 @@ async def test_a_service_error_shows_code_message_and_next_step(make_app):
         panel = app.screen.query_one(ResponsePanel)
         assert "-error" in panel.classes
         text = text_of(app.screen.query_one("#response-title", Static)) + text_of(
-            app.screen.query_one("#response-body", Static))
+            app.screen.query_one("#response-body", Static)
+        )
     assert "ResourceInUse.TaskInUse" in text
     assert "already recording this room" in text and "DescribeTaskInfo" in text
 
@@ -508,8 +521,9 @@ async def test_the_settings_default_bizid_and_relaxed_ids_apply(make_app, settin
         assert "-error" not in message(app, "allow").classes  # a string OpenID passes when relaxed
 
 
-def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(settings_path, tmp_path,
-                                                                             capsys, monkeypatch):
+def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(
+    settings_path, tmp_path, capsys, monkeypatch
+):
     from gme_tui.cli.main import context_for
     from gme_tui.cli.parser import build_parser
 
@@ -523,8 +537,9 @@ def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(sett
     assert any("unknown key 'colour'" in w for w in app.setting_warnings)
 
 
-def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(settings_path, tmp_path,
-                                                                              monkeypatch):
+def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(
+    settings_path, tmp_path, monkeypatch
+):
     """`gme-tui --demo` as the command line runs it: the emulator's port is taken before the
     app starts (the header names it) and it serves once the first frame is up."""
     from gme_tui import cli

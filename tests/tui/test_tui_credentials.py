@@ -22,8 +22,14 @@ def profile() -> str:
 
 
 def app_for(emulator, tmp_path, profile, **overrides) -> GmeApp:
-    config = dict(profile=profile, endpoint=emulator.url, data_dir=tmp_path / "data", from_keyring=True,
-                  default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
+    config = dict(
+        profile=profile,
+        endpoint=emulator.url,
+        data_dir=tmp_path / "data",
+        from_keyring=True,
+        default_biz_id=str(DEMO_BIZ_ID),
+        use_env_proxies=False,
+    )
     config.update(overrides)
     return GmeApp(Context(**config))
 
@@ -40,8 +46,9 @@ def status(app) -> str:
     return str(app.screen.query_one("#credentials-status", Static).content)
 
 
-async def test_store_check_and_delete_credentials_from_the_app(keyring_in_process, emulator, tmp_path,
-                                                               settings_path, profile):
+async def test_store_check_and_delete_credentials_from_the_app(
+    keyring_in_process, emulator, tmp_path, settings_path, profile
+):
     app = app_for(emulator, tmp_path, profile)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -76,8 +83,9 @@ async def test_store_check_and_delete_credentials_from_the_app(keyring_in_proces
         assert app.config.key is None
 
 
-async def test_the_app_loads_the_profiles_key_from_the_keyring_at_start(keyring_in_process, emulator,
-                                                                        tmp_path, settings_path, profile):
+async def test_the_app_loads_the_profiles_key_from_the_keyring_at_start(
+    keyring_in_process, emulator, tmp_path, settings_path, profile
+):
     KeyringStore().set(profile, DEMO_KEY)
     app = app_for(emulator, tmp_path, profile)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -86,8 +94,9 @@ async def test_the_app_loads_the_profiles_key_from_the_keyring_at_start(keyring_
         assert f"keyring (profile {profile})" in app.sub_title
 
 
-async def test_a_missing_keyring_is_a_message_not_a_crash(no_keyring, emulator, tmp_path, settings_path,
-                                                          monkeypatch, profile):
+async def test_a_missing_keyring_is_a_message_not_a_crash(
+    no_keyring, emulator, tmp_path, settings_path, monkeypatch, profile
+):
     for name in ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     app = app_for(emulator, tmp_path, profile)
@@ -101,12 +110,15 @@ async def test_a_missing_keyring_is_a_message_not_a_crash(no_keyring, emulator, 
     assert emulator.requests == []
 
 
-async def test_switching_profile_changes_settings_and_credentials_in_place(keyring_in_process, emulator,
-                                                                           tmp_path, settings_path, profile):
+async def test_switching_profile_changes_settings_and_credentials_in_place(
+    keyring_in_process, emulator, tmp_path, settings_path, profile
+):
     other = profile + "-b"
     settings_path.parent.mkdir(parents=True, exist_ok=True)
-    settings_path.write_text(f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
-                             f"    endpoint: {emulator.url}\n    relaxed_user_ids: true\n")
+    settings_path.write_text(
+        f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
+        f"    endpoint: {emulator.url}\n    relaxed_user_ids: true\n"
+    )
     KeyringStore().set(other, DEMO_KEY)
     app = app_for(emulator, tmp_path, profile)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -127,16 +139,19 @@ async def test_switching_profile_changes_settings_and_credentials_in_place(keyri
         assert other in app.sub_title
 
 
-async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(keyring_in_process, emulator, tmp_path,
-                                                                          settings_path, profile, monkeypatch):
+async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(
+    keyring_in_process, emulator, tmp_path, settings_path, profile, monkeypatch
+):
     """The demo's endpoint, credentials and BizId stay; the profile's other settings apply."""
     from gme_tui.cli.main import context_for
     from gme_tui.cli.parser import build_parser
 
     other = profile + "-c"
     settings_path.parent.mkdir(parents=True, exist_ok=True)
-    settings_path.write_text(f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
-                             "    endpoint: https://gme.tencentcloudapi.com\n    relaxed_user_ids: true\n")
+    settings_path.write_text(
+        f"profiles:\n  {other}:\n    default_biz_id: 3400352518\n"
+        "    endpoint: https://gme.tencentcloudapi.com\n    relaxed_user_ids: true\n"
+    )
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDreal0000000000000000000000000000")
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "a-real-looking-key")
     ctx, warnings = context_for(build_parser().parse_args(["--demo", "--data-dir", str(tmp_path / "data")]))
@@ -152,8 +167,9 @@ async def test_a_profile_switch_in_the_demo_never_points_it_at_the_cloud(keyring
         assert "DEMO" in app.sub_title and "gme.tencentcloudapi.com" not in app.sub_title
 
 
-async def test_a_bad_keyring_timeout_is_said_not_waited_on(keyring_in_process, emulator, tmp_path, settings_path,
-                                                           profile, monkeypatch):
+async def test_a_bad_keyring_timeout_is_said_not_waited_on(
+    keyring_in_process, emulator, tmp_path, settings_path, profile, monkeypatch
+):
     monkeypatch.setenv("GME_TUI_KEYRING_TIMEOUT", "soon")
     app = app_for(emulator, tmp_path, profile)
     async with app.run_test(size=(100, 30)) as pilot:

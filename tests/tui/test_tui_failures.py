@@ -33,10 +33,17 @@ NASTY = "a bug of ours [bold]in[/] the \x1b[31mclient"
 @pytest.fixture
 def make_app(no_keyring, emulator, tmp_path, settings_path):
     def make(**overrides) -> GmeApp:
-        config = dict(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=DEMO_KEY,
-                      default_biz_id=str(DEMO_BIZ_ID), use_env_proxies=False)
+        config = dict(
+            profile="ops",
+            endpoint=emulator.url,
+            data_dir=tmp_path / "data",
+            key=DEMO_KEY,
+            default_biz_id=str(DEMO_BIZ_ID),
+            use_env_proxies=False,
+        )
         config.update(overrides)
         return GmeApp(Context(**config))
+
     return make
 
 
@@ -81,8 +88,13 @@ async def send_over(pilot, room: str) -> None:
 
     def over() -> bool:
         view = screen.response.view
-        return (view is not None and view.room == room and view.kind is not OutcomeKind.PENDING
-                and not screen.sending and not screen.form.busy)
+        return (
+            view is not None
+            and view.room == room
+            and view.kind is not OutcomeKind.PENDING
+            and not screen.sending
+            and not screen.form.busy
+        )
 
     await until(over, f"the send to {room} to end", pilot)
     await pilot.pause()
@@ -114,12 +126,16 @@ def raising_call(when: str):
 # --- (a) a send that ends by an exception ------------------------------------------
 
 
-@pytest.mark.parametrize(("when", "kind", "heading"), [
-    ("before sending", OutcomeKind.NOT_SENT, "Not sent"),
-    ("after the answer", OutcomeKind.UNKNOWN, "Outcome unknown"),
-])
-async def test_a_bug_in_the_client_shows_the_outcome_and_the_next_send_goes(make_app, emulator, when, kind,
-                                                                             heading):
+@pytest.mark.parametrize(
+    ("when", "kind", "heading"),
+    [
+        ("before sending", OutcomeKind.NOT_SENT, "Not sent"),
+        ("after the answer", OutcomeKind.UNKNOWN, "Outcome unknown"),
+    ],
+)
+async def test_a_bug_in_the_client_shows_the_outcome_and_the_next_send_goes(
+    make_app, emulator, when, kind, heading
+):
     app = make_app()
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         client = app.client

@@ -56,8 +56,9 @@ def shown(app: App) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-def record(history: History, action: str = "StartRecord", room: str = "lobby", mode: int | None = 2,
-           **finish: object) -> int:
+def record(
+    history: History, action: str = "StartRecord", room: str = "lobby", mode: int | None = 2, **finish: object
+) -> int:
     params: dict[str, object] = {"BizId": 1400000001, "RoomId": room}
     if mode is not None:
         params["RecordMode"] = mode
@@ -75,8 +76,23 @@ def fill(path: Path, count: int) -> None:
         db.executemany(
             "INSERT INTO requests (started_at, finished_at, action, profile, endpoint, params, room_id,"
             " record_mode, outcome, task_id, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((start + i, start + i, "StartRecord", "p", "e", f'{{"RoomId":"room-{i}"}}', f"room-{i}", 2,
-              "ok", str(10**18 + i), 1, "h") for i in range(count)),
+            (
+                (
+                    start + i,
+                    start + i,
+                    "StartRecord",
+                    "p",
+                    "e",
+                    f'{{"RoomId":"room-{i}"}}',
+                    f"room-{i}",
+                    2,
+                    "ok",
+                    str(10**18 + i),
+                    1,
+                    "h",
+                )
+                for i in range(count)
+            ),
         )
     db.close()
 
@@ -90,8 +106,15 @@ def history(tmp_path: Path):
 async def test_rows_show_newest_first_with_exact_task_ids(history):
     record(history, "StartRecord", "first", 1, outcome="ok", task_id=BIG_TASK - 1)
     record(history, "ModifyRecordInfo", "second", 3, outcome="ok", task_id=BIG_TASK)
-    record(history, "StopRecord", "third", None, outcome="service_error",
-           error_code="ResourceNotFound.TaskNotFound", error_message="no such task")
+    record(
+        history,
+        "StopRecord",
+        "third",
+        None,
+        outcome="service_error",
+        error_code="ResourceNotFound.TaskNotFound",
+        error_message="no such task",
+    )
     app = PanelApp(history)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
@@ -113,14 +136,39 @@ async def test_each_outcome_in_words_and_older_days_by_date(history, tmp_path):
     dead.wait()
     db = sqlite3.connect(history.path)
     with db:
-        db.execute("INSERT INTO requests (started_at, action, profile, endpoint, params, room_id, outcome,"
-                   " pid, pid_start, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                   (time.time() - 5, "StartRecord", "p", "e", "{}", "crashed", "pending", dead.pid, "1",
-                    socket.gethostname()))
-        db.execute("INSERT INTO requests (started_at, finished_at, action, profile, endpoint, params,"
-                   " room_id, outcome, task_id, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                   (time.time() - 3 * 86400, time.time(), "StartRecord", "p", "e", "{}", "old", "ok", "9",
-                    os.getpid(), "h"))
+        db.execute(
+            "INSERT INTO requests (started_at, action, profile, endpoint, params, room_id, outcome,"
+            " pid, pid_start, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                time.time() - 5,
+                "StartRecord",
+                "p",
+                "e",
+                "{}",
+                "crashed",
+                "pending",
+                dead.pid,
+                "1",
+                socket.gethostname(),
+            ),
+        )
+        db.execute(
+            "INSERT INTO requests (started_at, finished_at, action, profile, endpoint, params,"
+            " room_id, outcome, task_id, pid, host) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                time.time() - 3 * 86400,
+                time.time(),
+                "StartRecord",
+                "p",
+                "e",
+                "{}",
+                "old",
+                "ok",
+                "9",
+                os.getpid(),
+                "h",
+            ),
+        )
     db.close()
     app = PanelApp(history)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -139,8 +187,9 @@ def spy_on_pages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[float, int
     calls: list[tuple[tuple[float, int] | None, str]] = []
     page = History.page
 
-    def spy(self: History, limit: int = 100, *, before: tuple[float, int] | None = None,
-            text: str = "") -> list[Row]:
+    def spy(
+        self: History, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = ""
+    ) -> list[Row]:
         calls.append((before, text))
         return page(self, limit, before=before, text=text)
 
@@ -202,8 +251,13 @@ async def test_the_filter_narrows_in_sqlite_and_escape_clears_it(history, monkey
         assert search.value == ""
         assert len(shown(app)) == PAGE_SIZE
 
-        for text, rooms in [("a_b", {"a_b"}), ("TASKEXIST", {"a_b"}), ("not sent", {"axb"}),
-                            ("not_sent", {"axb"}), (str(10**18 + 29), {"room-29"})]:
+        for text, rooms in [
+            ("a_b", {"a_b"}),
+            ("TASKEXIST", {"a_b"}),
+            ("not sent", {"axb"}),
+            ("not_sent", {"axb"}),
+            (str(10**18 + 29), {"room-29"}),
+        ]:
             search.focus()
             search.value = text
             await pilot.press("enter")  # applies at once and moves to the table
@@ -221,8 +275,9 @@ async def test_filtered_reads_run_off_the_loop_and_a_superseded_one_is_dropped(h
     reads: list[tuple[str, bool]] = []
     page = History.page
 
-    def slow_for_one_text(self: History, limit: int = 100, *, before: tuple[float, int] | None = None,
-                          text: str = "") -> list[Row]:
+    def slow_for_one_text(
+        self: History, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = ""
+    ) -> list[Row]:
         reads.append((text, threading.current_thread() is threading.main_thread()))
         if text == "room-2":
             time.sleep(0.3)  # a long scan, still running when the operator types on
@@ -256,7 +311,10 @@ async def test_selected_and_load_requested_carry_the_row(history):
         await pilot.press("l")
         await settle(pilot)
         assert [(kind, row.id) for kind, row in app.messages[1:]] == [
-            ("selected", older), ("selected", older), ("load", older)]
+            ("selected", older),
+            ("selected", older),
+            ("load", older),
+        ]
         loaded = app.messages[-1][1]
         assert loaded.params == {"BizId": 1400000001, "RoomId": "older", "RecordMode": 1}
         assert loaded.task_id == str(BIG_TASK)
@@ -279,14 +337,18 @@ async def test_upsert_shows_a_new_pending_row_then_completes_it_in_place(history
         panel.upsert(row_id)
         await settle(pilot)
         assert [row[2:5] for row in shown(app)] == [["live", "mixed", "pending"], ["before", "mixed", "ok"]]
-        assert panel.selected_row is not None and panel.selected_row.room_id == "before"  # cursor kept its row
+        assert (
+            panel.selected_row is not None and panel.selected_row.room_id == "before"
+        )  # cursor kept its row
         assert len(app.messages) == 1  # and nothing new was announced
 
         history.finish(row_id, outcome="ok", duration_ms=9, task_id=BIG_TASK)
         panel.upsert(row_id)
         await settle(pilot)
-        assert [row[2:] for row in shown(app)] == [["live", "mixed", "ok", str(BIG_TASK)],
-                                                  ["before", "mixed", "ok", "1"]]
+        assert [row[2:] for row in shown(app)] == [
+            ["live", "mixed", "ok", str(BIG_TASK)],
+            ["before", "mixed", "ok", "1"],
+        ]
 
 
 async def test_history_survives_reopening(tmp_path):
@@ -298,8 +360,10 @@ async def test_history_survives_reopening(tmp_path):
         async with app.run_test(size=(100, 30)) as pilot:
             await settle(pilot)
             rows = shown(app)
-    assert [row[2:] for row in rows] == [["also-kept", "mixed", "InvalidParameter", ""],
-                                        ["kept", "mixed", "ok", str(BIG_TASK)]]
+    assert [row[2:] for row in rows] == [
+        ["also-kept", "mixed", "InvalidParameter", ""],
+        ["kept", "mixed", "ok", str(BIG_TASK)],
+    ]
 
 
 async def test_outcome_colours_follow_the_theme(history):

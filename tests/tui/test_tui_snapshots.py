@@ -45,6 +45,7 @@ DURATION_MS = 42.0
 #: the history's first row; later rows a minute apart (local time, so the column reads the same anywhere)
 FIRST_STARTED = dt.datetime(2025, 6, 2, 9, 30, 0).timestamp()
 
+
 @pytest.fixture
 def make_app(emulator, tmp_path, monkeypatch) -> Callable[[], GmeApp]:
     """The app against the emulator, with its own settings (fixed theme) and history in tmp."""
@@ -55,9 +56,17 @@ def make_app(emulator, tmp_path, monkeypatch) -> Callable[[], GmeApp]:
     monkeypatch.delenv("NO_COLOR", raising=False)  # read when the app is built; it greys everything
 
     def make() -> GmeApp:
-        app = GmeApp(Context(profile="ops", endpoint=emulator.url, data_dir=tmp_path / "data", key=KEY,
-                               key_source="environment", default_biz_id=str(DEMO_BIZ_ID),
-                               use_env_proxies=False))
+        app = GmeApp(
+            Context(
+                profile="ops",
+                endpoint=emulator.url,
+                data_dir=tmp_path / "data",
+                key=KEY,
+                key_source="environment",
+                default_biz_id=str(DEMO_BIZ_ID),
+                use_env_proxies=False,
+            )
+        )
         assert app.sub_title == f"ops · environment · {emulator.url}"
         return app
 
@@ -112,8 +121,14 @@ async def normalise_volatile(pilot: Pilot) -> None:
                 db.execute(
                     "UPDATE requests SET started_at=?, finished_at=?, duration_ms=?, request_id=?,"
                     " task_id=CASE WHEN task_id IS NULL THEN NULL ELSE ? END WHERE id=?",
-                    (started, started + DURATION_MS / 1000, DURATION_MS, REQUEST_IDS[n % len(REQUEST_IDS)],
-                     str(TASK_ID), row_id),
+                    (
+                        started,
+                        started + DURATION_MS / 1000,
+                        DURATION_MS,
+                        REQUEST_IDS[n % len(REQUEST_IDS)],
+                        str(TASK_ID),
+                        row_id,
+                    ),
                 )
     finally:
         db.close()
@@ -121,9 +136,14 @@ async def normalise_volatile(pilot: Pilot) -> None:
     await pilot.pause()
     view = screen.response.view
     assert view is not None
-    screen.response.show(replace(view, task_id=TASK_ID if view.task_id is not None else None,
-                                 request_id=REQUEST_IDS[len(ids) - 1] if view.request_id else None,
-                                 duration_ms=DURATION_MS))
+    screen.response.show(
+        replace(
+            view,
+            task_id=TASK_ID if view.task_id is not None else None,
+            request_id=REQUEST_IDS[len(ids) - 1] if view.request_id else None,
+            duration_ms=DURATION_MS,
+        )
+    )
     await pilot.pause()
 
 

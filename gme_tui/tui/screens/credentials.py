@@ -58,8 +58,10 @@ class CredentialsScreen(ModalScreen[None]):
                 with Horizontal(classes="field-row"):
                     yield Label(label, classes="field-label")
                     yield Input(placeholder=hint, password=password, id=widget_id, compact=True)
-            yield Static("Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
-                         classes="dialog-hint")
+            yield Static(
+                "Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
+                classes="dialog-hint",
+            )
             yield Static("", id="credentials-status", markup=False)
         yield KeyBar()
 
@@ -94,14 +96,16 @@ class CredentialsScreen(ModalScreen[None]):
             return
         if key is None:
             self.query_one("#credentials-source", Static).update(
-                f"In use: {source}. The keyring holds nothing for this profile.")
+                f"In use: {source}. The keyring holds nothing for this profile."
+            )
             return
         self.query_one("#secret-id", Input).value = key.secret_id
         self.query_one("#secret-key", Input).placeholder = f"stored: {mask(key.secret_key)} (type to replace)"
         if key.token:
             self.query_one("#token", Input).placeholder = f"stored: {mask(key.token)} (type to replace)"
         self.query_one("#credentials-source", Static).update(
-            f"In use: {source}. Stored in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.")
+            f"In use: {source}. Stored in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}."
+        )
 
     def _entered(self) -> SigningKey | None:
         secret_id = self.query_one("#secret-id", Input).value.strip()
@@ -136,7 +140,9 @@ class CredentialsScreen(ModalScreen[None]):
         if self.app.config.key_source != "environment":
             self.app.set_credentials(key, keyring_source(self.profile))
         self._show_stored(key, None)
-        self._status(f"Saved in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.", "ok")
+        self._status(
+            f"Saved in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}.", "ok"
+        )
 
     def action_delete(self) -> None:
         from .dialogs import ConfirmScreen
@@ -146,7 +152,9 @@ class CredentialsScreen(ModalScreen[None]):
                 self._delete()
 
         self.app.push_screen(
-            ConfirmScreen("Delete credentials?", f"Remove the keyring entry of profile {self.profile}?"), confirmed)
+            ConfirmScreen("Delete credentials?", f"Remove the keyring entry of profile {self.profile}?"),
+            confirmed,
+        )
 
     @work(thread=True, exclusive=True, group="keyring", exit_on_error=False, name="Keyring delete")
     def _delete(self) -> None:
@@ -161,8 +169,9 @@ class CredentialsScreen(ModalScreen[None]):
         self.stored = None
         for widget_id in ("secret-id", "secret-key", "token"):
             self.query_one(f"#{widget_id}", Input).value = ""
-        self._status("Deleted from the keyring." if removed else "The keyring held nothing for this profile.",
-                     "ok")
+        self._status(
+            "Deleted from the keyring." if removed else "The keyring held nothing for this profile.", "ok"
+        )
         if self.app.config.key_source != "environment":
             self.app.set_credentials(None, None, None)
         self._show_stored(None, None)
@@ -196,8 +205,11 @@ class CredentialsScreen(ModalScreen[None]):
         if isinstance(error, ServiceError) and error.code.startswith("AuthFailure"):
             self._status(f"Rejected: {error.code}. {error.explanation.meaning}", "error")
         elif error is None or isinstance(error, ServiceError):
-            self._status("Accepted: the service verified the signature"
-                         + (f" (it answered {error.code}, which is fine)." if error else "."), "ok")
+            self._status(
+                "Accepted: the service verified the signature"
+                + (f" (it answered {error.code}, which is fine)." if error else "."),
+                "ok",
+            )
         else:
             self._status(f"Could not check: {error}", "error")
 
@@ -214,7 +226,9 @@ class CredentialsScreen(ModalScreen[None]):
 
         from ...safe_text import failure_text
 
-        if worker.state is not WorkerState.ERROR or (worker.group == "check" and worker is not self._checking):
+        if worker.state is not WorkerState.ERROR or (
+            worker.group == "check" and worker is not self._checking
+        ):
             return
         why = failure_text(worker.error)
         if worker.name == "Keyring read":
@@ -222,8 +236,11 @@ class CredentialsScreen(ModalScreen[None]):
         else:
             self._status(f"Could not {self._DOING.get(worker.name, 'finish')}: {why}", "error")
 
-    _DOING = {"Credentials check": "check", "Keyring save": "save to the keyring",
-              "Keyring delete": "delete from the keyring"}
+    _DOING = {
+        "Credentials check": "check",
+        "Keyring save": "save to the keyring",
+        "Keyring delete": "delete from the keyring",
+    }
 
     def action_close(self) -> None:
         self.dismiss(None)

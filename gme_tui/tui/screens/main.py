@@ -77,20 +77,25 @@ class MainScreen(Screen[None]):
         config = self.app.config
         yield Header()
         if config.demo:
-            yield Static("DEMO · local emulator · demo credentials · nothing reaches Tencent Cloud",
-                         id="demo-marker")
+            yield Static(
+                "DEMO · local emulator · demo credentials · nothing reaches Tencent Cloud", id="demo-marker"
+            )
         # The form takes the whole width (nothing needed for a send is ever cut);
         # the response and the history share what is left (see app.tcss).
-        yield RequestForm(biz_id=self.app.default_biz_id, relaxed=self.app.settings.relaxed_user_ids,
-                          id="form")
+        yield RequestForm(
+            biz_id=self.app.default_biz_id, relaxed=self.app.settings.relaxed_user_ids, id="form"
+        )
         with Horizontal(id="lower"):
             yield ResponsePanel(id="response")
             if self.app.history is not None:
                 # Filled after the first frame: the form is usable before the table is built.
                 yield Container(id="history-slot")
             else:
-                yield Static(f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
-                             id="history-missing", markup=False)
+                yield Static(
+                    f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
+                    id="history-missing",
+                    markup=False,
+                )
         yield KeyBar()
 
     WIDE = 110
@@ -115,8 +120,13 @@ class MainScreen(Screen[None]):
             self.app.after_first_frame(self._mount_history)
         config = self.app.config
         if config.key is None and not config.from_keyring:
-            self.notify(config.key_problem or "No credentials for this profile (F5 to store them).",
-                        title="Cannot send", severity="error", timeout=10, markup=False)
+            self.notify(
+                config.key_problem or "No credentials for this profile (F5 to store them).",
+                title="Cannot send",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
 
     _NEEDS_TASK = {"stop", "describe_record", "modify", "copy_task_id"}
     _NEEDS_VIEW = {"raw_response", "raw_request"}
@@ -194,7 +204,9 @@ class MainScreen(Screen[None]):
 
         app = self.app
         assert app.history is not None, "dispatch refuses to send without a history"
-        outcome = await send(app.client, app.history, action, profile=app.config.profile, on_start=self._started)
+        outcome = await send(
+            app.client, app.history, action, profile=app.config.profile, on_start=self._started
+        )
         self._answered(action, outcome)
 
     def _started(self, outcome: Outcome) -> None:
@@ -218,8 +230,11 @@ class MainScreen(Screen[None]):
         action = self._in_flight
         if worker.group != "send" or action is None:
             return
-        self._answered(action, self._outcome,
-                       failure_text(worker.error) if worker.state is WorkerState.ERROR else "cancelled")
+        self._answered(
+            action,
+            self._outcome,
+            failure_text(worker.error) if worker.state is WorkerState.ERROR else "cancelled",
+        )
 
     def _answered(self, action: Action, outcome: Outcome | None, cause: str | None = None) -> None:
         """The send is over (`cause`: why it ended without returning): the form is free
@@ -285,16 +300,20 @@ class MainScreen(Screen[None]):
 
     def _task_target(self) -> Target | None:
         if self.target is None or self.target.task_id is None:
-            self.notify("No task yet: start one, or select a row with a TaskId in the history.",
-                        title="No task", severity="warning")
+            self.notify(
+                "No task yet: start one, or select a row with a TaskId in the history.",
+                title="No task",
+                severity="warning",
+            )
             return None
         return self.target
 
     def action_describe_task(self) -> None:
         room = self._room_target()
         if room is None:
-            self.notify("Fill BizId and RoomId, or select a history row.", title="Which room?",
-                        severity="warning")
+            self.notify(
+                "Fill BizId and RoomId, or select a history row.", title="Which room?", severity="warning"
+            )
             return
         from ...api.actions import DescribeTaskInfo
 
@@ -329,8 +348,10 @@ class MainScreen(Screen[None]):
 
         params = {k: v for k, v in target.params.items() if k not in ("RoomId",)}
         params.update(BizId=target.biz_id, TaskId=target.task_id)
-        self.app.push_screen(ModifyScreen(params, relaxed=self.app.settings.relaxed_user_ids),
-                             lambda action: self.dispatch(action) if action is not None else None)
+        self.app.push_screen(
+            ModifyScreen(params, relaxed=self.app.settings.relaxed_user_ids),
+            lambda action: self.dispatch(action) if action is not None else None,
+        )
 
     def action_copy_task_id(self) -> None:
         view = self.response.view
@@ -359,8 +380,9 @@ class MainScreen(Screen[None]):
         if view is None:
             self.notify("No request yet.", severity="warning")
             return
-        self.app.push_screen(RawScreen(f"{view.action}: request as sent (signature redacted)",
-                                       view.sent_json()))
+        self.app.push_screen(
+            RawScreen(f"{view.action}: request as sent (signature redacted)", view.sent_json())
+        )
 
     def action_filter_history(self) -> None:
         panel = self._history_panel()
@@ -377,8 +399,10 @@ class MainScreen(Screen[None]):
     def action_switch_profile(self) -> None:
         from .profiles import ProfileScreen
 
-        self.app.push_screen(ProfileScreen(self.app.config.profile),
-                             lambda name: self.app.switch_profile(name) if name else None)
+        self.app.push_screen(
+            ProfileScreen(self.app.config.profile),
+            lambda name: self.app.switch_profile(name) if name else None,
+        )
 
     def profile_changed(self) -> None:
         """A new profile: its BizId and ID mode in the form, its history rows unchanged."""
@@ -419,20 +443,33 @@ class MainScreen(Screen[None]):
             ("Describe the room's running task", "DescribeTaskInfo (F3)", self.action_describe_task),
             ("Filter the history", "narrow the history by text (Ctrl+F)", self.action_filter_history),
             ("Credentials of this profile", "store, replace, delete, check (F5)", self.action_credentials),
-            ("Switch profile", "profile, settings and credentials in place (Ctrl+O)", self.action_switch_profile),
+            (
+                "Switch profile",
+                "profile, settings and credentials in place (Ctrl+O)",
+                self.action_switch_profile,
+            ),
         ]
         panel = self._history_panel()
         if panel is not None and panel.selected_row is not None:
             from ..widgets.history_panel import HistoryPanel
 
             row = panel.selected_row
-            commands.append((f"Load history row {row.id} into the form", f"{row.action} {row.room_id or ''} (l)",
-                             lambda: self.on_history_panel_load_requested(HistoryPanel.LoadRequested(panel, row))))
+            commands.append(
+                (
+                    f"Load history row {row.id} into the form",
+                    f"{row.action} {row.room_id or ''} (l)",
+                    lambda: self.on_history_panel_load_requested(HistoryPanel.LoadRequested(panel, row)),
+                )
+            )
         if self.target is not None and self.target.task_id is not None:
             task = self.target.task_id
             commands += [
                 (f"Stop task {task}", "StopRecord, after a confirmation (F2)", self.action_stop),
-                (f"Describe recording of task {task}", "DescribeRecordInfo (F4)", self.action_describe_record),
+                (
+                    f"Describe recording of task {task}",
+                    "DescribeRecordInfo (F4)",
+                    self.action_describe_record,
+                ),
                 (f"Modify task {task}", "ModifyRecordInfo: mode and lists (F6)", self.action_modify),
                 (f"Copy TaskId {task}", "to the clipboard (F7)", self.action_copy_task_id),
             ]

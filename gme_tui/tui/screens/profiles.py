@@ -53,8 +53,7 @@ class ProfileScreen(ModalScreen[str | None]):
         try:
             stored = KeyringStore().list_profiles()
         except KEYRING_ERRORS as error:
-            self.app.call_from_thread(self.query_one("#profile-status", Static).update,
-                                      f"Keyring: {error}")
+            self.app.call_from_thread(self.query_one("#profile-status", Static).update, f"Keyring: {error}")
             return
         merged = sorted(set(self.names) | set(stored))
         if merged != self.names:

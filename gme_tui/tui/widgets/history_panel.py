@@ -45,11 +45,20 @@ PAGE_SIZE = 100
 #: seconds the filter waits after the last key before querying
 DEBOUNCE = 0.15
 #: (label, column key), in the order shown
-COLUMNS = (("Time", "time"), ("Action", "action"), ("RoomId", "room"), ("Mode", "mode"),
-           ("Outcome", "outcome"), ("TaskId", "task"))
+COLUMNS = (
+    ("Time", "time"),
+    ("Action", "action"),
+    ("RoomId", "room"),
+    ("Mode", "mode"),
+    ("Outcome", "outcome"),
+    ("TaskId", "task"),
+)
 #: outcome -> component class that colours it (rules in history_panel.tcss)
-_OUTCOME_CLASS = {OutcomeKind.OK: "history-panel--ok", OutcomeKind.PENDING: "history-panel--pending",
-                  OutcomeKind.UNKNOWN: "history-panel--unknown"}
+_OUTCOME_CLASS = {
+    OutcomeKind.OK: "history-panel--ok",
+    OutcomeKind.PENDING: "history-panel--pending",
+    OutcomeKind.UNKNOWN: "history-panel--unknown",
+}
 _ERROR_CLASS = "history-panel--error"
 
 
@@ -61,8 +70,9 @@ def time_text(started_at: float, today: dt.date | None = None) -> str:
     return when.strftime("%m-%d %H:%M")
 
 
-def _read(reader: History | None, path: Path, before: tuple[float, int] | None,
-          text: str) -> tuple[History, list[Row]]:
+def _read(
+    reader: History | None, path: Path, before: tuple[float, int] | None, text: str
+) -> tuple[History, list[Row]]:
     """One page, in a worker thread; the reader is opened here too (opening may wait on a lock)."""
     reader = reader or History(path)
     return reader, reader.page(PAGE_SIZE, before=before, text=text)
@@ -117,8 +127,15 @@ class HistoryPanel(Widget):
     class LoadRequested(_RowMessage):
         """The operator wants this row's parameters back in the request form."""
 
-    def __init__(self, history: History, *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None, disabled: bool = False) -> None:
+    def __init__(
+        self,
+        history: History,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._history = history
         self._rows: dict[int, Row] = {}
@@ -227,8 +244,11 @@ class HistoryPanel(Widget):
             return
         if self._filter:
             self._loading = True
-            self.run_worker(self._read_page(self._generation, self._after, self._filter),
-                            name="history page", group="history-read")
+            self.run_worker(
+                self._read_page(self._generation, self._after, self._filter),
+                name="history page",
+                group="history-read",
+            )
             return
         try:
             rows = self._history.page(PAGE_SIZE, before=self._after)

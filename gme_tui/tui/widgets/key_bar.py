@@ -55,7 +55,9 @@ class KeyBar(Widget):
 
     def _bindings_changed(self, _screen: object = None) -> None:
         screen, app = self.screen, self.app
-        declared = {binding.action: n for n, binding in enumerate(screen.BINDINGS) if isinstance(binding, Binding)}
+        declared = {
+            binding.action: n for n, binding in enumerate(screen.BINDINGS) if isinstance(binding, Binding)
+        }
         ranked: list[tuple[tuple[int, int], Key]] = []
         palette, seen = None, set()
         for n, (node, binding, enabled, _tooltip) in enumerate(screen.active_bindings.values()):
@@ -119,7 +121,9 @@ class KeyBar(Widget):
             line = lines[row]
             if key is self.palette:
                 line = line.pad_right(max(0, at - 1 - line.cell_length)) + Content("│")
-            shown = Content.assemble((f" {key.display} ", key_style), (f"{key.description} ", description_style))
+            shown = Content.assemble(
+                (f" {key.display} ", key_style), (f"{key.description} ", description_style)
+            )
             lines[row] = line + (shown if key.enabled else shown.stylize(disabled_style))
         return Content("\n").join(lines)
 

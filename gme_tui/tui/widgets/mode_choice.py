@@ -49,8 +49,10 @@ class ModeChoice(Widget, can_focus=True):
 
     def render(self) -> Content:
         chosen = self.get_visual_style("mode-choice--chosen")
-        parts = [Content(_label(mode)).stylize(chosen) if mode == self.value else Content(_label(mode))
-                 for mode in _MODES]
+        parts = [
+            Content(_label(mode)).stylize(chosen) if mode == self.value else Content(_label(mode))
+            for mode in _MODES
+        ]
         if self.value is None:
             parts.append(Content.styled(" press 1, 2 or 3", self.get_visual_style("mode-choice--hint")))
         return Content(" ").join(parts)

@@ -53,8 +53,9 @@ class RequestForm(Widget, can_focus=False):
     busy: reactive[bool] = reactive(False)
     relaxed: reactive[bool] = reactive(False)
 
-    def __init__(self, *, action: str = START, biz_id: str = "", relaxed: bool = False,
-                 id: str | None = None) -> None:
+    def __init__(
+        self, *, action: str = START, biz_id: str = "", relaxed: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.action = action
         self.fields = form_fields(action)
@@ -75,11 +76,20 @@ class RequestForm(Widget, can_focus=False):
                 if name == fields.RECORD_MODE:
                     yield ModeChoice(id=widget_id)
                 elif name in (fields.ALLOW, fields.BLOCK):
-                    yield TextArea(id=widget_id, soft_wrap=True, tab_behavior="focus",
-                                   show_line_numbers=False, classes="id-list")
+                    yield TextArea(
+                        id=widget_id,
+                        soft_wrap=True,
+                        tab_behavior="focus",
+                        show_line_numbers=False,
+                        classes="id-list",
+                    )
                 else:
-                    yield Input(value=self._initial_biz if name == fields.BIZ_ID else "",
-                                placeholder=help_text, id=widget_id, compact=True)
+                    yield Input(
+                        value=self._initial_biz if name == fields.BIZ_ID else "",
+                        placeholder=help_text,
+                        id=widget_id,
+                        compact=True,
+                    )
                 if name in (fields.ALLOW, fields.BLOCK):
                     text, over = _count("")
                     yield Label(text, id=f"{widget_id}-count", classes="count" + over)
@@ -113,8 +123,12 @@ class RequestForm(Widget, can_focus=False):
     def validate(self) -> fields.Checked:
         target = self.fields[1][0]
         self.checked = checked = self._check(
-            self.text(fields.BIZ_ID), self.text(target), self.text(fields.RECORD_MODE),
-            self.text(fields.ALLOW), self.text(fields.BLOCK))
+            self.text(fields.BIZ_ID),
+            self.text(target),
+            self.text(fields.RECORD_MODE),
+            self.text(fields.ALLOW),
+            self.text(fields.BLOCK),
+        )
         for name, widget_id, _help in self.fields:
             self.query_one(f"#{widget_id}-row").set_class(name in checked.errors, "-invalid")
             text, kind = self._message(name, checked)
@@ -200,10 +214,13 @@ class RequestForm(Widget, can_focus=False):
             return
         mode = params.get("RecordMode")
         self.query_one(f"#{self.ids[fields.RECORD_MODE]}", ModeChoice).value = (
-            RecordMode(mode) if mode in (1, 2, 3) else None)
+            RecordMode(mode) if mode in (1, 2, 3) else None
+        )
         lists = params.get(fields.SUBSCRIPTION) or {}
         for name in (fields.ALLOW, fields.BLOCK):
-            self.query_one(f"#{self.ids[name]}", TextArea).text = ", ".join(str(x) for x in lists.get(name) or ())
+            self.query_one(f"#{self.ids[name]}", TextArea).text = ", ".join(
+                str(x) for x in lists.get(name) or ()
+            )
 
     def focus_first_invalid(self) -> None:
         for name, widget_id, _help in self.fields:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 IDLE = "No request yet. Fill the form and press Ctrl+S to start a recording."
 
+
 class ResponsePanel(VerticalScroll, can_focus=True):
     """Success, service error or transport failure, in the operator's words."""
 
@@ -105,8 +106,12 @@ def _body(view: ResponseView) -> RenderableType:
     if said:
         parts.append(("Advice", said))
     if view.kind.may_have_acted and not view.idempotent and view.room:
-        parts.append(("Check", Text.assemble("press ", ("F3", "bold"),
-                                             f" to run DescribeTaskInfo for room {view.room}")))
+        parts.append(
+            (
+                "Check",
+                Text.assemble("press ", ("F3", "bold"), f" to run DescribeTaskInfo for room {view.room}"),
+            )
+        )
     elif view.kind.may_have_acted and not view.idempotent:
         parts.append(("Check", Text.assemble("press ", ("F4", "bold"), " to describe the recording")))
     return _with_warning(view, _rows(parts + footer))
@@ -120,8 +125,11 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
     parts: list[tuple[str, object]] = []
     if isinstance(result, TaskInfoResult):
         sub = result.subscription or Subscription()
-        parts += [("RecordMode", mode_label(result.mode)), ("Allowlist", ids_text(sub.allow)),
-                  ("Blocklist", ids_text(sub.block))]
+        parts += [
+            ("RecordMode", mode_label(result.mode)),
+            ("Allowlist", ids_text(sub.allow)),
+            ("Blocklist", ids_text(sub.block)),
+        ]
     elif view.action in ("StartRecord", "ModifyRecordInfo"):
         parts.append(("RecordMode", mode_label(view.params.get("RecordMode"))))
     if isinstance(result, RecordInfoResult):

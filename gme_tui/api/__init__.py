@@ -1,48 +1,96 @@
 """The GME recording service: fields, actions, signing, client, errors.
 
 Nothing here touches the disk or the screen, so the command line, the app and
-the emulator can all stand on it. The names below are the public surface; the
-client's (which bring httpx) load on first use, so importing the package for
-its rules costs no HTTP stack.
+the emulator can all stand on it. The names below are the public surface. Each
+loads with its module on first use: importing one rule (`api.fields`) costs
+neither the actions nor the HTTP stack, which the console loads only to send.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .actions import (
-    ACTIONS,
-    Action,
-    DescribeRecordInfo,
-    DescribeTaskInfo,
-    ModifyRecordInfo,
-    RecordInfo,
-    RecordInfoResult,
-    ResponseShapeError,
-    Result,
-    StartRecord,
-    StartRecordResult,
-    StopRecord,
-    TaskInfoResult,
-)
-from .errors import (
-    BadAnswerError,
-    Explanation,
-    GmeError,
-    NotSentError,
-    OutcomeKind,
-    OutcomeUnknownError,
-    ServiceError,
-    TransportError,
-    explain,
-)
-from .fields import Checked, FieldError, FieldWarning, RecordMode, Subscription, check_modify, check_start
-from .signing import SigningKey
-
 if TYPE_CHECKING:
+    from .actions import (
+        ACTIONS,
+        Action,
+        DescribeRecordInfo,
+        DescribeTaskInfo,
+        ModifyRecordInfo,
+        RecordInfo,
+        RecordInfoResult,
+        ResponseShapeError,
+        Result,
+        StartRecord,
+        StartRecordResult,
+        StopRecord,
+        TaskInfoResult,
+    )
     from .client import GmeClient, Prepared, RateLimiter, SyncGmeClient
+    from .errors import (
+        BadAnswerError,
+        Explanation,
+        GmeError,
+        NotSentError,
+        OutcomeKind,
+        OutcomeUnknownError,
+        ServiceError,
+        TransportError,
+        explain,
+    )
+    from .fields import Checked, FieldError, FieldWarning, RecordMode, Subscription, check_modify, check_start
+    from .signing import SigningKey
 
-_LAZY = {"GmeClient", "SyncGmeClient", "Prepared", "RateLimiter"}
+#: where each public name lives; a submodule loads when one of its names is first asked for
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "ACTIONS",
+            "Action",
+            "DescribeRecordInfo",
+            "DescribeTaskInfo",
+            "ModifyRecordInfo",
+            "RecordInfo",
+            "RecordInfoResult",
+            "ResponseShapeError",
+            "Result",
+            "StartRecord",
+            "StartRecordResult",
+            "StopRecord",
+            "TaskInfoResult",
+        ),
+        "actions",
+    ),
+    **dict.fromkeys(("GmeClient", "Prepared", "RateLimiter", "SyncGmeClient"), "client"),
+    **dict.fromkeys(
+        (
+            "BadAnswerError",
+            "Explanation",
+            "GmeError",
+            "NotSentError",
+            "OutcomeKind",
+            "OutcomeUnknownError",
+            "ServiceError",
+            "TransportError",
+            "explain",
+        ),
+        "errors",
+    ),
+    **dict.fromkeys(
+        (
+            "Checked",
+            "FieldError",
+            "FieldWarning",
+            "RecordMode",
+            "Subscription",
+            "check_modify",
+            "check_start",
+        ),
+        "fields",
+    ),
+    "SigningKey": "signing",
+}
 
 __all__ = [
     "ACTIONS",
@@ -83,8 +131,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import client
-
-        return getattr(client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{home}", __name__), name)

@@ -59,13 +59,17 @@ def test_every_exported_name_resolves():
         assert getattr(api, name) is not None, name
 
 
-def test_the_package_loads_the_http_stack_only_when_the_client_is_asked_for():
+def test_each_name_loads_its_module_only_when_asked_for():
+    """The console imports a rule at start-up; the actions and the HTTP stack wait for a send."""
     code = (
         "import sys, gme_tui.api as api\n"
-        "before = 'httpx' in sys.modules\n"
+        "def loaded(): return sorted(m for m in sys.modules if m.startswith('gme_tui.api.') or m == 'httpx')\n"
+        "print(loaded())\n"
+        "api.StartRecord\n"
+        "print('httpx' in sys.modules, 'gme_tui.api.actions' in sys.modules)\n"
         "api.GmeClient\n"
-        "print(before, 'httpx' in sys.modules)\n"
+        "print('httpx' in sys.modules)\n"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["False", "True"]
+    assert run.stdout.splitlines() == ["[]", "False True", "True"]

@@ -49,8 +49,8 @@ def _make_venv() -> None:
     shutil.rmtree(VENV, ignore_errors=True)  # a half-made venv without pip would be taken as ready next time
     if subprocess.run([sys.executable, "-c", "import ensurepip"], capture_output=True).returncode != 0:
         _fail(
-            "`python3 -m venv` needs ensurepip: install the OS package python3-venv "
-            "(Debian/Ubuntu: apt-get install python3-venv), or run `python3 -m ensurepip`"
+            "`python3 -m venv` needs ensurepip, which this Python lacks: install the OS package "
+            "python3-venv (Debian/Ubuntu: apt-get install python3-venv)"
         )
     lines = (made.stderr or made.stdout).strip().splitlines()
     _fail(f"`python3 -m venv {VENV}` failed (exit {made.returncode}): {lines[-1] if lines else 'no message'}")

@@ -270,8 +270,10 @@ class History:
 
     def _row(self, record: tuple, description: Any) -> Row:
         data = dict(zip((d[0] for d in description), record, strict=True))
-        data["params"] = json.loads(data["params"])
-        data["response"] = json.loads(data["response"]) if data["response"] else None
+        params = _stored_json(data["params"])
+        response = _stored_json(data["response"]) if data["response"] else None
+        data["params"] = params if isinstance(params, dict) else {}
+        data["response"] = response if isinstance(response, dict) else None
         data["outcome"] = _kind(data["outcome"])
         if data["outcome"] is OutcomeKind.PENDING and not _writer_alive(data):
             data["outcome"] = OutcomeKind.UNKNOWN
@@ -301,6 +303,15 @@ def _matching(text: str) -> tuple[str, tuple[str, ...]]:
     tests = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED]
     tests.append("(outcome = 'pending' AND 'unknown' LIKE ? ESCAPE '\\')")
     return "(" + " OR ".join(tests) + ")", (pattern,) * len(tests)
+
+
+def _stored_json(text: str) -> Any:
+    """A stored JSON column; one another program broke reads as nothing, never as a crash
+    (the row itself, its outcome and ids, stays readable)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _kind(stored: str) -> OutcomeKind:

@@ -7,7 +7,9 @@ its keys ("press F3"), the command line only its commands.
 
 from __future__ import annotations
 
-from .api.errors import OutcomeKind
+from typing import Literal
+
+from .api.errors import BadAnswerError, NotSentError, OutcomeKind, OutcomeUnknownError, TransportError
 from .api.fields import RecordMode
 
 #: what a response is headed with when no usable answer came
@@ -15,10 +17,11 @@ HEADINGS: dict[OutcomeKind, str] = {
     OutcomeKind.PENDING: "Pending",
     OutcomeKind.OK: "ok",
     OutcomeKind.SERVICE_ERROR: "Service error",
-    OutcomeKind.NOT_SENT: "Not sent",
-    OutcomeKind.BAD_ANSWER: "Bad answer",
-    OutcomeKind.UNKNOWN: "Outcome unknown",
-    OutcomeKind.TRANSPORT_ERROR: "Transport failure",
+    # the words each transport error's message starts with ("not sent: ...")
+    **{
+        error.kind: error.summary.capitalize()
+        for error in (NotSentError, BadAnswerError, OutcomeUnknownError, TransportError)
+    },
 }
 
 _ADVICE: dict[OutcomeKind, str] = {
@@ -41,6 +44,16 @@ def advice(kind: OutcomeKind, action: str, *, idempotent: bool) -> str | None:
     if idempotent and kind.is_transport:
         return f"{action} only reads, so it is safe to retry. Check the endpoint and the network."
     return _ADVICE.get(kind)
+
+
+def check_by(kind: OutcomeKind, *, idempotent: bool, room: str | None) -> Literal["room", "task"] | None:
+    """After a call that may have acted unseen, how to find out: the room's running task
+    (DescribeTaskInfo) when the room is known, else the task's recording
+    (DescribeRecordInfo); None when there is nothing to check (an answer came, or it
+    only read). The command line names the command, the console the key."""
+    if idempotent or not kind.may_have_acted:
+        return None
+    return "room" if room else "task"
 
 
 def outcome_label(kind: OutcomeKind, error_code: str | None = None) -> str:

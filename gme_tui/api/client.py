@@ -317,9 +317,12 @@ class _Core(Generic[H]):
             # which costs a quarter of a one-shot command's run time. An https proxy is
             # verified by httpcore on its own either way. httpx times each read with
             # `timeout`; the drivers bound the whole attempt besides.
-            self._http = self._http_class(
-                timeout=self.timeout, verify=self.url.scheme == "https", trust_env=self.use_env_proxies
-            )
+            try:
+                self._http = self._http_class(
+                    timeout=self.timeout, verify=self.url.scheme == "https", trust_env=self.use_env_proxies
+                )
+            except Exception as error:  # a bad SSL_CERT_FILE, proxy or certificate store: nothing left
+                raise NotSentError(_with("could not set up the connection", _detail(error))) from error
         return self._http
 
     def prepare(self, action: Action) -> Prepared:

@@ -17,7 +17,7 @@ from ..api.fields import Subscription
 from ..calls import Outcome
 from ..history import Row
 from ..safe_text import clean
-from ..words import advice, mode_label, mode_text, outcome_label
+from ..words import advice, check_by, mode_label, mode_text, outcome_label
 
 if TYPE_CHECKING:
     from ..api.client import Prepared
@@ -109,12 +109,13 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
     said = advice(error.kind, name, idempotent=action.idempotent)
     if said:
         lines.append(f"  {said}")
-    if error.kind.may_have_acted and not action.idempotent:  # sent; this action changes things
-        room = action.room_id
+    room = action.room_id
+    by = check_by(error.kind, idempotent=action.idempotent, room=room)
+    if by is not None:  # sent; this action changes things
         biz = getattr(action, "biz_id", "BIZID")
         check = (
-            f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room)}"
-            if room
+            f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room or '')}"
+            if by == "room"
             else f"gme-tui describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}"
         )
         lines.append(f"  Check with: {check}")

@@ -312,6 +312,18 @@ async def test_without_a_limiter_the_emulator_does_refuse_a_burst(emulator, clie
     assert codes == {"RequestLimitExceeded"}
 
 
+async def test_a_connection_that_cannot_be_set_up_is_not_sent(monkeypatch, driver):
+    """A certificate file named in the environment that is not there: the pool cannot be built,
+    and that is a typed failure of the call (nothing left), not a crash of the caller."""
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    sent = []
+    async with driver(KEY, endpoint=f"https://127.0.0.1:{closed_port()}", limiter=RateLimiter()) as client:
+        with pytest.raises(NotSentError) as caught:
+            await client.call(DescribeTaskInfo(DEMO_BIZ_ID, "r"), on_send=sent.append)
+    assert sent == []
+    assert "could not set up the connection" in str(caught.value)
+
+
 async def test_proxies_come_from_the_environment(monkeypatch, driver):
     """A loopback stand-in proxy sees the absolute-form request httpx sends through it."""
     import threading

@@ -164,3 +164,27 @@ def test_the_wal_files_are_private_too(tmp_path):
     sub = tmp_path / "made-by-us"
     History.in_dir(sub).close()
     assert sub.stat().st_mode & 0o077 == 0
+
+
+def test_a_row_whose_stored_json_was_broken_still_reads(tmp_path):
+    """Another program (or a disk) broke a row's JSON: the row reads with what is left, and
+    every other row with it, instead of failing the history for good."""
+    with History.in_dir(tmp_path) as history:
+        good = history.begin(
+            action="StartRecord",
+            profile="p",
+            endpoint="e",
+            region=None,
+            params={"BizId": 1, "RoomId": "good"},
+        )
+        bad = history.begin(
+            action="StartRecord", profile="p", endpoint="e", region=None, params={"BizId": 1, "RoomId": "bad"}
+        )
+        history.finish(bad, outcome="ok", duration_ms=1.0, response={"TaskId": 7}, task_id=7)
+        history._db.execute(
+            "UPDATE requests SET params='{not json', response=? WHERE id=?", ("[" * 100_000, bad)
+        )
+        by_id = {row.id: row for row in history.rows()}
+    assert by_id[good].params == {"BizId": 1, "RoomId": "good"}
+    assert by_id[bad].params == {} and by_id[bad].response is None
+    assert by_id[bad].outcome == "ok" and by_id[bad].task_id == "7" and by_id[bad].room_id == "bad"

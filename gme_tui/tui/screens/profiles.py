@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
+from textual.worker import Worker
 
 from ..widgets.key_bar import KeyBar
 
@@ -46,14 +48,19 @@ class ProfileScreen(ModalScreen[str | None]):
         options.add_options([f"{name}{'  (current)' if name == self.current else ''}" for name in names])
         self.names = names
 
-    @work(thread=True, exit_on_error=False)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.app.on_worker_state_changed(event)  # to the app's one sink: the message does not bubble
+
+    @work(thread=True, exit_on_error=False, name="Keyring profiles")
     def _from_keyring(self) -> None:
         from ...credentials import KEYRING_ERRORS, KeyringStore
 
         try:
             stored = KeyringStore().list_profiles()
         except KEYRING_ERRORS as error:
-            self.app.call_from_thread(self.query_one("#profile-status", Static).update, f"Keyring: {error}")
+            self.app.call_from_thread(
+                self.query_one("#profile-status", Static).update, Text(f"Keyring: {error}")
+            )
             return
         merged = sorted(set(self.names) | set(stored))
         if merged != self.names:

@@ -35,6 +35,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
 from textual.widgets.data_table import RowKey
+from textual.worker import Worker
 
 from ...api.errors import OutcomeKind
 from ...history import History, Row
@@ -246,8 +247,9 @@ class HistoryPanel(Widget):
             self._loading = True
             self.run_worker(
                 self._read_page(self._generation, self._after, self._filter),
-                name="history page",
+                name="History read",
                 group="history-read",
+                exit_on_error=False,
             )
             return
         try:
@@ -257,10 +259,24 @@ class HistoryPanel(Widget):
             return
         self._add_page(rows)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        sink = getattr(self.app, "on_worker_state_changed", None)  # the app's one sink, where it has one
+        if sink is not None:
+            sink(event)
+
+    def worker_ended(self, worker: Worker) -> None:
+        """A page read ended by a fault the reader did not expect (the sink named it): the
+        panel is not left loading, and a refresh tries again."""
+        if worker.group == "history-read":
+            self._loading = False
+            self._exhausted = True
+
     def _read_failed(self, error: sqlite3.Error) -> None:
         self._loading = False
         self._exhausted = True  # refresh_rows tries again
-        self.notify(f"The history could not be read: {error}", title="History", severity="error")
+        self.notify(
+            f"The history could not be read: {error}", title="History", severity="error", markup=False
+        )
 
     async def _read_page(self, generation: int, before: tuple[float, int] | None, text: str) -> None:
         async with self._reading:

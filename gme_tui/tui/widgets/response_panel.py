@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...api.errors import OutcomeKind
-from ...words import advice, heading, mode_label
+from ...words import advice, check_by, heading, mode_label
 
 if TYPE_CHECKING:
     from ..views import ResponseView
@@ -105,14 +105,15 @@ def _body(view: ResponseView) -> RenderableType:
     said = advice(view.kind, view.action, idempotent=view.idempotent)
     if said:
         parts.append(("Advice", said))
-    if view.kind.may_have_acted and not view.idempotent and view.room:
+    by = check_by(view.kind, idempotent=view.idempotent, room=view.room)
+    if by == "room":
         parts.append(
             (
                 "Check",
                 Text.assemble("press ", ("F3", "bold"), f" to run DescribeTaskInfo for room {view.room}"),
             )
         )
-    elif view.kind.may_have_acted and not view.idempotent:
+    elif by == "task":
         parts.append(("Check", Text.assemble("press ", ("F4", "bold"), " to describe the recording")))
     return _with_warning(view, _rows(parts + footer))
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..api import fields
-from ..context import Context, make_client
+from ..context import DEMO_PROFILE, Context, make_client
 from .exits import EXIT_INTERRUPTED, EXIT_OK, CannotRun, exit_for
 
 if TYPE_CHECKING:
@@ -96,9 +96,9 @@ def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
         except HistoryUnavailable as error:
             raise CannotRun(str(error)) from None
         except KeyboardInterrupt:  # Ctrl+C while waiting: say what may have happened
-            return _interrupted(started[0] if started else None)
+            return _interrupted(started[0] if started else None, ctx)
     code = exit_for(outcome.kind)
-    problem = emit(lambda: print_outcome(outcome, args.output))
+    problem = emit(lambda: print_outcome(outcome, args.output, command=aimed_command(ctx)))
     if problem and outcome.result is not None:
         task = outcome.result.task_id_value
         print(
@@ -111,14 +111,41 @@ def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
     return code
 
 
-def _interrupted(outcome: Outcome | None) -> int:
+def _interrupted(outcome: Outcome | None, ctx: Context) -> int:
     from .output import print_outcome
 
     if outcome is None or outcome.error is None:
         print("gme-tui: interrupted; nothing was sent", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print_outcome(outcome, "text")  # text: its failure lines only, on stderr
+    print_outcome(outcome, "text", command=aimed_command(ctx))  # text: its failure lines only, on stderr
     return exit_for(outcome.kind)
+
+
+def aimed_command(ctx: Context) -> str:
+    """`gme-tui` with the global options that send a command where this context's went
+    (shell-quoted): each whose value is not what a bare `gme-tui` (no flags, environment or
+    settings file) would use, whichever of those chose it. The demo's endpoint is its own
+    emulator's, gone with this process: `--demo` (and its data folder, whose state file
+    keeps the tasks) finds the same tasks again."""
+    import shlex
+
+    from ..options import DEFAULT_ENDPOINT
+    from ..paths import data_dir
+    from ..settings import DEFAULT_PROFILE
+
+    words = ["gme-tui"]
+    if ctx.demo:
+        words.append("--demo")
+    if ctx.flags.profile or ctx.profile != (DEMO_PROFILE if ctx.demo else DEFAULT_PROFILE):
+        words += ["--profile", ctx.profile]
+    if not ctx.demo and ctx.endpoint != DEFAULT_ENDPOINT:
+        words += ["--endpoint", ctx.endpoint]
+    if ctx.region:
+        words += ["--region", ctx.region]
+    folder = ctx.data_dir.parent if ctx.demo else ctx.data_dir  # the demo's is `demo/` below it
+    if folder != data_dir(None, {}):
+        words += ["--data-dir", str(folder)]
+    return shlex.join(words)
 
 
 def emit(write: Callable[[], None]) -> str | None:

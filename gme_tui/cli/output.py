@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    """JSON as it prints: readable text as it is, but every control or invisible formatting
+    character as \\uXXXX (`json` leaves C1 and bidi controls raw), which keeps it exact."""
+    return clean(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -> None:
@@ -42,8 +44,14 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -
 
 
 def print_outcome(
-    outcome: Outcome, output: str, out: TextIO | None = None, err: TextIO | None = None
+    outcome: Outcome,
+    output: str,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    command: str = "gme-tui",
 ) -> None:
+    """`command`: how to run gme-tui aimed where this call went (see `failure_lines`)."""
     out = out or sys.stdout
     err = err or sys.stderr
     if outcome.result is not None:
@@ -55,7 +63,7 @@ def print_outcome(
     error = outcome.error
     assert error is not None
     # The explanation goes first, so a closed stdout cannot swallow it.
-    for line in failure_lines(outcome.action, error):
+    for line in failure_lines(outcome.action, error, command=command):
         print(clean(line), file=err)
     err.flush()
     if output == "json":
@@ -93,8 +101,10 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
             )
 
 
-def failure_lines(action: Action, error: GmeError) -> list[str]:
-    """What happened and what to do next, for a person reading a terminal."""
+def failure_lines(action: Action, error: GmeError, *, command: str = "gme-tui") -> list[str]:
+    """What happened and what to do next, for a person reading a terminal. `command` starts
+    the check to run: gme-tui with the global options that chose where the call went, so
+    the check looks there and not at the default place (the real service)."""
     name = action.name
     if isinstance(error, ServiceError):
         explained = error.explanation
@@ -114,9 +124,9 @@ def failure_lines(action: Action, error: GmeError) -> list[str]:
     if by is not None:  # sent; this action changes things
         biz = getattr(action, "biz_id", "BIZID")
         check = (
-            f"gme-tui describe-task --biz-id {biz} --room-id {shlex.quote(room or '')}"
+            f"{command} describe-task --biz-id {biz} --room-id {shlex.quote(room or '')}"
             if by == "room"
-            else f"gme-tui describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}"
+            else f"{command} describe-record --biz-id {biz} --task-id {getattr(action, 'task_id', 'TASKID')}"
         )
         lines.append(f"  Check with: {check}")
     return lines
@@ -141,11 +151,13 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
     print(f"{'Time (local)':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<6} {'Outcome':<34} TaskId", file=out)
     for row in rows:
         when = datetime.fromtimestamp(row.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        outcome = outcome_label(row.outcome, row.error_code)
         room = clean(row.room_id or "-")
         room = room if len(room) <= 16 else room[:15] + "…"
+        # Every cell is read back from the store, and the Code came from the service.
         print(
-            f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} {outcome:<34} "
-            f"{row.task_id or '-'}",
+            clean(
+                f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} "
+                f"{outcome_label(row.outcome, row.error_code):<34} {row.task_id or '-'}"
+            ),
             file=out,
         )

@@ -180,7 +180,7 @@ def test_outcome_unknown_exits_5_and_says_how_to_check(cli, emulator):
     code, _, err = cli("start", "--biz-id", BIZ, "--room-id", "lost", "--mode", "1")
     assert code == 5
     assert "outcome unknown" in err
-    assert f"gme-tui describe-task --biz-id {BIZ} --room-id lost" in err
+    assert f" describe-task --biz-id {BIZ} --room-id lost" in err  # after the options that aimed it
     assert rows(cli.data_dir)[0].outcome == "unknown"
     code, out, _ = cli("describe-task", "--biz-id", BIZ, "--room-id", "lost")
     assert code == 0 and "TaskId" in out

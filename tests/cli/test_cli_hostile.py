@@ -34,7 +34,8 @@ def test_a_hostile_answer_to_start_says_check_before_retrying(cli, case):
     assert code == code_wanted, err
     assert "internal error" not in err
     assert words in err
-    assert f"Check with: gme-tui describe-task --biz-id {BIZ} --room-id hostile" in err
+    assert "Check with: gme-tui " in err
+    assert f" describe-task --biz-id {BIZ} --room-id hostile" in err  # after the options that aimed it
     [row] = rows(cli.data_dir)
     assert row.outcome == outcome_wanted
     assert len(server.requests) == 1

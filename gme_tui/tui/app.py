@@ -11,11 +11,13 @@ from typing import Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from ..api.signing import SigningKey
 from ..context import Context, make_client
 from ..history import History
+from ..safe_text import clean
 from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
 from .commands import ConsoleCommands
 from .themes import find_theme, load_all_themes
@@ -67,17 +69,32 @@ class GmeApp(App[int]):
             if config.key
             else "no credentials"
         )
-        self.sub_title = " · ".join(
-            part
-            for part in (
-                "DEMO" if config.demo else None,
-                config.profile,
-                source,
-                config.endpoint,
-                config.region,
+        self.sub_title = clean(
+            " · ".join(
+                part
+                for part in (
+                    "DEMO" if config.demo else None,
+                    config.profile,
+                    source,
+                    config.endpoint,
+                    config.region,
+                )
+                if part
             )
-            if part
-        )
+        )  # from flags, the environment and the settings file
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast of the console (a widget's `notify` comes here too) is plain text:
+        what it says often comes from outside (a settings key, an answer, an error)."""
+        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
     # --- credentials and profiles ----------------------------------------------------
 
@@ -119,9 +136,7 @@ class GmeApp(App[int]):
             from ..safe_text import failure_text
 
             name = worker.name if worker.name and not worker.name.startswith("_") else "A background task"
-            self.notify(
-                failure_text(worker.error), title=f"{name} failed", severity="error", timeout=10, markup=False
-            )
+            self.notify(failure_text(worker.error), title=f"{name} failed", severity="error", timeout=10)
         elif event.state is not WorkerState.CANCELLED:
             return
         ended = getattr(worker.node, "worker_ended", None)
@@ -137,7 +152,6 @@ class GmeApp(App[int]):
                 title="Could not show what happened",
                 severity="error",
                 timeout=10,
-                markup=False,
             )
 
     def worker_ended(self, worker: Worker) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 
 from ...api.signing import SigningKey
 from ...credentials import KEYRING_ERRORS, KeyringStore, keyring_source, mask
+from ..shown import content
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -48,8 +49,9 @@ class CredentialsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="credentials"):
-            # What these two say holds text from outside (keyring errors, a SecretId): never markup.
-            yield Static("Reading the keyring…", id="credentials-source", markup=False)
+            # What these two say holds text from outside (keyring errors, a SecretId, an
+            # answer's code): always through `_show` and `_status`.
+            yield Static("Reading the keyring…", id="credentials-source")
             for label, widget_id, password, hint in (
                 ("SecretId", "secret-id", False, "AKID…"),
                 ("SecretKey", "secret-key", True, "type to store or replace (hidden)"),
@@ -62,11 +64,11 @@ class CredentialsScreen(ModalScreen[None]):
                 "Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
                 classes="dialog-hint",
             )
-            yield Static("", id="credentials-status", markup=False)
+            yield Static("", id="credentials-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#credentials").border_title = f"Credentials · profile {self.profile}"
+        self.query_one("#credentials").border_title = content(f"Credentials · profile {self.profile}")
         self.query_one("#secret-id").focus()
         self._read()
 
@@ -74,7 +76,7 @@ class CredentialsScreen(ModalScreen[None]):
         status = self.query_one("#credentials-status", Static)
         status.set_class(kind == "error", "-error")
         status.set_class(kind == "ok", "-ok")
-        status.update(text)
+        status.update(content(text))
 
     # --- keyring, in threads ------------------------------------------------------------
 
@@ -91,21 +93,22 @@ class CredentialsScreen(ModalScreen[None]):
         self.stored = key
         source = self.app.config.key_source or "none"
         if problem:
-            self.query_one("#credentials-source", Static).update(f"In use: {source}.")
+            self._source(f"In use: {source}.")
             self._status(problem, "error")
             return
         if key is None:
-            self.query_one("#credentials-source", Static).update(
-                f"In use: {source}. The keyring holds nothing for this profile."
-            )
+            self._source(f"In use: {source}. The keyring holds nothing for this profile.")
             return
         self.query_one("#secret-id", Input).value = key.secret_id
         self.query_one("#secret-key", Input).placeholder = f"stored: {mask(key.secret_key)} (type to replace)"
         if key.token:
             self.query_one("#token", Input).placeholder = f"stored: {mask(key.token)} (type to replace)"
-        self.query_one("#credentials-source", Static).update(
+        self._source(
             f"In use: {source}. Stored in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}."
         )
+
+    def _source(self, text: str) -> None:
+        self.query_one("#credentials-source", Static).update(content(text))
 
     def _entered(self) -> SigningKey | None:
         secret_id = self.query_one("#secret-id", Input).value.strip()

@@ -1,4 +1,8 @@
-"""Small modal screens: confirm an action, read raw JSON."""
+"""Small modal screens: confirm an action, read raw JSON.
+
+What they show names rooms, tasks, endpoints and answers: all drawn as plain
+text (`shown`), never as markup, never with raw control characters.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,18 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..shown import content
 from ..widgets.key_bar import KeyBar
 
 
 def _json(text: str):
-    """Highlighted JSON; pygments loads when a dialog first opens, not at start-up."""
+    """Highlighted JSON; pygments loads when a dialog first opens, not at start-up. Cleaned,
+    it is the same JSON (`clean`), with no character that a terminal acts on."""
     from rich.syntax import Syntax
 
-    return Syntax(text, "json", word_wrap=True, background_color="default")
+    from ...safe_text import clean
+
+    return Syntax(clean(text), "json", word_wrap=True, background_color="default")
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -34,7 +42,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-question")
+            yield Static(content(self.question), classes="dialog-question")
             if self.body is not None:
                 with VerticalScroll(classes="dialog-body"):
                     yield Static(_json(self.body), id="confirm-body")
@@ -42,7 +50,7 @@ class ConfirmScreen(ModalScreen[bool]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one(".dialog").border_title = self.title_text
+        self.query_one(".dialog").border_title = content(self.title_text)
 
     def action_confirm(self) -> None:
         self.dismiss(True)
@@ -67,7 +75,7 @@ class RawScreen(ModalScreen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one(".dialog").border_title = self.title_text
+        self.query_one(".dialog").border_title = content(self.title_text)
 
     def action_close(self) -> None:
         self.dismiss(None)

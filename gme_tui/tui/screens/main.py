@@ -23,6 +23,7 @@ from textual.widgets import Header, Static
 
 from ...api import fields
 from ...api.errors import OutcomeKind
+from ..shown import content, markup
 from ..widgets.key_bar import KeyBar
 from ..widgets.request_form import RequestForm
 from ..widgets.response_panel import ResponsePanel
@@ -92,9 +93,8 @@ class MainScreen(Screen[None]):
                 yield Container(id="history-slot")
             else:
                 yield Static(
-                    f"History unavailable: {self.app.history_problem}. Nothing can be sent.",
+                    content(f"History unavailable: {self.app.history_problem}. Nothing can be sent."),
                     id="history-missing",
-                    markup=False,
                 )
         yield KeyBar()
 
@@ -125,7 +125,6 @@ class MainScreen(Screen[None]):
                 title="Cannot send",
                 severity="error",
                 timeout=10,
-                markup=False,
             )
 
     _NEEDS_TASK = {"stop", "describe_record", "modify", "copy_task_id"}
@@ -180,7 +179,7 @@ class MainScreen(Screen[None]):
         elif self.app.client is None:
             reason = self.app.config.key_problem or "No credentials for this profile (F5 to store them)."
         if reason:
-            self.notify(reason, title="Not sent", severity="warning", markup=False)
+            self.notify(reason, title="Not sent", severity="warning")
             self.app.bell()
         return reason is not None
 
@@ -432,7 +431,7 @@ class MainScreen(Screen[None]):
     def on_history_panel_load_requested(self, event: HistoryPanel.LoadRequested) -> None:
         self.form.load(event.row.params)
         self.query_one("#biz-id").focus()
-        self.notify(f"Loaded {event.row.action} parameters into the form.", markup=False)
+        self.notify(f"Loaded {event.row.action} parameters into the form.")
 
     # --- the palette ---------------------------------------------------------------
 
@@ -457,7 +456,7 @@ class MainScreen(Screen[None]):
             commands.append(
                 (
                     f"Load history row {row.id} into the form",
-                    f"{row.action} {row.room_id or ''} (l)",
+                    markup(f"{row.action} {row.room_id or ''} (l)"),  # read back from the store
                     lambda: self.on_history_panel_load_requested(HistoryPanel.LoadRequested(panel, row)),
                 )
             )

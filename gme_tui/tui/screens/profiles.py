@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.worker import Worker
 
+from ..shown import content
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -45,7 +45,10 @@ class ProfileScreen(ModalScreen[str | None]):
     def _fill(self, names: list[str]) -> None:
         options = self.query_one("#profile-list", OptionList)
         options.clear_options()
-        options.add_options([f"{name}{'  (current)' if name == self.current else ''}" for name in names])
+        # Names from the settings file and the keyring: plain text, never markup.
+        options.add_options(
+            [content(f"{name}{'  (current)' if name == self.current else ''}") for name in names]
+        )
         self.names = names
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -59,7 +62,7 @@ class ProfileScreen(ModalScreen[str | None]):
             stored = KeyringStore().list_profiles()
         except KEYRING_ERRORS as error:
             self.app.call_from_thread(
-                self.query_one("#profile-status", Static).update, Text(f"Keyring: {error}")
+                self.query_one("#profile-status", Static).update, content(f"Keyring: {error}")
             )
             return
         merged = sorted(set(self.names) | set(stored))
@@ -76,7 +79,7 @@ class ProfileScreen(ModalScreen[str | None]):
         try:
             name = check_profile(event.value.strip())
         except FieldError as error:
-            self.query_one("#profile-status", Static).update(str(error))
+            self.query_one("#profile-status", Static).update(content(error))
             return
         self.dismiss(name)
 

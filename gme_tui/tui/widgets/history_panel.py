@@ -39,6 +39,7 @@ from textual.worker import Worker
 
 from ...api.errors import OutcomeKind
 from ...history import History, Row
+from ...safe_text import clean
 from ...words import mode_text, outcome_label
 
 #: rows per read; a screenful several times over, and well under a millisecond to fetch
@@ -274,9 +275,7 @@ class HistoryPanel(Widget):
     def _read_failed(self, error: sqlite3.Error) -> None:
         self._loading = False
         self._exhausted = True  # refresh_rows tries again
-        self.notify(
-            f"The history could not be read: {error}", title="History", severity="error", markup=False
-        )
+        self.notify(f"The history could not be read: {error}", title="History", severity="error")
 
     async def _read_page(self, generation: int, before: tuple[float, int] | None, text: str) -> None:
         async with self._reading:
@@ -337,18 +336,19 @@ class HistoryPanel(Widget):
         today = dt.date.today()
         return (
             _Stamp(time_text(row.started_at, today), (row.started_at, row.id)),
-            Text(row.action, no_wrap=True),
-            Text(row.room_id or "", no_wrap=True),
-            Text(mode_text(row.record_mode), no_wrap=True),
+            # Every cell is read back from the store; the outcome's code came from the service.
+            Text(clean(row.action), no_wrap=True),
+            Text(clean(row.room_id or ""), no_wrap=True),
+            Text(clean(mode_text(row.record_mode)), no_wrap=True),
             self._outcome_cell(row),
-            Text(row.task_id or "", no_wrap=True),  # stored as text: every digit exact
+            Text(clean(row.task_id or ""), no_wrap=True),  # stored as text: every digit exact
         )
 
     def _outcome_cell(self, row: Row) -> Text:
         if not self._styles:
             self._styles = self._read_styles()
         style = self._styles[_OUTCOME_CLASS.get(row.outcome, _ERROR_CLASS)]
-        return Text(outcome_label(row.outcome, row.error_code), style=style, no_wrap=True)
+        return Text(clean(outcome_label(row.outcome, row.error_code)), style=style, no_wrap=True)
 
     def _read_styles(self) -> dict[str, Style]:
         return {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}

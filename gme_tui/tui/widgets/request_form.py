@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from ...api import fields
 from ...api.fields import RecordMode
+from ..shown import content
 from .mode_choice import ModeChoice
 
 START = "StartRecord"
@@ -94,7 +95,7 @@ class RequestForm(Widget, can_focus=False):
                     text, over = _count("")
                     yield Label(text, id=f"{widget_id}-count", classes="count" + over)
             text, kind = self._message(name, checked)
-            yield Static(text, id=f"{widget_id}-message", classes="field-message " + kind)
+            yield Static(content(text), id=f"{widget_id}-message", classes="field-message " + kind)
         with Vertical(id="send-bar"):
             text, kind = self._status()
             yield Static(text, id="send-status", classes=kind)
@@ -135,7 +136,7 @@ class RequestForm(Widget, can_focus=False):
             message = self.query_one(f"#{widget_id}-message", Static)
             message.set_class(kind == "-error", "-error")
             message.set_class(kind == "-warning", "-warning")
-            message.update(text)
+            message.update(content(text))  # a rule quotes what was typed: "[/x]" is no markup
         for name in (fields.ALLOW, fields.BLOCK):
             text, over = _count(self.text(name))
             label = self.query_one(f"#{self.ids[name]}-count", Label)

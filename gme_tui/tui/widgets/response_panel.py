@@ -15,6 +15,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...api.errors import OutcomeKind
+from ...safe_text import clean
 from ...words import advice, check_by, heading, mode_label
 
 if TYPE_CHECKING:
@@ -66,12 +67,14 @@ def _state_class(kind: OutcomeKind) -> str:
 
 
 def _title(view: ResponseView) -> Text:
-    room = f" · room {view.room}" if view.room else ""
+    # The action and room may be read back from the store, the code is the service's.
+    action = clean(view.action)
+    room = clean(f" · room {view.room}") if view.room else ""
     if view.kind is OutcomeKind.OK:
-        return Text.assemble((f"{view.action} ok", "bold"), room)
+        return Text.assemble((f"{action} ok", "bold"), room)
     if view.kind is OutcomeKind.SERVICE_ERROR:
-        return Text.assemble((f"{view.action} failed: ", "bold"), (view.error_code or "", "bold"), room)
-    return Text.assemble((f"{view.action}: {heading(view.kind)}", "bold"), room)
+        return Text.assemble((f"{action} failed: ", "bold"), (clean(view.error_code or ""), "bold"), room)
+    return Text.assemble((f"{action}: {heading(view.kind)}", "bold"), room)
 
 
 def _rows(pairs: list[tuple[str, object]]) -> Table:
@@ -79,7 +82,7 @@ def _rows(pairs: list[tuple[str, object]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for name, value in pairs:
-        table.add_row(name, value if isinstance(value, Text) else Text(str(value)))
+        table.add_row(name, value if isinstance(value, Text) else Text(clean(value)))
     return table
 
 
@@ -110,7 +113,9 @@ def _body(view: ResponseView) -> RenderableType:
         parts.append(
             (
                 "Check",
-                Text.assemble("press ", ("F3", "bold"), f" to run DescribeTaskInfo for room {view.room}"),
+                Text.assemble(
+                    "press ", ("F3", "bold"), clean(f" to run DescribeTaskInfo for room {view.room}")
+                ),
             )
         )
     elif by == "task":
@@ -140,7 +145,10 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
         table.add_column("Status", no_wrap=True)
         table.add_column("FileName", overflow="fold")
         for record in result.records:
-            table.add_row(record.user_text, record.status_text, record.file_name)
+            # Strings here would be read as markup: a file name "[/x]" would raise.
+            table.add_row(
+                *(Text(clean(cell)) for cell in (record.user_text, record.status_text, record.file_name))
+            )
         return _with_warning(view, Group(_rows(parts + footer), table))
     return _with_warning(view, _rows(parts + footer))
 
@@ -148,4 +156,4 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
 def _with_warning(view: ResponseView, renderable: RenderableType) -> RenderableType:
     if not view.history_error:
         return renderable
-    return Group(renderable, Text(f"warning: {view.history_error}", style="bold"))
+    return Group(renderable, Text(clean(f"warning: {view.history_error}"), style="bold"))

@@ -21,8 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
-from .options import DEFAULT_ENDPOINT, parse_endpoint, parse_timeout
-from .paths import DEMO_FOLDER, data_dir
+from .options import (
+    DEFAULT_ENDPOINT,
+    ENDPOINT,
+    TIMEOUT,
+    given,
+    parse_endpoint,
+    parse_folder,
+    parse_region,
+    parse_timeout,
+)
+from .paths import DATA_DIR_ENV, DEMO_FOLDER, data_dir
 from .settings import DEFAULT_PROFILE, Settings
 
 if TYPE_CHECKING:
@@ -137,19 +146,35 @@ def resolve(
     from .credentials import CredentialsMissing, check_profile, from_environment
 
     env = os.environ if environ is None else environ
-    named = flags.profile or env.get(PROFILE_ENV) or None
+    # A flag given empty is an error (a script's unset variable must not mean the default,
+    # which is the real service); an empty environment variable counts as unset, as the
+    # shells' `VAR= command` idiom expects.
+    flag_profile = given(flags.profile, "--profile")
+    named = flag_profile or env.get(PROFILE_ENV) or None
     if named:
-        check_profile(named)
+        check_profile(named, "--profile" if flag_profile else PROFILE_ENV)
+    endpoint = given(flags.endpoint, ENDPOINT)
+    biz_flag = given(flags.biz_id, "--biz-id")
+    folder_flag = given(flags.data_dir, "--data-dir")
+    timeout = given(flags.timeout, TIMEOUT)
+    region_flag = given(flags.region, "--region")
+    region_env = env.get(REGION_ENV) or None
+    if region_flag is not None:
+        region: str | None = parse_region(region_flag, "--region")
+    elif region_env is not None:
+        region = parse_region(region_env, REGION_ENV)
+    else:
+        region = None
     if profile is None:
         profile = DEMO_PROFILE if flags.demo and not named else named or settings.profile or DEFAULT_PROFILE
     seen = settings.for_profile(profile)
     fixed = [
         name
         for name, value in (
-            ("endpoint", flags.endpoint),
-            ("region", flags.region),
+            ("endpoint", endpoint),
+            ("region", region_flag),
             ("language", flags.language),
-            ("biz_id", flags.biz_id),
+            ("biz_id", biz_flag),
         )
         if value
     ]
@@ -160,24 +185,31 @@ def resolve(
 
         fixed += ["endpoint", "credentials", "biz_id"]
         key, source = DEMO_KEY, DEMO_SOURCE
-        biz = flags.biz_id or str(DEMO_BIZ_ID)
+        biz = biz_flag or str(DEMO_BIZ_ID)
     else:
-        biz = flags.biz_id or seen.biz_id_text
+        biz = biz_flag or seen.biz_id_text
         try:
             key, source = from_environment(env), ENVIRONMENT_SOURCE
         except CredentialsMissing:
             pass
-    folder = data_dir(flags.data_dir, env)
+    env_folder = env.get(DATA_DIR_ENV) or None
+    if folder_flag is not None:
+        parse_folder(folder_flag, "--data-dir")
+    elif env_folder is not None:
+        parse_folder(env_folder, DATA_DIR_ENV)
+    folder = data_dir(folder_flag, env)
     return Context(
         profile=profile,
-        endpoint=parse_endpoint(flags.endpoint or seen.endpoint or DEFAULT_ENDPOINT),
+        endpoint=parse_endpoint(endpoint)
+        if endpoint is not None
+        else parse_endpoint(seen.endpoint or DEFAULT_ENDPOINT),
         data_dir=folder / DEMO_FOLDER if flags.demo else folder,
         key=key,
         key_source=source,
         from_keyring=key is None,
-        region=flags.region or env.get(REGION_ENV) or seen.region,
+        region=region or seen.region,
         language=flags.language or seen.language,
-        timeout=parse_timeout(flags.timeout or DEFAULT_TIMEOUT),
+        timeout=parse_timeout(timeout) if timeout is not None else float(DEFAULT_TIMEOUT),
         demo=flags.demo,
         default_biz_id=biz,
         relaxed_ids=flags.relaxed_ids or seen.relaxed_user_ids,

@@ -12,7 +12,6 @@ Textual.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,15 @@ else:
 
     yaml = _LazyYaml()
 
-from gme_tui.api.fields import FieldError, parse_biz_id
-from gme_tui.options import LANGUAGES, PROFILE_NAME, PROFILE_RULE, parse_endpoint, parse_profile_name
+from gme_tui.api.fields import FieldError, parse_biz_id, quote
+from gme_tui.options import (
+    LANGUAGES,
+    PROFILE_NAME,
+    PROFILE_RULE,
+    parse_endpoint,
+    parse_profile_name,
+    parse_region,
+)
 from gme_tui.paths import UnreadableFile, read_text, settings_path, write_atomically
 
 DEFAULT_THEME = "gme-dark"
@@ -139,9 +145,12 @@ def _check_endpoint(value: object, raw: str | None = None) -> str | None:
 def _check_region(value: object, raw: str | None = None) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"[a-z]{2,}(-[a-z0-9]+)+", value.strip()):
+    if not isinstance(value, str):
         raise ValueError(f"must be a region name like ap-guangzhou (got {_shown(value, raw)})")
-    return value.strip()
+    try:
+        return parse_region(value)
+    except FieldError as error:
+        raise ValueError(error.rule) from None
 
 
 def _check_language(value: object, raw: str | None = None) -> str | None:
@@ -166,7 +175,7 @@ def _shown(value: object, raw: str | None) -> str:
         return "a mapping"
     if value is None:
         return "nothing"
-    return repr(raw if raw is not None else value)
+    return quote(raw if raw is not None else value)
 
 
 #: keys a profile may set over the shared ones
@@ -297,7 +306,9 @@ def _read_profiles(
         name = name_node.value if isinstance(name_node, yaml.ScalarNode) else None
         where = f"{path}:{name_node.start_mark.line + 1}"
         if not isinstance(name, str) or not PROFILE_NAME.fullmatch(name):
-            warnings.append(f"{where}: profile name {name!r} must be {PROFILE_RULE}; it is ignored")
+            warnings.append(
+                f"{where}: profile name {quote(name) if isinstance(name, str) else name} must be {PROFILE_RULE}; it is ignored"
+            )
             continue
         if isinstance(body, yaml.ScalarNode) and body.tag == "tag:yaml.org,2002:null":
             profiles[name] = {}
@@ -333,7 +344,7 @@ def _unknown_key(key: str | None, checks: dict[str, Callable[..., Any]] | None =
 
     close = difflib.get_close_matches(key, list(checks if checks is not None else _CHECKS), n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
-    return f"unknown key {key!r}{hint}"
+    return f"unknown key {quote(key)}{hint}"
 
 
 def _default_words(key: str) -> str:

@@ -32,6 +32,8 @@ SUBSCRIPTION = "SubscribeRecordUserIds"
 
 _DIGITS = re.compile(r"[0-9]+")
 _SEPARATORS = re.compile(r"[,\s]+")
+#: how much of a bad value a message quotes: enough to recognise it, never a flood
+QUOTE_MAX = 80
 
 
 class FieldError(ValueError):
@@ -82,6 +84,17 @@ _MODE_WORDS = {
 _MODE_NAMES = {key: mode for mode in RecordMode for key in (str(int(mode)), mode.short)}
 
 
+def quote(value: object, *, bare: bool = False) -> str:
+    """A bad value as a message shows it: quoted with its control and invisible characters
+    escaped (`repr`), or with `bare` as it is when it is plain ASCII digits (a number reads
+    better unquoted); a value over `QUOTE_MAX` characters is cut, and its length said.
+    Every rule shows values through here."""
+    text = value if isinstance(value, str) else str(value)
+    cut = text[:QUOTE_MAX]
+    shown = cut if bare and _DIGITS.fullmatch(cut) else repr(cut)
+    return shown if len(text) <= QUOTE_MAX else f"{shown}… ({len(text)} characters)"
+
+
 def whole_number(value: str, top: int) -> int | None:
     """Decimal digits from 1 to `top` as a number, else None. The length is compared
     first: int() refuses strings of thousands of digits."""
@@ -96,10 +109,10 @@ def _unsigned(text: str, name: str, what: str) -> int:
     if not value:
         raise FieldError(name, f"is required ({what})")
     if not _DIGITS.fullmatch(value):
-        raise FieldError(name, f"must be decimal digits only, 1 to {UINT64_MAX} (got {value!r})")
+        raise FieldError(name, f"must be decimal digits only, 1 to {UINT64_MAX} (got {quote(value)})")
     number = whole_number(value, UINT64_MAX)
     if number is None:
-        raise FieldError(name, f"must be from 1 to {UINT64_MAX} (got {value})")
+        raise FieldError(name, f"must be from 1 to {UINT64_MAX} (got {quote(value, bare=True)})")
     return number
 
 
@@ -133,7 +146,7 @@ def parse_record_mode(text: str) -> RecordMode:
         return _MODE_NAMES[value]
     except KeyError:
         raise FieldError(
-            RECORD_MODE, f"must be 1, 2, 3 or single, mixed, both (got {text.strip()!r})"
+            RECORD_MODE, f"must be 1, 2, 3 or single, mixed, both (got {quote(text.strip())})"
         ) from None
 
 
@@ -145,7 +158,7 @@ def parse_user_ids(text: str, field: str = ALLOW, *, relaxed: bool = False) -> t
     seen: set[str] = set()
     for user_id in ids:
         if user_id in seen:
-            raise FieldError(field, f"lists {user_id} twice")
+            raise FieldError(field, f"lists {quote(user_id, bare=True)} twice")
         seen.add(user_id)
     if len(ids) > MAX_USER_IDS:
         raise FieldError(field, f"holds at most {MAX_USER_IDS} IDs (has {len(ids)})")
@@ -160,28 +173,30 @@ def split_user_ids(text: str) -> tuple[str, ...]:
 def _check_user_id(user_id: str, field: str, relaxed: bool) -> None:
     if relaxed:
         if len(user_id) > OPENID_MAX:
-            raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({user_id[:20]}...)")
+            raise FieldError(field, f"an ID has at most {OPENID_MAX} characters ({quote(user_id)})")
         if any(is_control(ch) for ch in user_id):
             raise FieldError(
-                field, f"an ID must not contain control or invisible formatting characters ({user_id!r})"
+                field, f"an ID must not contain control or invisible formatting characters ({quote(user_id)})"
             )
         if not _sendable(user_id):
-            raise FieldError(field, f"an ID must be valid text, not bytes that are not UTF-8 ({user_id!r})")
+            raise FieldError(
+                field, f"an ID must be valid text, not bytes that are not UTF-8 ({quote(user_id)})"
+            )
         return
     if not _DIGITS.fullmatch(user_id):
         raise FieldError(
             field,
-            f"{user_id!r} is not a decimal user ID (string OpenIDs need relaxed user IDs)",
+            f"{quote(user_id)} is not a decimal user ID (string OpenIDs need relaxed user IDs)",
         )
     if len(user_id) > 1 and user_id[0] == "0":
-        raise FieldError(field, f"{user_id} has a leading zero (IDs are sent as written)")
+        raise FieldError(field, f"{quote(user_id, bare=True)} has a leading zero (IDs are sent as written)")
     if len(user_id) > 19:
-        raise FieldError(field, f"{user_id[:20]}... is over the Int64 limit {INT64_MAX}")
+        raise FieldError(field, f"{quote(user_id, bare=True)} is over the Int64 limit {INT64_MAX}")
     number = int(user_id)
     if number <= USER_ID_MIN_EXCLUSIVE:
-        raise FieldError(field, f"{user_id} must be greater than {USER_ID_MIN_EXCLUSIVE}")
+        raise FieldError(field, f"{quote(user_id, bare=True)} must be greater than {USER_ID_MIN_EXCLUSIVE}")
     if number > INT64_MAX:
-        raise FieldError(field, f"{user_id} is over the Int64 limit {INT64_MAX}")
+        raise FieldError(field, f"{quote(user_id, bare=True)} is over the Int64 limit {INT64_MAX}")
 
 
 def _sendable(text: str) -> bool:
@@ -219,7 +234,9 @@ def check_subscription(
     blocked = set(block)
     both = [user_id for user_id in allow if user_id in blocked]
     if both:
-        raise FieldError(BLOCK, f"{both[0]} is also in {ALLOW}; an ID may be in one list only")
+        raise FieldError(
+            BLOCK, f"{quote(both[0], bare=True)} is also in {ALLOW}; an ID may be in one list only"
+        )
     warnings = []
     if allow and block:
         warnings.append(

@@ -101,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # argparse's own errors (2), --help and --version (0): returned, not raised
+        return EXIT_OK if done.code is None else done.code if isinstance(done.code, int) else EXIT_INVALID
     try:
         if args.command == "emulator":
             long_running()

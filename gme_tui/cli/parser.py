@@ -10,11 +10,20 @@ from ..context import Flags
 from ..options import LANGUAGES
 from .exits import EXIT_INVALID
 
+#: argparse's messages repeat the words it did not understand: they are cut to this
+MESSAGE_MAX = 300
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        from ..safe_text import clean
+
+        # "unrecognized arguments: ..." holds the argv raw: escapes made inert, a flood cut
+        said = clean(" ".join(message.split()))
+        if len(said) > MESSAGE_MAX:
+            said = f"{said[: MESSAGE_MAX - 1]}… ({len(said)} characters)"
         self.print_usage(sys.stderr)
-        self.exit(EXIT_INVALID, f"gme-tui: {message}\n")
+        self.exit(EXIT_INVALID, f"gme-tui: {said}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         return cmd
 
     def biz(cmd: argparse.ArgumentParser) -> None:
-        cmd.add_argument("--biz-id", default="", help="BizId: the application ID (decimal)")
+        # None, not "": an empty --biz-id (an unset variable) must not mean the profile's default
+        cmd.add_argument("--biz-id", default=None, help="BizId: the application ID (decimal)")
 
     def lists(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument(
@@ -172,7 +182,7 @@ def flags_from(args: argparse.Namespace) -> Flags:
         language=args.language,
         data_dir=args.data_dir,
         timeout=args.timeout,
-        biz_id=getattr(args, "biz_id", "") or None,
+        biz_id=getattr(args, "biz_id", None),
         relaxed_ids=getattr(args, "relaxed_ids", False),
         demo=args.demo,
     )

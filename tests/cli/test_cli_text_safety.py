@@ -21,22 +21,27 @@ from gme_tui.cli.output import dumps
 #: ESC, BEL, DEL, C1 (CSI 0x9b included), bidi controls, a tag character and a lone surrogate
 RAW = re.compile("[\x1b\x07\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069\U000e0001\ud800]")
 
-#: (Code, Message, RequestId) of a service error, and a piece of the Code as text output shows it
-ANSWERS = {
+
+def error(code: str, message: str, request_id: str) -> dict:
+    return {"Error": {"Code": code, "Message": message}, "RequestId": request_id}
+
+
+#: a service error's Response, and a piece of its Code as text output shows it
+ERRORS = {
     "escapes": (
-        "\x1b]0;PWNED\x07Failed",
-        "wiped\x1b[2J\x1b[H\x7f",
-        "req-\x9b31m",
-        "\\u001b]0;PWNED\\u0007Failed",
+        error("\x1b]0;PWNED\x07Failed", "wiped\x1b[2J\x1b[H\x7f", "req-\x9b31m"),
+        "\\u001b]0;PWNED\\u0007F",
     ),
-    "bidi": ("Failed\u202eedoC", "\u2066hidden\u2069 \u202dtext", "req-\u202e1", "Failed\\u202eedoC"),
-    "smuggled": ("Failed\U000e0001", "tags \U000e0041\U000e007f hidden", "req", "Failed\\udb40\\udc01"),
+    "bidi": (error("Failed\u202eedoC", "\u2066hidden\u2069 \u202dtext", "req-\u202e1"), "Failed\\u202eedoC"),
+    "smuggled": (
+        error("Failed\U000e0001", "tags \U000e0041\U000e007f hidden", "req"),
+        "Failed\\udb40\\udc01",
+    ),
 }
 
 
-def service_error(code: str, message: str, request_id: str) -> tuple[bytes, dict]:
-    response = {"Error": {"Code": code, "Message": message}, "RequestId": request_id}
-    return http_answer(json.dumps({"Response": response}).encode()), response
+def answer(response: dict) -> bytes:
+    return http_answer(json.dumps({"Response": response}).encode())
 
 
 def assert_clean(text: str) -> None:
@@ -48,11 +53,10 @@ def start(cli, endpoint: str, *output: str) -> tuple[int, str, str]:
     return cli("start", "--biz-id", BIZ, "--room-id", "r1", "--mode", "2", *output, endpoint=endpoint)
 
 
-@pytest.mark.parametrize("kind", list(ANSWERS))
+@pytest.mark.parametrize("kind", list(ERRORS))
 def test_a_hostile_service_error_prints_escaped_and_its_json_is_exact(cli, kind):
-    code, message, request_id, seen = ANSWERS[kind]
-    reply, response = service_error(code, message, request_id)
-    with HostileServer(reply) as server:
+    response, seen = ERRORS[kind]
+    with HostileServer(answer(response)) as server:
         status, out, err = start(cli, server.url)
         assert status != 0
         assert_clean(out + err)
@@ -63,11 +67,10 @@ def test_a_hostile_service_error_prints_escaped_and_its_json_is_exact(cli, kind)
     assert json.loads(out) == response
 
 
-@pytest.mark.parametrize("kind", list(ANSWERS))
+@pytest.mark.parametrize("kind", list(ERRORS))
 def test_history_prints_a_stored_hostile_code_escaped(cli, kind):
-    code, message, request_id, seen = ANSWERS[kind]
-    reply, _response = service_error(code, message, request_id)
-    with HostileServer(reply) as server:
+    response, seen = ERRORS[kind]
+    with HostileServer(answer(response)) as server:
         start(cli, server.url)
     status, out, err = cli("history")
     assert status == 0, err
@@ -82,7 +85,7 @@ def test_history_prints_a_stored_hostile_code_escaped(cli, kind):
 
 def test_a_success_with_a_hostile_request_id_prints_escaped_and_exact(cli):
     response = {"TaskId": 2**63 + 1, "RequestId": "req-\x1b]0;PWNED\x07\u202e\x85"}
-    with HostileServer(http_answer(json.dumps({"Response": response}).encode())) as server:
+    with HostileServer(answer(response)) as server:
         status, out, err = start(cli, server.url)
         assert status == 0, err
         assert_clean(out + err)

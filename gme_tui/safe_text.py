@@ -8,10 +8,20 @@ through here.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 #: control (C0, DEL, C1), format (bidi, zero-width, tags) and lone surrogates, which
 #: cannot even be written out as UTF-8
 _ESCAPED = ("Cc", "Cf", "Cs")
+
+
+def _replaced(text: str, replace: Callable[[str], str]) -> str:
+    """`text` with `replace` applied to each such character but the new line."""
+    if "".join(text.split("\n")).isprintable():  # none of them (C speed): the usual case
+        return text
+    return "".join(
+        ch if ch == "\n" or unicodedata.category(ch) not in _ESCAPED else replace(ch) for ch in text
+    )
 
 
 def _escape(ch: str) -> str:
@@ -23,17 +33,24 @@ def _escape(ch: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
+def _picture(ch: str) -> str:
+    code = ord(ch)
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
+
 def clean(text: object) -> str:
     """`text` with every control, format or surrogate character but the new line escaped.
 
     Applied to JSON text it keeps the JSON exact: such characters can stand only
     inside strings, where `\\uXXXX` means the same character."""
-    text = str(text)
-    if "".join(text.split("\n")).isprintable():  # none of them (C speed): the usual case
-        return text
-    return "".join(
-        ch if ch == "\n" or unicodedata.category(ch) not in _ESCAPED else _escape(ch) for ch in text
-    )
+    return _replaced(str(text), _escape)
+
+
+def marked(text: str) -> str:
+    """`text` with each character `clean` escapes shown as one visible character instead:
+    C0 and DEL as their control pictures (␛ for ESC), any other as �. For text being
+    edited, where the cursor counts characters: nothing moves, and nothing is raw."""
+    return _replaced(text, _picture)
 
 
 def failure_text(error: BaseException | None, limit: int = 300) -> str:

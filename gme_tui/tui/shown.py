@@ -4,14 +4,17 @@ A str handed to a Static, a border title, an option or a palette entry is parsed
 as markup ("[/x]" raises), and any text is drawn with its control characters raw
 (an escape sequence reaches the terminal). Text from the service, a file, the
 environment or the operator goes through one of these instead; Rich renderables
-take `Text(clean(...))`, and every toast is cleaned in `GmeApp.notify`.
+take `Text(clean(...))`, every toast is cleaned in `GmeApp.notify`, and every
+Input and TextArea draws its text `marked`.
 """
 
 from __future__ import annotations
 
+from rich.highlighter import Highlighter
+from rich.text import Text
 from textual.content import Content
 
-from ..safe_text import clean
+from ..safe_text import clean, marked
 
 
 def content(text: object) -> Content:
@@ -23,3 +26,20 @@ def markup(text: object) -> str:
     """For what takes only markup (the palette's help line): the text, escaped. Only "["
     opens a tag; Textual's own `escape` doubles backslashes that its parser keeps."""
     return clean(text).replace("[", "\\[")
+
+
+class Marked(Highlighter):
+    """For an Input: what is typed, pasted or loaded (a history row, the keyring) drawn with
+    each control or invisible character as one visible one (`marked`), so the cursor
+    still lands where it is."""
+
+    def __call__(self, text: str | Text) -> Text:
+        shown = Text(text) if isinstance(text, str) else text.copy()
+        shown.plain = marked(shown.plain)  # as long as before: the styles stay where they were
+        return shown
+
+    def highlight(self, text: Text) -> None:
+        """Nothing to colour."""
+
+
+MARKED = Marked()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 import pytest
 from hostile_server import HostileServer, http_answer
@@ -102,6 +103,6 @@ def test_a_success_with_a_hostile_request_id_prints_escaped_and_exact(cli):
 )
 def test_json_output_escapes_every_control_and_reads_back_the_same(value):
     printed = dumps(value)
-    assert_clean(printed)
+    assert not [ch for ch in printed if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Cs")]
     assert json.loads(printed) == value
     printed.encode("utf-8")  # no lone surrogate left: it can be written out

@@ -18,7 +18,7 @@ from textual.widgets import Input, Label, Static
 
 from ...api.signing import SigningKey
 from ...credentials import KEYRING_ERRORS, KeyringStore, keyring_source, mask
-from ..shown import content
+from ..shown import MARKED, content
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -59,7 +59,9 @@ class CredentialsScreen(ModalScreen[None]):
             ):
                 with Horizontal(classes="field-row"):
                     yield Label(label, classes="field-label")
-                    yield Input(placeholder=hint, password=password, id=widget_id, compact=True)
+                    yield Input(
+                        placeholder=hint, password=password, id=widget_id, compact=True, highlighter=MARKED
+                    )
             yield Static(
                 "Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
                 classes="dialog-hint",

@@ -41,6 +41,7 @@ from ...api.errors import OutcomeKind
 from ...history import History, Row
 from ...safe_text import clean
 from ...words import mode_text, outcome_label
+from ..shown import MARKED
 
 #: rows per read; a screenful several times over, and well under a millisecond to fetch
 PAGE_SIZE = 100
@@ -216,7 +217,9 @@ class HistoryPanel(Widget):
     # --- building ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield HistoryFilter(placeholder="filter: room, action, outcome, task id", id="history-filter")
+        yield HistoryFilter(
+            placeholder="filter: room, action, outcome, task id", id="history-filter", highlighter=MARKED
+        )
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

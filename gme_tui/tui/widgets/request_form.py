@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -18,7 +19,8 @@ from textual.widgets import Input, Label, Static, TextArea
 
 from ...api import fields
 from ...api.fields import RecordMode
-from ..shown import content
+from ...safe_text import marked
+from ..shown import MARKED, content
 from .mode_choice import ModeChoice
 
 START = "StartRecord"
@@ -42,6 +44,15 @@ def _count(text: str) -> tuple[str, str]:
     """IDs in a list field against the limit, and whether they are over it."""
     count = len(fields.split_user_ids(text))
     return f"{count}/{fields.MAX_USER_IDS}", " -over" if count > fields.MAX_USER_IDS else ""
+
+
+class IdList(TextArea):
+    """A list of user IDs, drawn `marked`: pasted or loaded text may hold anything."""
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        line.plain = marked(line.plain)  # as long as before: nothing moves
+        return line
 
 
 def form_fields(action: str) -> list[tuple[str, str, str]]:
@@ -77,7 +88,7 @@ class RequestForm(Widget, can_focus=False):
                 if name == fields.RECORD_MODE:
                     yield ModeChoice(id=widget_id)
                 elif name in (fields.ALLOW, fields.BLOCK):
-                    yield TextArea(
+                    yield IdList(
                         id=widget_id,
                         soft_wrap=True,
                         tab_behavior="focus",
@@ -90,6 +101,7 @@ class RequestForm(Widget, can_focus=False):
                         placeholder=help_text,
                         id=widget_id,
                         compact=True,
+                        highlighter=MARKED,
                     )
                 if name in (fields.ALLOW, fields.BLOCK):
                     text, over = _count("")

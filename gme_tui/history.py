@@ -8,10 +8,14 @@ this file: callers hand it parameters and the service's answer, nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import os
+import re
 import socket
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .api.errors import OutcomeKind
+from .safe_text import clean
 
 FILE_NAME = "history.sqlite3"
 
@@ -85,6 +90,9 @@ class Row:
     request_id: str | None
     task_id: str | None
     duration_ms: float | None
+    #: what another program broke in the stored row ("task_id: ..."), each value shown
+    #: in its place as nothing (or escaped); empty for a sound row
+    damaged: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """For `history --output json`: TaskId kept as an exact integer."""
@@ -92,21 +100,38 @@ class Row:
         for key in ("task_id", "biz_id"):
             if data[key] is not None:
                 data[key] = int(data[key])
+        data["damaged"] = list(self.damaged)
         return data
 
 
 class History:
-    def __init__(self, path: Path, *, busy_timeout: float | None = None) -> None:
-        """`busy_timeout`: seconds a write waits for another writer; `BUSY_TIMEOUT` if None."""
+    def __init__(self, path: Path, *, busy_timeout: float | None = None, read_only: bool = False) -> None:
+        """`busy_timeout`: seconds a write waits for another writer; `BUSY_TIMEOUT` if None.
+        `read_only`: only read (see `for_reading`): nothing is created, tightened or migrated."""
         self.path = path
+        self.read_only = read_only
+        timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        if read_only:
+            self._db = _connect_read_only(path, timeout)
+            return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _tighten(path.parent, 0o700)
         # Create the file private before SQLite opens it: its -wal and -shm files
         # take the same mode, so parameters and answers are never world-readable.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        _tighten(path, 0o600)
         self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        try:
+            self._open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        for suffix in ("-wal", "-shm"):  # left loose by an older version or a copy
+            _tighten(self.path.with_name(self.path.name + suffix), 0o600)
         # Opening a store already made takes no write lock: a reader (the history
         # panel, `gme-tui history`) never waits on a writer, and a store another
         # writer holds fails at the first row written, where `calls.send` says
@@ -121,6 +146,23 @@ class History:
             if "pid_start" not in columns:  # a store made by 0.1.0's first cut
                 self._db.execute("ALTER TABLE requests ADD COLUMN pid_start TEXT")
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @classmethod
+    def for_reading(cls, data_dir: Path) -> History:
+        """The store in `data_dir` for a command that only reads: opened as usual where it
+        can be (its modes tightened, its schema brought up to date), else read-only, so
+        that a history on a read-only filesystem or in a folder not writable by this
+        user still reads. Raises the usual open's error when neither works."""
+        path = data_dir / FILE_NAME
+        try:
+            return cls(path)
+        except (OSError, sqlite3.Error) as error:
+            if not path.is_file():
+                raise
+            try:
+                return cls(path, read_only=True)
+            except sqlite3.Error:
+                raise error from None
 
     @classmethod
     def in_dir(cls, data_dir: Path) -> History:
@@ -244,8 +286,12 @@ class History:
         where, matching = _matching(text)
         args: tuple[object, ...] = matching
         if before is not None:
-            where += " AND (started_at, id) < (?, ?)"
-            args = (*args, *before)
+            # The row's stored time, not the one its Row shows: a damaged one (a text,
+            # 1e300) reads as 0.0 but sorts where SQLite keeps it.
+            where += (
+                " AND (started_at, id) < (COALESCE((SELECT started_at FROM requests WHERE id = ?), ?), ?)"
+            )
+            args = (*args, before[1], before[0], before[1])
         cursor = self._db.execute(
             f"SELECT * FROM requests WHERE {where} ORDER BY started_at DESC, id DESC LIMIT ?",
             (*args, limit),
@@ -269,17 +315,179 @@ class History:
         return found.fetchone() is not None
 
     def _row(self, record: tuple, description: Any) -> Row:
+        """A stored row, shape-checked: what another program (or a hand) broke in it is
+        shown as nothing and named in `damaged`, never a crash of whoever shows it."""
         data = dict(zip((d[0] for d in description), record, strict=True))
-        params = _stored_json(data["params"])
-        response = _stored_json(data["response"]) if data["response"] else None
-        data["params"] = params if isinstance(params, dict) else {}
-        data["response"] = response if isinstance(response, dict) else None
-        data["outcome"] = _kind(data["outcome"])
-        if data["outcome"] is OutcomeKind.PENDING and not _writer_alive(data):
-            data["outcome"] = OutcomeKind.UNKNOWN
-        for private in ("pid", "pid_start", "host"):
-            data.pop(private)
-        return Row(**data)
+        check = _Checked()
+        row = Row(
+            id=data["id"],
+            started_at=check.time("started_at", data["started_at"]) or 0.0,
+            finished_at=check.time("finished_at", data["finished_at"]),
+            action=check.name("action", data["action"]) or "?",
+            profile=check.text("profile", data["profile"]) or "?",
+            endpoint=check.text("endpoint", data["endpoint"]) or "?",
+            region=check.text("region", data["region"]),
+            params=check.json("params", data["params"]) or {},
+            biz_id=check.digits("biz_id", data["biz_id"]),
+            room_id=check.text("room_id", data["room_id"]),
+            record_mode=check.integer("record_mode", data["record_mode"]),
+            outcome=check.outcome(data["outcome"]),
+            error_code=check.name("error_code", data["error_code"]),
+            error_message=check.text("error_message", data["error_message"]),
+            response=check.json("response", data["response"]),
+            request_id=check.text("request_id", data["request_id"]),
+            task_id=check.digits("task_id", data["task_id"]),
+            duration_ms=check.number("duration_ms", data["duration_ms"]),
+            damaged=tuple(check.damaged),
+        )
+        if row.outcome is OutcomeKind.PENDING and not _writer_alive(data, row.started_at):
+            row = dataclasses.replace(row, outcome=OutcomeKind.UNKNOWN)
+        return row
+
+
+#: the longest text a column is shown with (a stored one is cut there and said to be damaged)
+MAX_TEXT = 10_000
+#: the longest JSON column read: the client's largest answer (api.client.MAX_ANSWER)
+MAX_JSON = 16 * 1024 * 1024
+#: how deep a stored JSON column may nest (params and answers nest two or three levels)
+MAX_DEPTH = 32
+#: the latest time a row can show (9999-12-31T23:59:59Z, where dates end)
+_LAST_TIME = 253_402_300_799.0
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,127}")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+class _Checked:
+    """The checks of one stored row's columns; each returns the value to show and notes
+    in `damaged` the column and the rule a value broke."""
+
+    def __init__(self) -> None:
+        self.damaged: list[str] = []
+
+    def _bad(self, column: str, rule: str) -> None:
+        self.damaged.append(f"{column}: {rule}")
+
+    def text(self, column: str, value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self._bad(column, f"not text (a stored {type(value).__name__})")
+            return None
+        if len(value) > MAX_TEXT:
+            self._bad(column, f"longer than {MAX_TEXT} characters")
+            return value[:MAX_TEXT] + "…"
+        return value
+
+    def name(self, column: str, value: object) -> str | None:
+        """An action or an error code: letters, digits and dots, or escaped."""
+        text = self.text(column, value)
+        if text is None or _NAME.fullmatch(text):
+            return text
+        self._bad(column, "not a name (letters, digits and dots)")
+        return clean(text[:128])
+
+    def digits(self, column: str, value: object) -> str | None:
+        """A BizId or TaskId: decimal digits within 64 bits (kept as text, never a float)."""
+        text = value if isinstance(value, str) else None
+        if value is None or (text is not None and _DIGITS.fullmatch(text) and int(text) < 2**64):
+            return text
+        self._bad(column, "not a decimal ID of at most 64 bits")
+        return None
+
+    def integer(self, column: str, value: object) -> int | None:
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        self._bad(column, "not an integer")
+        return None
+
+    def number(self, column: str, value: object) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        self._bad(column, "not a finite number")
+        return None
+
+    def time(self, column: str, value: object) -> float | None:
+        """Unix seconds a date can show (from 1970 to 9999)."""
+        number = self.number(column, value)
+        if number is None or 0 <= number <= _LAST_TIME:
+            return number
+        self._bad(column, "not a time from 1970 to 9999")
+        return None
+
+    def json(self, column: str, value: object) -> dict[str, Any] | None:
+        """A stored JSON object, bounded in size and depth, with finite numbers only."""
+        if not value:
+            return None
+        if not isinstance(value, str) or len(value) > MAX_JSON:
+            self._bad(column, f"not JSON text of at most {MAX_JSON} characters")
+            return None
+        parsed = _stored_json(value)
+        if isinstance(parsed, dict) and _depth(parsed) <= MAX_DEPTH:
+            return parsed
+        self._bad(column, f"not a JSON object nested at most {MAX_DEPTH} deep")
+        return None
+
+    def outcome(self, value: object) -> OutcomeKind:
+        """A stored outcome; one this version does not know (a newer one wrote it) reads as a failure."""
+        if isinstance(value, str) and value in OUTCOMES:
+            return OutcomeKind(value)
+        self._bad("outcome", f"{clean(str(value)[:40])!r} is not an outcome this version knows")
+        return OutcomeKind.TRANSPORT_ERROR
+
+
+def _depth(value: object) -> int:
+    """How deep a parsed JSON value nests, without recursion (no stack to run out of)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                todo.extend(
+                    (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
+
+
+def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    """A connection that never writes. `mode=ro` still reads what a writer has in the WAL;
+    where even that cannot work (a WAL store with no -shm beside it on a read-only
+    filesystem), `immutable=1` reads the file as it is, as nothing can change it there."""
+    uri = path.absolute().as_uri()
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        db = sqlite3.connect(
+            uri + query, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            db.execute("SELECT 1 FROM requests LIMIT 1").fetchall()
+        except sqlite3.Error:
+            db.close()
+            if query.endswith("immutable=1"):
+                raise
+            continue
+        return db
+    raise AssertionError("the loop returns or raises")
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take from `path` every permission `mode` lacks (0644 becomes 0600), at every open:
+    a history made loose by an older version, a copy or a umask is private again. Never
+    a folder that others share on purpose (sticky, as /tmp) or the home folder, nor
+    what this user does not own; a filesystem that refuses (read-only) is left as it is."""
+    try:
+        seen = path.stat()
+        if seen.st_mode & ~mode & 0o777 == 0 or seen.st_uid != os.getuid():
+            return
+        if stat.S_ISDIR(seen.st_mode) and (
+            seen.st_mode & stat.S_ISVTX or path.resolve() == Path.home().resolve()
+        ):
+            return
+        os.chmod(path, stat.S_IMODE(seen.st_mode) & (mode | ~0o777))
+    except (OSError, AttributeError, RuntimeError, KeyError):
+        # no getuid (Windows, where modes mean little), no home folder: leave it as it is
+        pass
 
 
 #: what the text filter looks in; outcomes also match in words ("not sent" for not_sent)
@@ -307,35 +515,41 @@ def _matching(text: str) -> tuple[str, tuple[str, ...]]:
 
 def _stored_json(text: str) -> Any:
     """A stored JSON column; one another program broke reads as nothing, never as a crash
-    (the row itself, its outcome and ids, stays readable)."""
+    (the row itself, its outcome and ids, stays readable). NaN, Infinity and 1e400 are
+    refused: no JSON printed from the row could carry them."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, RecursionError):
         return None
 
 
-def _kind(stored: str) -> OutcomeKind:
-    """A stored outcome; one this version does not know (a newer one wrote it) reads as a failure."""
-    try:
-        return OutcomeKind(stored)
-    except ValueError:
-        return OutcomeKind.TRANSPORT_ERROR
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
-def _writer_alive(data: dict[str, Any]) -> bool:
-    """Is the process that wrote this pending row still running (so still waiting)?"""
-    if time.time() - data["started_at"] > STALE_AFTER:
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _writer_alive(data: dict[str, Any], started_at: float) -> bool:
+    """Is the process that wrote this pending row still running (so still waiting)? A row
+    whose writer cannot be told (its pid or time damaged) is not waited for."""
+    pid, pid_start = data.get("pid"), data.get("pid_start")  # no pid_start: an old store read-only
+    if time.time() - started_at > STALE_AFTER or not isinstance(pid, int) or isinstance(pid, bool):
         return False
-    if data["host"] != socket.gethostname():
+    if data.get("host") != socket.gethostname():
         return True  # another machine sharing the folder: trust the row until it is stale
-    started = _process_start(data["pid"])
-    if started is not None or data["pid_start"] is not None:
+    started = _process_start(pid)
+    if started is not None or pid_start is not None:
         # Where /proc tells a process's start, a reused PID or a zombie is not the writer.
-        return started is not None and started == data["pid_start"]
+        return started is not None and started == pid_start
     if os.name == "nt":
         return True  # no safe probe here (os.kill would end the process)
     try:
-        os.kill(data["pid"], 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):

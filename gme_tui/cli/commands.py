@@ -21,12 +21,14 @@ if TYPE_CHECKING:
     from ..history import History
 
 
-def open_history(ctx: Context) -> History:
+def open_history(ctx: Context, *, reading: bool = False) -> History:
+    """The context's history, or `CannotRun`; `reading`: for a command that only reads,
+    which may open it read-only (see `History.for_reading`)."""
     from ..history import History
 
     folder = ctx.data_dir
     try:
-        return History.in_dir(folder)
+        return History.for_reading(folder) if reading else History.in_dir(folder)
     except Exception as error:  # sqlite3.Error, OSError
         raise CannotRun(f"cannot open the history in {folder}: {error}; nothing was sent") from None
 
@@ -182,8 +184,11 @@ def history(args: argparse.Namespace, ctx: Context) -> int:
     from .output import print_history
 
     limit = parse_limit(args.limit)
-    with open_history(ctx) as store:
-        rows = store.rows(limit=limit)
+    with open_history(ctx, reading=True) as store:
+        try:
+            rows = store.rows(limit=limit)
+        except Exception as error:  # sqlite3.Error: a file that is not a history, or damaged
+            raise CannotRun(f"cannot read the history in {ctx.data_dir}: {error}") from None
     print_history(rows, args.output)
     return EXIT_OK
 

@@ -96,6 +96,13 @@ class GmeApp(App[int]):
         what it says often comes from outside (a settings key, an answer, an error)."""
         super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
 
+    def action_help_quit(self) -> None:
+        """Textual's own hint for Ctrl+C, which it writes in markup (every toast here is plain)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app", title="Do you want to quit?")
+                return
+
     # --- credentials and profiles ----------------------------------------------------
 
     def set_credentials(self, key: SigningKey | None, source: str | None, problem: str | None = None) -> None:

@@ -222,3 +222,14 @@ def test_marked_text_keeps_its_length_and_holds_nothing_raw(text):
     shown = marked(text)
     assert len(shown) == len(text)  # a cursor in the field still counts the same characters
     assert not [ch for ch in shown if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Cs")]
+
+
+async def test_toasts_are_plain_text_textuals_own_hint_included(make_app):
+    async with console(make_app, b"") as (_server, pilot):
+        app = pilot.app
+        app.screen.query_one("#room-id").notify("[b]not bold[/b] [@click=app.quit]not a link[/]")
+        app.screen.query_one("#record-mode").focus()  # where Ctrl+C copies nothing
+        await pilot.press("ctrl+c")  # Textual's "Press [b]ctrl+q[/b] to quit", which is markup
+        await until(lambda: len(app.screen.query("Toast")) == 2, "both toasts", pilot)
+        await pilot.pause()
+        assert_clean(app, "[b]not bold[/b] [@click=app.quit]not a link[/]", "Press ctrl+q to quit")

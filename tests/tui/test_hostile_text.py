@@ -28,7 +28,7 @@ from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.safe_text import marked
 from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.credentials import CredentialsScreen
-from gme_tui.tui.screens.dialogs import ConfirmScreen
+from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 
 #: what a terminal acts on instead of drawing: ESC, BEL, C1 (CSI 0x9b included), bidi controls
@@ -133,6 +133,10 @@ async def test_a_hostile_request_id_and_file_name_of_a_success_are_drawn_escaped
         await pilot.press("f4")
         await wait_idle(pilot)
         assert_clean(pilot.app, "DescribeRecordInfo ok", "[/x]\\u001b[2J")
+        await pilot.press("f8")  # the raw answer: the same JSON, escaped
+        await until(lambda: isinstance(pilot.app.screen, RawScreen), "the raw answer", pilot)
+        await pilot.pause()
+        assert_clean(pilot.app, "raw response", '"FileName": "[/x]\\u001b[2J\\u202e.mp3"')
 
 
 async def test_stop_on_a_room_named_like_markup_asks_for_confirmation(make_app):

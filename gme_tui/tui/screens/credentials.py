@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 
 from ...api.signing import SigningKey
 from ...credentials import KEYRING_ERRORS, KeyringStore, keyring_source, mask
+from ...safe_text import clean
 from ..shown import MARKED, content
 from ..widgets.key_bar import KeyBar
 
@@ -102,9 +103,14 @@ class CredentialsScreen(ModalScreen[None]):
             self._source(f"In use: {source}. The keyring holds nothing for this profile.")
             return
         self.query_one("#secret-id", Input).value = key.secret_id
-        self.query_one("#secret-key", Input).placeholder = f"stored: {mask(key.secret_key)} (type to replace)"
+        # What the keyring holds is outside text too (the SecretId's field draws it marked).
+        self.query_one("#secret-key", Input).placeholder = clean(
+            f"stored: {mask(key.secret_key)} (type to replace)"
+        )
         if key.token:
-            self.query_one("#token", Input).placeholder = f"stored: {mask(key.token)} (type to replace)"
+            self.query_one("#token", Input).placeholder = clean(
+                f"stored: {mask(key.token)} (type to replace)"
+            )
         self._source(
             f"In use: {source}. Stored in the keyring: SecretId {key.secret_id}, SecretKey {mask(key.secret_key)}."
         )

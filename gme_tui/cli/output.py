@@ -35,7 +35,9 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -
     if output == "json":
         print(dumps(shown), file=out)
         return
-    print(f"POST {prepared.url}/" if not prepared.url.endswith("/") else f"POST {prepared.url}", file=out)
+    print(
+        clean(f"POST {prepared.url}/" if not prepared.url.endswith("/") else f"POST {prepared.url}"), file=out
+    )
     headers: dict[str, str] = shown["headers"]  # type: ignore[assignment]
     for name, value in headers.items():
         print(clean(f"{name}: {value}"), file=out)

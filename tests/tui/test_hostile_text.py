@@ -237,3 +237,13 @@ async def test_toasts_are_plain_text_textuals_own_hint_included(make_app):
         await until(lambda: len(app.screen.query("Toast")) == 2, "both toasts", pilot)
         await pilot.pause()
         assert_clean(app, "[b]not bold[/b] [@click=app.quit]not a link[/]", "Press ctrl+q to quit")
+
+
+@given(st.text(alphabet=st.sampled_from("[]\\/=@$#:ab x")) | st.text())
+def test_escaped_for_markup_reads_back_as_the_text(text):
+    from textual.content import Content
+
+    from gme_tui.safe_text import clean
+    from gme_tui.tui.shown import markup
+
+    assert Content.from_markup(markup(text)).plain == clean(text)

@@ -9,6 +9,7 @@ after, the result still reaches the operator, with a warning.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,38 @@ from .api.errors import GmeError, NotSentError, OutcomeKind, OutcomeUnknownError
 if TYPE_CHECKING:  # the client (httpx) loads on the first send, not with the app
     from .api.client import GmeClient, Prepared, SyncGmeClient
     from .history import History
+
+
+#: the most of an answer the history keeps, serialized: GME's answers are a few KiB, and a
+#: store that copied every huge answer whole would grow without end and read slowly
+KEPT_ANSWER = 64 * 1024
+#: the key that marks a stored answer as cut (no answer of GME's has a key starting with _)
+CUT = "_cut"
+CUT_NOTE = "answer too large to keep; cut at 64 KiB"
+
+
+def kept(response: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The answer as the history stores it: whole when small, else a marked shape that
+    is still JSON (`was_cut`) with the answer's size and the first of its text."""
+    if response is None:
+        return None
+    text = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+    size = len(text.encode("utf-8"))
+    if size <= KEPT_ANSWER:
+        return response
+    cut: dict[str, Any] = {CUT: True, "_note": CUT_NOTE, "_bytes": size, "_prefix": ""}
+    room = KEPT_ANSWER - len(json.dumps(cut))
+    prefix = text[:room]
+    # The prefix is stored escaped (quotes, control characters): shorten it until it fits.
+    while (stored := len(json.dumps(prefix, ensure_ascii=False).encode("utf-8"))) > room:
+        prefix = prefix[: min(len(prefix) - 1, len(prefix) * room // stored)]
+    cut["_prefix"] = prefix
+    return cut
+
+
+def was_cut(response: dict[str, Any] | None) -> bool:
+    """Is this stored answer the marked shape `kept` leaves of one too large to keep?"""
+    return response is not None and response.get(CUT) is True
 
 
 class HistoryUnavailable(Exception):
@@ -142,7 +175,12 @@ def _recorded(
 
 def _finish(history: History, outcome: Outcome, started: float) -> None:
     outcome.duration_ms = (time.perf_counter() - started) * 1000
+    columns = outcome.columns()
+    if (
+        "response" in columns
+    ):  # the outcome keeps the whole answer (the screen shows it); the row a bounded one
+        columns["response"] = kept(columns["response"])
     try:
-        history.finish(outcome.row_id, duration_ms=outcome.duration_ms, **outcome.columns())
+        history.finish(outcome.row_id, duration_ms=outcome.duration_ms, **columns)
     except (sqlite3.Error, OSError) as failure:
         outcome.history_error = f"the history row {outcome.row_id} could not be completed ({failure})"

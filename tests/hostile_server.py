@@ -138,9 +138,9 @@ HOSTILE = {
         BadAnswerError,
         "larger than",
     ),
-    # valid JSON that json cannot descend (RecursionError)
+    # valid JSON that json cannot descend (RecursionError): 100,000 deep, 200 kB, under the size bound
     "deep-json": (
-        http_answer(b'{"Response": ' * 100_000 + b"{}" + b"}" * 100_000),
+        http_answer(b'{"Response": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
         BadAnswerError,
         "nested too deep",
     ),

@@ -1,15 +1,17 @@
 """The five recording actions: what goes out and what comes back.
 
 BizId, RecordMode and TaskId go out as JSON integers, user IDs as JSON strings.
-Responses are read from Python's `json`, which keeps integers exact; a TaskId
-that arrives as a float (or anything but an integer or decimal string) is a bad
-answer, never a silently rounded number.
+Responses are read from Python's `json`, which keeps integers exact. Every field
+read is shape-checked: a TaskId that arrives as a float, a string or a bool, a
+RecordMode of 2.0, an allowlist that is a string, is a bad answer naming the
+field, never a silently rounded number or a success that reads wrong.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from . import fields
@@ -74,9 +76,7 @@ class StartRecord(Action):
 
     @classmethod
     def parse(cls, response: dict[str, Any]) -> StartRecordResult:
-        return StartRecordResult(
-            request_id=_request_id(response), raw=response, task_id=_integer(response, "TaskId")
-        )
+        return StartRecordResult(request_id=_request_id(response), raw=response, task_id=_task_id(response))
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class DescribeTaskInfo(Action):
         return TaskInfoResult(
             request_id=_request_id(response),
             raw=response,
-            task_id=_integer(response, "TaskId"),
+            task_id=_task_id(response),
             mode=_mode(response.get("RecordMode")),
             subscription=_subscription(response.get(SUBSCRIPTION)),
         )
@@ -122,13 +122,15 @@ class DescribeRecordInfo(Action):
 
     @classmethod
     def parse(cls, response: dict[str, Any]) -> RecordInfoResult:
-        records = response.get("RecordInfo") or []
+        records = response.get("RecordInfo")
+        if records is None:
+            records = []
         if not isinstance(records, list):
-            raise ResponseShapeError("RecordInfo is not a list")
+            raise ResponseShapeError(f"RecordInfo is {_shown(records)}, not a list")
         return RecordInfoResult(
             request_id=_request_id(response),
             raw=response,
-            room=str(response.get("RoomId", "")),
+            room=_string(response, "RoomId", "RoomId"),
             mode=_mode(response.get("RecordMode")),
             records=[RecordInfo.from_json(item) for item in records],
         )
@@ -244,11 +246,24 @@ class RecordInfo:
         if not isinstance(item, dict):
             raise ResponseShapeError("a RecordInfo entry is not an object")
         return cls(
-            user_id=str(item.get("UserId", "")),
-            file_name=str(item.get("FileName", "")),
-            begin_time=_optional_integer(item, "RecordBeginTime") or 0,
+            user_id=_user_id(item.get("UserId", ""), "RecordInfo.UserId"),
+            file_name=_string(item, "FileName", "RecordInfo.FileName"),
+            begin_time=_time(item.get("RecordBeginTime")),
             status=_optional_integer(item, "RecordStatus") or 0,
         )
+
+    @property
+    def begin_text(self) -> str:
+        """When the recording began, `YYYY-MM-DD HH:MM:SS` (UTC); `-` when not said; the
+        number as it came when it is before 1970 or no calendar holds it (a broken answer)."""
+        if not self.begin_time:
+            return "-"
+        if self.begin_time < 0:
+            return str(self.begin_time)
+        try:
+            return datetime.fromtimestamp(self.begin_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        except (OverflowError, OSError, ValueError):
+            return str(self.begin_time)
 
 
 @dataclass(frozen=True)
@@ -272,30 +287,94 @@ def _optional_integer(obj: dict[str, Any], key: str) -> int | None:
     return None if obj.get(key) is None else _integer(obj, key)
 
 
-def _integer(obj: dict[str, Any], key: str) -> int:
-    value = obj.get(key)
-    if isinstance(value, bool):
-        raise ResponseShapeError(f"{key} is a boolean, not an integer")
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
-        value = int(value)
-    if isinstance(value, int) and 0 <= value <= UINT64_MAX:
+def _exact(value: Any, key: str, low: int, high: int) -> int:
+    """A JSON integer from `low` to `high`: never a bool (an int to Python), a float or text."""
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
         return value
-    raise ResponseShapeError(f"{key} is {value!r}, not an exact integer from 0 to 2**64-1")
+    shown = _shown(value)
+    raise ResponseShapeError(f"{key} is {shown}, not an exact integer from {low} to {_bound(high)}")
+
+
+def _integer(obj: dict[str, Any], key: str) -> int:
+    return _exact(obj.get(key), key, 0, UINT64_MAX)
+
+
+def _task_id(response: dict[str, Any]) -> int:
+    """A TaskId the service made: 1 to 2**64-1 (0 names no task)."""
+    return _exact(response.get(fields.TASK_ID), fields.TASK_ID, 1, UINT64_MAX)
+
+
+#: the widest a unix time can come (any 64-bit integer, signed or not): shown as it is
+#: when no calendar holds it, refused beyond (a number of a thousand digits is no time)
+_TIME_LOW, _TIME_HIGH = -(2**63), UINT64_MAX
+
+
+def _time(value: Any) -> int:
+    """RecordBeginTime in unix seconds; 0 when not said."""
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and _TIME_LOW <= value <= _TIME_HIGH:
+        return value
+    raise ResponseShapeError(f"RecordBeginTime is {_shown(value)}, not a 64-bit integer of unix seconds")
+
+
+def _bound(high: int) -> str:
+    return "2**64-1" if high == UINT64_MAX else str(high)
+
+
+def _shown(value: Any) -> str:
+    """A value of the answer as an error message names it: its type for a container or a
+    long value (the message must stay short), else its JSON-ish repr."""
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"text {value[:40]!r}" + ("…" if len(value) > 40 else "")
+    if isinstance(value, dict | list):
+        return "an object" if isinstance(value, dict) else "a list"
+    if value is None:
+        return "missing"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _string(obj: dict[str, Any], key: str, name: str) -> str:
+    value = obj.get(key, "")
+    if not isinstance(value, str):
+        raise ResponseShapeError(f"{name} is {_shown(value)}, not text")
+    return value
+
+
+def _user_id(value: Any, name: str) -> str:
+    """A user ID: text, as the schema says, or an exact integer (the seed's examples send them so)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ResponseShapeError(f"{name} is {_shown(value)}, not a user ID")
 
 
 def _mode(value: Any) -> RecordMode | None:
-    try:
-        return RecordMode(value) if value is not None else None
-    except ValueError:
-        raise ResponseShapeError(f"RecordMode {value!r} is not 1, 2 or 3") from None
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value in set(RecordMode):
+        return RecordMode(value)
+    raise ResponseShapeError(f"RecordMode is {_shown(value)}, not 1, 2 or 3")
+
+
+def _user_ids(value: Any, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ResponseShapeError(f"{name} is {_shown(value)}, not a list of user IDs")
+    return tuple(_user_id(item, f"an entry of {name}") for item in value)
 
 
 def _subscription(value: Any) -> Subscription | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ResponseShapeError(f"{SUBSCRIPTION} is not an object")
+        raise ResponseShapeError(f"{SUBSCRIPTION} is {_shown(value)}, not an object")
     return Subscription(
-        allow=tuple(str(x) for x in value.get(ALLOW) or ()),
-        block=tuple(str(x) for x in value.get(BLOCK) or ()),
+        allow=_user_ids(value.get(ALLOW), f"{SUBSCRIPTION}.{ALLOW}"),
+        block=_user_ids(value.get(BLOCK), f"{SUBSCRIPTION}.{BLOCK}"),
     )

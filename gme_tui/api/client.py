@@ -20,6 +20,7 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,9 +55,11 @@ finally:
 DEFAULT_TIMEOUT = 10.0
 RETRIES = 2
 BACKOFF = 0.25
-#: the largest answer read (decoded): far above any real one, low enough that a hostile
-#: or compressed-bomb answer cannot fill the memory
-MAX_ANSWER = 16 * 1024 * 1024
+#: the largest answer read, on the wire and decoded: GME's answers are a few KiB, so this is
+#: far above any real one, and low enough that a huge or compressed-bomb answer stays small
+MAX_ANSWER = 1024 * 1024
+#: the codings asked for and undone (by `_Inflater`, bounded as it inflates); any other is refused
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 class RateLimiter:
@@ -141,6 +144,48 @@ def host_header(url: httpx.URL) -> str:
 # --- the sans-I/O core --------------------------------------------------------
 
 
+class _Inflater:
+    """One Content-Encoding undone, a chunk at a time, never more than `room` bytes out.
+
+    httpx inflates a whole network read at once (64 KiB of a gzip bomb is 64 MiB), so
+    the drivers read the raw body and this undoes it: zlib stops at `max_length`, and
+    what it did not inflate stays in its input, never in memory as output.
+    """
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self._zlib = zlib.decompressobj(
+            16 + zlib.MAX_WBITS if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        )
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        try:
+            out = self._zlib.decompress(data, room)
+        except zlib.error:
+            if self.coding != "deflate" or self._started:
+                raise
+            # "deflate" is sent both zlib-wrapped (as RFC 9110 says) and raw (as some servers do)
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._zlib.decompress(data, room)
+        self._started = True
+        return out
+
+
+def _inflaters(header: str | None, action: Action) -> list[_Inflater]:
+    """The codings of a Content-Encoding header, in the order to undo them."""
+    codings = [part.strip().lower() for part in (header or "").split(",")]
+    codings = [coding for coding in codings if coding and coding != "identity"]
+    for coding in codings:
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise BadAnswerError(
+                _maybe_acted(
+                    action, f"the answer's Content-Encoding {coding[:40]!r} is not {ACCEPT_ENCODING}"
+                )
+            )
+    return [_Inflater(coding) for coding in reversed(codings)]
+
+
 class Attempt:
     """How far one attempt got, and what its failure means: no I/O, so both drivers share it.
 
@@ -164,7 +209,9 @@ class Attempt:
         #: the connection's stream, once known: the sync watchdog shuts it at the deadline
         self.stream: Any = None
         self._chunks: list[bytes] = []
-        self._size = 0
+        self._size = 0  # decoded
+        self._raw = 0  # as it came
+        self._inflaters: list[_Inflater] = []
         self._read = False
         self._lock = threading.Lock()  # the watchdog's thread and the reader's agree on how it ended
 
@@ -181,15 +228,25 @@ class Attempt:
         self.status = response.status_code
         if self.stream is None:  # a connection kept from an earlier call
             self.stream = response.extensions.get("network_stream")
+        self._inflaters = _inflaters(response.headers.get("content-encoding"), self.action)
 
     def take(self, chunk: bytes) -> None:
-        """One chunk of the (decoded) body: bounded in size and in time."""
+        """One chunk of the body as it came (raw): decoded here, bounded in size and in time,
+        both as it came and as it inflates."""
+        self._raw += len(chunk)
+        if self._raw > MAX_ANSWER:
+            raise self._too_large()
+        for inflater in self._inflaters:
+            chunk = inflater.feed(chunk, MAX_ANSWER - self._size + 1)
+            if self._size + len(chunk) > MAX_ANSWER:
+                raise self._too_large()
         self._size += len(chunk)
-        if self._size > MAX_ANSWER:
-            raise BadAnswerError(_maybe_acted(self.action, f"the answer is larger than {MAX_ANSWER} bytes"))
         self._chunks.append(chunk)
         if time.monotonic() > self.deadline:
             raise TimeoutError  # a server that drips its answer cannot hold the call open
+
+    def _too_large(self) -> BadAnswerError:
+        return BadAnswerError(_maybe_acted(self.action, f"the answer is larger than {MAX_ANSWER} bytes"))
 
     def read(self) -> None:
         """The body came whole: a deadline passing from now on changes nothing."""
@@ -223,7 +280,7 @@ class Attempt:
                 return NotSentError(f"could not connect to {self.endpoint} within {self.timeout:g} s")
             return OutcomeUnknownError(f"no answer within {self.timeout:g} s after the request was sent")
         if self.status is not None:  # the answer came, unusable
-            if isinstance(error, httpx.DecodingError):
+            if isinstance(error, httpx.DecodingError | zlib.error):
                 what = "the answer could not be decoded"
             elif isinstance(error, httpx.TransportError):
                 what = "the answer was truncated"
@@ -349,8 +406,9 @@ class _Core(Generic[H]):
     @staticmethod
     def _request(http: H, attempt: Attempt, trace: Any) -> httpx.Request:
         prepared = attempt.prepared
+        headers = {**prepared.headers, "Accept-Encoding": ACCEPT_ENCODING}  # whatever httpx could decode
         return http.build_request(
-            "POST", prepared.url, headers=prepared.headers, content=prepared.body, extensions={"trace": trace}
+            "POST", prepared.url, headers=headers, content=prepared.body, extensions={"trace": trace}
         )
 
 
@@ -396,7 +454,7 @@ class GmeClient(_Core[httpx.AsyncClient]):
                 response = await http.send(self._request(http, attempt, trace), stream=True)
                 try:
                     attempt.answered(response)
-                    async for chunk in response.aiter_bytes():
+                    async for chunk in response.aiter_raw():  # decoded by the attempt, bounded
                         attempt.take(chunk)
                 finally:
                     await response.aclose()
@@ -443,7 +501,7 @@ class SyncGmeClient(_Core[httpx.Client]):
             response = http.send(self._request(http, attempt, attempt.seen), stream=True)
             try:
                 attempt.answered(response)
-                for chunk in response.iter_bytes():
+                for chunk in response.iter_raw():  # decoded by the attempt, bounded
                     attempt.take(chunk)
                 attempt.read()
             finally:
@@ -470,17 +528,27 @@ def parse_response(action: Action, status: int, content: bytes) -> Result:
         raise BadAnswerError(_maybe_acted(action, "JSON nested too deep to read")) from None
     except ValueError:  # UnicodeDecodeError and a too long integer included
         raise BadAnswerError(_maybe_acted(action, f"not JSON: {_snippet(content)}")) from None
+    try:  # JSON can spell a lone surrogate ("\ud800"): text no terminal or store can take
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadAnswerError(
+            _maybe_acted(action, "the answer holds text that is not valid Unicode")
+        ) from None
     inner = data.get("Response") if isinstance(data, dict) else None
     if not isinstance(inner, dict):
         raise BadAnswerError(_maybe_acted(action, f"no Response object: {_snippet(content)}"))
     error = inner.get("Error")
     if error is not None:
-        if not isinstance(error, dict) or not isinstance(error.get("Code"), str):
+        if (
+            not isinstance(error, dict)
+            or not isinstance(error.get("Code"), str)
+            or not isinstance(error.get("Message", ""), str)
+        ):
             raise BadAnswerError(_maybe_acted(action, f"malformed Error object: {_snippet(content)}"))
         request_id = inner.get("RequestId")
         raise ServiceError(
             error["Code"],
-            str(error.get("Message", "")),
+            error.get("Message", ""),
             request_id if isinstance(request_id, str) else None,
             raw=inner,
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..api.actions import Action, RecordInfoResult, Result, TaskInfoResult, ids_text
@@ -92,13 +92,9 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
         print(file=out)
         print(f"{'UserId':<22} {'Status':<27} {'Began (UTC)':<20} FileName", file=out)
         for record in result.records:
-            began = (
-                datetime.fromtimestamp(record.begin_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
-                if record.begin_time
-                else "-"
-            )
             print(
-                f"{clean(record.user_text):<22} {record.status_text:<27} {began:<20} {clean(record.file_name)}",
+                f"{clean(record.user_text):<22} {record.status_text:<27} {record.begin_text:<20} "
+                f"{clean(record.file_name)}",
                 file=out,
             )
 

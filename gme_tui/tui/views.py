@@ -12,7 +12,7 @@ from typing import Any
 
 from ..api.actions import ACTIONS, Action, ResponseShapeError, Result
 from ..api.errors import OutcomeKind
-from ..calls import Outcome
+from ..calls import Outcome, was_cut
 from ..history import Row
 
 
@@ -49,8 +49,11 @@ class ResponseView:
         return biz if isinstance(biz, int) else None
 
     def result(self) -> Result | None:
-        """The typed result, re-read from the raw answer (for Describe* tables)."""
+        """The typed result, re-read from the raw answer (for Describe* tables); None for an
+        answer the history cut (too large to keep: there is no whole answer to read)."""
         if self.kind is not OutcomeKind.OK or self.response is None or self.action not in ACTIONS:
+            return None
+        if was_cut(self.response):
             return None
         try:
             return ACTIONS[self.action].parse(self.response)

@@ -229,8 +229,10 @@ def make_client(ctx: Context, key: SigningKey, *, blocking: Literal[True]) -> Sy
 
 def make_client(ctx: Context, key: SigningKey, *, blocking: bool = False) -> GmeClient | SyncGmeClient:
     """The client for this context's endpoint, region, language and timeout: async for the
-    console and batches, `blocking` for a one-shot command (no event loop to start)."""
+    console and batches, `blocking` for a one-shot command (no event loop to start). Its
+    rate limit counts the sends of every process sharing the data folder (`send_slots`)."""
     from .api.client import GmeClient, SyncGmeClient
+    from .send_slots import for_folder
 
     driver = SyncGmeClient if blocking else GmeClient
     return driver(
@@ -240,4 +242,5 @@ def make_client(ctx: Context, key: SigningKey, *, blocking: bool = False) -> Gme
         language=ctx.language,
         timeout=ctx.timeout,
         use_env_proxies=ctx.use_env_proxies,
+        limiter=for_folder(ctx.data_dir),
     )

@@ -1,0 +1,135 @@
+"""The rate limit holds across processes that share a data folder (`gme_tui.send_slots`).
+
+Two limiters on one file stand for two processes (they share nothing but the file);
+then real processes, released at once against the emulator (which enforces 20 per
+second), must together get no RequestLimitExceeded.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from gme_tui.context import Flags, make_client, resolve
+from gme_tui.emulator import DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.history import History
+from gme_tui.send_slots import FILE_NAME, SharedLimiter, for_folder
+from gme_tui.settings import Settings
+
+
+class Clock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_two_processes_on_one_folder_share_the_twenty_slots(tmp_path):
+    clock = Clock()
+    first = SharedLimiter(tmp_path / FILE_NAME, clock=clock)
+    second = SharedLimiter(tmp_path / FILE_NAME, clock=clock)  # another process: only the file is shared
+    assert [first.reserve() for _ in range(12)] == [0.0] * 12
+    assert [second.reserve() for _ in range(8)] == [0.0] * 8
+    assert second.reserve() == pytest.approx(1.25)  # the 21st waits a window plus the margin
+    assert first.reserve() == pytest.approx(1.25)
+    clock.now += 1.25
+    assert first.reserve() == pytest.approx(0.0)  # the first slots are past the window
+    assert first.problem is None and second.problem is None
+    first.close()
+    second.close()
+
+
+def test_old_slots_are_pruned_and_one_far_ahead_holds_nobody_back(tmp_path):
+    clock = Clock()
+    limiter = SharedLimiter(tmp_path / FILE_NAME, clock=clock)
+    for _ in range(20):
+        limiter.reserve()
+    clock.now += 10
+    assert limiter.reserve() == 0.0
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    db.executemany("INSERT INTO send_slots VALUES (?)", [(clock.now + 3600,)] * 25)  # a clock set back
+    db.commit()
+    assert limiter.reserve() == 0.0
+    assert db.execute("SELECT COUNT(*) FROM send_slots").fetchone()[0] == 2  # the one before, this one
+    db.close()
+    limiter.close()
+
+
+def test_a_slot_file_that_cannot_be_used_leaves_the_process_its_own_limit(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    clock = Clock()
+    limiter = SharedLimiter(blocker / FILE_NAME, clock=clock)
+    assert [limiter.reserve() for _ in range(20)] == [0.0] * 20
+    assert limiter.problem is not None and str(blocker) in limiter.problem
+    assert limiter.reserve() == pytest.approx(1.25)  # still never over the limit alone
+
+
+def test_every_client_of_a_context_takes_its_slots_from_the_folder(tmp_path):
+    ctx = resolve(Flags(data_dir=str(tmp_path), endpoint="http://127.0.0.1:9"), Settings(), environ={})
+    with make_client(ctx, DEMO_KEY, blocking=True) as blocking:
+        assert blocking._limiter is for_folder(tmp_path)
+    assert make_client(ctx, DEMO_KEY)._limiter is for_folder(tmp_path)
+    assert not (tmp_path / FILE_NAME).exists()  # no send, no file
+
+
+#: one process of the test below: it says it is ready, waits for the word, then starts
+#: its rooms one after another through the command line's own send path
+_SENDER = textwrap.dedent(
+    """
+    import sys
+    from gme_tui.cli import main
+
+    url, folder, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for n in range(count):
+        main(["--endpoint", url, "--data-dir", folder, "start", "--biz-id", "1400089356",
+              "--room-id", f"{name}-{n}", "--mode", "2", "--output", "json"])
+    """
+)
+
+
+def test_processes_started_at_once_stay_under_the_limit_together(tmp_path, emulator, monkeypatch):
+    """4 processes x 8 starts = 32 sends released at once: over 20 in a second unless
+    they count each other's (each alone keeps only its own 8 under the limit)."""
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
+    monkeypatch.setenv("GME_TUI_CONFIG", str(tmp_path / "settings.yaml"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    folder, processes, each = tmp_path / "data", 4, 8
+    senders = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SENDER, emulator.url, str(folder), f"p{n}", str(each)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(processes)
+    ]
+    try:
+        for sender in senders:  # every one imported and waiting: then all go at once
+            assert sender.stdout.readline().strip() == "ready"
+        for sender in senders:
+            sender.stdin.write("go\n")
+            sender.stdin.flush()
+        said = [sender.communicate(timeout=120)[1] for sender in senders]
+        assert [sender.returncode for sender in senders] == [0] * processes, said
+        assert "RequestLimitExceeded" not in "".join(said)
+        assert "gme-tui:" not in "".join(said), said  # no start refused, on any count
+    finally:
+        for sender in senders:
+            if sender.poll() is None:
+                sender.kill()
+    with History.in_dir(folder) as history:
+        rows = history.rows(limit=1000)
+    assert len(rows) == processes * each
+    limited = [row for row in rows if row.error_code == "RequestLimitExceeded"]
+    assert limited == []
+    assert [row.outcome for row in rows] == ["ok"] * processes * each

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from .api.fields import FieldError
 from .api.signing import SigningKey
-from .options import PROFILE, PROFILE_NAME, parse_profile_name
+from .options import PROFILE, PROFILE_NAME, parse_profile_name, parse_seconds
 from .paths import UnreadableFile, read_text
 
 SECRET_ID_ENV = "TENCENTCLOUD_SECRET_ID"
@@ -37,6 +37,7 @@ TOKEN_ENV = "TENCENTCLOUD_SESSION_TOKEN"
 SERVICE = "gme-tui"
 TIMEOUT_ENV = "GME_TUI_KEYRING_TIMEOUT"
 DEFAULT_TIMEOUT = 5.0
+KEYRING_TIMEOUT_MAX = 3600.0
 INDEX_USERNAME = "__profiles__"  # the keyring entry listing the profile names (no secret in it)
 
 PROFILE_FIELD = PROFILE
@@ -114,7 +115,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> SigningKey:
             f"no credentials: set {' and '.join(missing)} in the environment "
             "(or try the local emulator with --demo)"
         )
-    return SigningKey(secret_id, secret_key, env.get(TOKEN_ENV, "").strip() or None)
+    key = SigningKey(secret_id, secret_key, env.get(TOKEN_ENV, "").strip() or None)
+    _check_key(key, ENV_LABELS)
+    return key
 
 
 # --- names and values ---------------------------------------------------------
@@ -128,20 +131,35 @@ def check_profile(name: str, field: str = PROFILE_FIELD) -> str:
     return name
 
 
-def _check_key(key: SigningKey) -> None:
-    # The rules name the part, never its value: a FieldError may be printed.
+#: a SecretId and a SecretKey are 36 and 32 characters; a session token is longer, but bounded
+KEY_MAX = 256
+TOKEN_MAX = 8192
+KEY_LABELS = ("SecretId", "SecretKey", "token")
+ENV_LABELS = (SECRET_ID_ENV, SECRET_KEY_ENV, TOKEN_ENV)
+
+
+def _check_key(key: SigningKey, labels: tuple[str, str, str] = KEY_LABELS) -> None:
+    """Every part short and of printable ASCII, else `FieldError` naming the part (by
+    `labels`: the environment names its variables). The rules never quote the value:
+    a FieldError may be printed, and a part may be secret."""
     parts = (
-        ("SecretId", key.secret_id, True),
-        ("SecretKey", key.secret_key, True),
-        ("token", key.token, False),
+        (labels[0], key.secret_id, True, KEY_MAX),
+        (labels[1], key.secret_key, True, KEY_MAX),
+        (labels[2], key.token, False, TOKEN_MAX),
     )
-    for label, value, required in parts:
+    for label, value, required, top in parts:
         if value is None and not required:
             continue
         if not isinstance(value, str) or not value:
             raise FieldError(label, "must not be empty")
-        if any(ch.isspace() or not ch.isprintable() for ch in value):
-            raise FieldError(label, "contains a space or a control character; check what was pasted")
+        if len(value) > top:
+            raise FieldError(
+                label, f"must be at most {top} characters (it has {len(value)}); check what was pasted"
+            )
+        if any(not "!" <= ch <= "~" for ch in value):  # signed into a header: printable ASCII only
+            raise FieldError(
+                label, "contains a space or a control or non-ASCII character; check what was pasted"
+            )
 
 
 def mask(secret: str) -> str:
@@ -176,7 +194,12 @@ def _decode(profile: str, text: str) -> SigningKey:
         raise damaged
     if token is not None and not isinstance(token, str):
         raise damaged
-    return SigningKey(secret_id, secret_key, token or None)
+    key = SigningKey(secret_id, secret_key, token or None)
+    try:
+        _check_key(key)
+    except FieldError:
+        raise damaged from None
+    return key
 
 
 def _decode_index(text: str | None) -> list[str]:
@@ -198,11 +221,7 @@ def _timeout_from_env() -> float:
     text = os.environ.get(TIMEOUT_ENV, "").strip()
     if not text:
         return DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    return _seconds(value, TIMEOUT_ENV)
+    return parse_seconds(text, TIMEOUT_ENV, KEYRING_TIMEOUT_MAX)
 
 
 def _seconds(value: float, name: str) -> float:
@@ -554,6 +573,8 @@ def read_tccli(tccli_profile: str = "default", home: Path | None = None) -> Sign
         raise CredentialsMissing(
             f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:  # [[[[... deeper than the interpreter goes
+        raise CredentialsMissing(f"{path} is not a tccli credential file (it is nested too deep)") from None
     if not isinstance(data, dict):
         raise CredentialsMissing(f"{path} is not a JSON object with secretId and secretKey")
     missing = [k for k in ("secretId", "secretKey") if not (isinstance(data.get(k), str) and data[k].strip())]
@@ -564,4 +585,9 @@ def read_tccli(tccli_profile: str = "default", home: Path | None = None) -> Sign
     token = data.get("token")
     if token is not None and not isinstance(token, str):
         raise CredentialsMissing(f"{path} has a token that is not a string")
-    return SigningKey(data["secretId"].strip(), data["secretKey"].strip(), (token or "").strip() or None)
+    key = SigningKey(data["secretId"].strip(), data["secretKey"].strip(), (token or "").strip() or None)
+    try:
+        _check_key(key, ("secretId", "secretKey", "token"))
+    except FieldError as error:
+        raise CredentialsMissing(f"{path}: {error}") from None
+    return key

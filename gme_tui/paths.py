@@ -83,21 +83,71 @@ class UnreadableFile(Exception):
         self.missing = missing
 
 
-def read_text(path: Path, what: str) -> str:
+#: no file the operator writes by hand (settings, a theme, tccli credentials) is anywhere near
+READ_MAX = 1024 * 1024
+
+
+def read_text(path: Path, what: str, limit: int = READ_MAX) -> str:
     """The file whole, as UTF-8 text, or `UnreadableFile`: `PATH: cannot read the WHAT
-    (reason)` or `PATH:LINE: the WHAT is not UTF-8 text`."""
+    (reason)` or `PATH:LINE: the WHAT is not UTF-8 text`.
+
+    Only a regular file of at most `limit` bytes is read: a FIFO would hang the app and
+    /dev/zero would fill its memory. The file is opened without blocking (a FIFO with no
+    writer opens at once), checked with fstat, and read no further than `limit` + 1 bytes.
+    """
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as error:
         raise UnreadableFile(
             f"{path}: cannot read the {what} ({error.strerror or error})",
             missing=isinstance(error, FileNotFoundError),
         ) from None
     try:
+        kind = _not_regular(os.fstat(fd).st_mode)
+        if kind:
+            raise UnreadableFile(f"{path}: cannot read the {what} (it must be a regular file, not {kind})")
+        raw = _read_at_most(fd, limit + 1)
+    except OSError as error:
+        raise UnreadableFile(f"{path}: cannot read the {what} ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        size = f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit} bytes"
+        raise UnreadableFile(f"{path}: cannot read the {what} (it must be at most {size}; it is larger)")
+    try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise UnreadableFile(f"{path}:{line}: the {what} is not UTF-8 text") from None
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular one is, in words; None for a regular file."""
+    import stat
+
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def _read_at_most(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    left = size
+    while left > 0:
+        chunk = os.read(fd, min(left, 64 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def write_atomically(target: Path, data: bytes) -> None:

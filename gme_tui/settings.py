@@ -12,6 +12,7 @@ Textual.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,12 +210,54 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
         text = read_text(path, "settings file")
     except UnreadableFile as error:
         return _DEFAULTS, [] if error.missing else [f"{error}; using the default settings"]
-    return _parse(text, path)
+    settings, warnings = _parse(text, path)
+    if len(warnings) > MAX_WARNINGS:  # a file of 100,000 bad lines must not flood the terminal
+        more = len(warnings) - MAX_WARNINGS
+        warnings = [*warnings[:MAX_WARNINGS], f"{path}: {more} more problems like these are not listed"]
+    return settings, warnings
+
+
+#: how many of a settings file's problems are told, one line each
+MAX_WARNINGS = 20
+#: how deep YAML may nest: the composer recurses, and 100,000 `[` would end the app
+MAX_YAML_DEPTH = 64
+
+
+def yaml_loader(text: str) -> yaml.SafeLoader:
+    """A SafeLoader whose composer refuses nesting deeper than `MAX_YAML_DEPTH` with a
+    `ComposerError` at the line where it goes too deep: shared with the theme loader.
+    The scanner and parser below it keep no recursion, so the check comes before any."""
+    return _bounded_loader()(text)
+
+
+@functools.cache
+def _bounded_loader() -> type[yaml.SafeLoader]:
+    class BoundedLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_sequence_node(self, anchor: Any) -> Any:
+            return self._deeper(super().compose_sequence_node, anchor)
+
+        def compose_mapping_node(self, anchor: Any) -> Any:
+            return self._deeper(super().compose_mapping_node, anchor)
+
+        def _deeper(self, compose: Callable[[Any], Any], anchor: Any) -> Any:
+            if self.depth >= MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels", self.peek_event().start_mark
+                )
+            self.depth += 1
+            try:
+                return compose(anchor)
+            finally:
+                self.depth -= 1
+
+    return BoundedLoader
 
 
 def _parse(text: str, path: Path) -> tuple[Settings, list[str]]:
     try:
-        loader = yaml.SafeLoader(text)  # checks every character at once: may raise ReaderError
+        loader = yaml_loader(text)  # checks every character at once: may raise ReaderError
     except yaml.YAMLError as error:
         return _DEFAULTS, [f"{yaml_problem(error, text, path)}; using the default settings"]
     try:

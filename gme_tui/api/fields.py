@@ -89,7 +89,10 @@ def quote(value: object, *, bare: bool = False) -> str:
     escaped (`repr`), or with `bare` as it is when it is plain ASCII digits (a number reads
     better unquoted); a value over `QUOTE_MAX` characters is cut, and its length said.
     Every rule shows values through here."""
-    text = value if isinstance(value, str) else str(value)
+    if not isinstance(value, str):  # a number or a list from a file: as Python writes it, escaped
+        text = repr(value)
+        return text if len(text) <= QUOTE_MAX else f"{text[:QUOTE_MAX]}… ({len(text)} characters)"
+    text = value
     cut = text[:QUOTE_MAX]
     shown = cut if bare and _DIGITS.fullmatch(cut) else repr(cut)
     return shown if len(text) <= QUOTE_MAX else f"{shown}… ({len(text)} characters)"

@@ -27,6 +27,9 @@ from ..credentials import (
 )
 from .exits import CannotRun
 
+#: more than a SecretKey and a session token can hold, so a longer one is refused by their rule
+STDIN_MAX = 64 * 1024
+
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     profile = check_profile(getattr(args, "creds_profile", None) or ctx.profile)
@@ -69,9 +72,15 @@ def _read_secret(prompt: str, lines: list[str] | None) -> str:
 
 
 def _set(store: KeyringStore, profile: str, secret_id: str, with_token: bool) -> int:
-    lines = None if sys.stdin.isatty() else sys.stdin.read().splitlines()
-    secret_key = _read_secret("SecretKey (hidden): ", lines)
-    token = _read_secret("Session token (hidden): ", lines) if with_token else ""
+    try:
+        # Bounded: a key and a token are a few KiB at most, and stdin may be endless (/dev/zero).
+        lines = None if sys.stdin.isatty() else sys.stdin.read(STDIN_MAX).splitlines()
+        secret_key = _read_secret("SecretKey (hidden): ", lines)
+        token = _read_secret("Session token (hidden): ", lines) if with_token else ""
+    except (OSError, EOFError, ValueError) as error:  # closed, ended at the prompt, not UTF-8
+        from ..safe_text import failure_text
+
+        raise CannotRun(f"cannot read the SecretKey from standard input ({failure_text(error)})") from None
     store.set(profile, SigningKey(secret_id.strip(), secret_key, token or None))
     print(
         f"Stored the credentials of profile {profile} in the keyring ({store.backend_name()}): "

@@ -23,9 +23,10 @@ from textual.css.tokenize import tokenize_values
 from textual.design import ColorSystem
 from textual.theme import Theme
 
+from gme_tui.api.fields import quote
 from gme_tui.paths import UnreadableFile, bundled_themes_dir, read_text
 from gme_tui.paths import themes_dir as user_themes_dir
-from gme_tui.settings import first_line, yaml_problem
+from gme_tui.settings import first_line, yaml_loader, yaml_problem
 
 COLOUR_KEYS = (
     "primary",
@@ -102,7 +103,7 @@ def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
                 continue
             if theme.name in from_this_folder:
                 warnings.append(
-                    f"{path}: theme {theme.name!r} is also defined in "
+                    f"{path}: theme {quote(theme.name)} is also defined in "
                     f"{from_this_folder[theme.name].name}; this file wins"
                 )
             from_this_folder[theme.name] = path
@@ -132,7 +133,7 @@ def load_theme_file(path: Path) -> Theme:
     except UnreadableFile as error:
         raise ThemeFileError(str(error)) from None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = yaml_loader(text)
         try:
             root = loader.get_single_node()
             data = loader.construct_document(root) if root is not None else None
@@ -173,26 +174,27 @@ def theme_from_mapping(data: dict[Any, Any]) -> Theme:
         if key not in KEYS:
             close = difflib.get_close_matches(str(key), KEYS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            raise ThemeFileError(f"unknown key {key!r}{hint}", (str(key),))
+            raise ThemeFileError(f"unknown key {quote(key)}{hint}", (str(key),))
     if "name" not in data:
         raise ThemeFileError("name is required (the name that settings.yaml and the theme picker use)")
     name = data["name"]
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ThemeFileError(
-            f"name must be letters, digits, '-' or '_', not starting with a digit (got {name!r})", ("name",)
+            f"name must be letters, digits, '-' or '_', not starting with a digit (got {quote(name)})",
+            ("name",),
         )
     if "primary" not in data:
         raise ThemeFileError("primary is required (the colour of focus and actions)")
     colours = {key: _colour(key, data[key]) for key in COLOUR_KEYS if key in data}
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
-        raise ThemeFileError(f"dark must be true or false (got {dark!r})", ("dark",))
+        raise ThemeFileError(f"dark must be true or false (got {quote(dark)})", ("dark",))
     variables = _variables(data.get("variables", {}))
     theme = Theme(name=name, dark=dark, variables=variables, **colours)  # type: ignore[arg-type]
     try:
         theme.to_color_system().generate()
     except Exception as error:  # noqa: BLE001 - Textual's own last word on the theme
-        raise ThemeFileError(f"Textual cannot build the colours ({error})") from None
+        raise ThemeFileError(f"Textual cannot build the colours ({quote(first_line(error))})") from None
     return theme
 
 
@@ -203,11 +205,11 @@ def _colour(key: str, value: object) -> str:
             f'{key} is empty; quote colours that start with #, as in {key}: "#ff0000"', (key,)
         )
     if not isinstance(value, str):
-        raise ThemeFileError(f'{key} must be a colour such as "#ff0000" or red (got {value!r})', (key,))
+        raise ThemeFileError(f'{key} must be a colour such as "#ff0000" or red (got {quote(value)})', (key,))
     try:
         Color.parse(value)
-    except ColorParseError as error:
-        raise ThemeFileError(f"{key} is not a colour Textual can read ({error})", (key,)) from None
+    except ColorParseError:
+        raise ThemeFileError(f"{key} is not a colour Textual can read (got {quote(value)})", (key,)) from None
     return value
 
 
@@ -228,13 +230,13 @@ def _variables(value: object) -> dict[str, str]:
 def _variable(name: object, raw: object) -> str:
     if not isinstance(name, str) or not _VARIABLE.fullmatch(name):
         hint = " (write it without the $)" if isinstance(name, str) and name.startswith("$") else ""
-        raise ThemeFileError(f"variables: {name!r} is not a CSS variable name{hint}")
+        raise ThemeFileError(f"variables: {quote(name)} is not a CSS variable name{hint}")
     if raw is None:
         raise ThemeFileError(
             f'variables: {name} is empty; quote colours that start with #, as in {name}: "#ff0000"'
         )
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise ThemeFileError(f"variables: {name} must be a CSS value (got {raw!r})")
+        raise ThemeFileError(f"variables: {name} must be a CSS value (got {quote(raw)})")
     return _variable_value(name, str(raw))
 
 
@@ -247,7 +249,7 @@ def _variable_value(name: str, value: str) -> str:
     """
     if "$" in value:
         raise ThemeFileError(
-            f"variables: {name} cannot refer to another variable ({value!r}); give the colour itself"
+            f"variables: {name} cannot refer to another variable ({quote(value)}); give the colour itself"
         )
     try:
         tokenize_values({name: value})
@@ -261,13 +263,13 @@ def _variable_value(name: str, value: str) -> str:
         unknown = [word for word in words if word not in VALID_STYLE_FLAGS]
         if not words or unknown:
             raise ThemeFileError(
-                f"variables: {name} must be text styles such as bold, underline or none (got {value!r})"
+                f"variables: {name} must be text styles such as bold, underline or none (got {quote(value)})"
             )
         return value
     if not _is_colour_value(value, allow_auto=default.startswith("auto")):
         raise ThemeFileError(
             f"variables: {name} must be a colour, optionally with a percentage of opacity, "
-            f'as in "#ff0000 50%" (got {value!r})'
+            f'as in "#ff0000 50%" (got {quote(value)})'
         )
     return value
 

@@ -3,12 +3,28 @@ naming where it came from and the rule, bounded, never a crash and never the def
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 
 from gme_tui.api.fields import QUOTE_MAX, FieldError, parse_biz_id, parse_user_ids, quote
+from gme_tui.api.signing import SigningKey
 from gme_tui.context import Flags, resolve
+from gme_tui.credentials import (
+    SECRET_ID_ENV,
+    SECRET_KEY_ENV,
+    TOKEN_ENV,
+    CredentialsMissing,
+    KeyringStore,
+    from_environment,
+    read_tccli,
+)
 from gme_tui.options import parse_region, parse_timeout
-from gme_tui.settings import Settings
+from gme_tui.paths import READ_MAX, UnreadableFile, read_text
+from gme_tui.settings import MAX_WARNINGS, MAX_YAML_DEPTH, Settings, load_settings
+from gme_tui.tui.themes import load_themes
 
 # --- quoting a bad value ------------------------------------------------------
 
@@ -121,3 +137,158 @@ def test_timeout_takes_ascii_decimal_only(text):
 )
 def test_timeout_in_decimal_is_taken(text, seconds):
     assert parse_timeout(text) == seconds
+
+
+# --- hostile files -------------------------------------------------------------
+
+
+@pytest.fixture
+def fifo(tmp_path) -> Path:
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)
+    return path
+
+
+def test_read_text_refuses_a_fifo_at_once_instead_of_hanging(fifo):
+    with pytest.raises(UnreadableFile, match="must be a regular file, not a named pipe") as caught:
+        read_text(fifo, "settings file")
+    assert str(caught.value).startswith(f"{fifo}: cannot read the settings file")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_read_text_refuses_a_device_without_reading_it():
+    with pytest.raises(UnreadableFile, match="not a device"):
+        read_text(Path("/dev/zero"), "theme file")
+
+
+def test_read_text_reads_at_most_the_cap(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"#" * (READ_MAX + 1))
+    with pytest.raises(UnreadableFile, match="at most 1 MiB"):
+        read_text(path, "settings file")
+    path.write_bytes(b"#" * READ_MAX)
+    assert len(read_text(path, "settings file")) == READ_MAX
+
+
+def test_settings_pointed_at_a_fifo_or_a_device_warn_and_go_on(fifo, tmp_path):
+    for path in (fifo, Path("/dev/zero"), tmp_path / "link.yaml"):
+        if path.name == "link.yaml":
+            path.symlink_to("/dev/zero")
+        settings, warnings = load_settings(path)
+        assert settings == Settings()
+        assert len(warnings) == 1 and str(path) in warnings[0] and "regular file" in warnings[0]
+
+
+DEEP = {  # the text, and the line where it goes too deep
+    "flow sequences": ("theme: " + "[" * 100_000, 2),
+    "flow mappings": ("theme: " + "{a: " * 100_000, 2),
+    "block sequences": (
+        "theme:\n" + "".join(" " * n + "-\n" for n in range(0, 2 * 200, 2)),
+        2 + MAX_YAML_DEPTH,
+    ),
+}
+
+
+@pytest.mark.parametrize(("text", "line"), DEEP.values(), ids=DEEP.keys())
+def test_deep_settings_warn_naming_the_limit_and_the_line(tmp_path, text, line):
+    path = tmp_path / "settings.yaml"
+    path.write_text(f"confirm_start: false\n{text}\n")
+    settings, warnings = load_settings(path)
+    assert settings == Settings()
+    assert warnings == [
+        f"{path}:{line}: not valid YAML (nested deeper than {MAX_YAML_DEPTH} levels); using the default settings"
+    ]
+
+
+def test_nesting_up_to_the_limit_is_read(tmp_path):
+    path = tmp_path / "settings.yaml"
+    inner = MAX_YAML_DEPTH - 1  # the top-level mapping is the first level
+    path.write_text("theme: " + "[" * inner + "]" * inner + "\n")
+    _, warnings = load_settings(path)
+    assert warnings and "must be the name of a theme" in warnings[0]
+
+
+def test_a_deep_theme_file_is_skipped_with_a_warning(tmp_path):
+    (tmp_path / "deep.yaml").write_text("name: deep\nprimary: " + "[" * 100_000 + "\n")
+    (tmp_path / "ok.yaml").write_text("name: ok\nprimary: red\n")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    themes, warnings = load_themes([tmp_path])
+    assert [t.name for t in themes] == ["ok"]
+    assert any("deep.yaml:2: not valid YAML (nested deeper than" in w for w in warnings), warnings
+    assert any("pipe.yaml: cannot read the theme file (it must be a regular file" in w for w in warnings)
+
+
+def test_a_flood_of_bad_settings_is_told_in_a_bounded_number_of_lines(tmp_path):
+    path = tmp_path / "settings.yaml"
+    path.write_text("".join(f"key{n}: 1\n" for n in range(500)))
+    _, warnings = load_settings(path)
+    assert len(warnings) == MAX_WARNINGS + 1
+    assert warnings[-1] == f"{path}: {500 - MAX_WARNINGS} more problems like these are not listed"
+
+
+# --- hostile keys ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("secret_id", "secret_key", "field", "words"),
+    [
+        ("AKIDx", "k" * 20_000_000, "SecretKey", "at most 256 characters (it has 20000000)"),
+        ("AKIDx", "k" * 257, "SecretKey", "at most 256"),
+        ("A" * 257, "k", "SecretId", "at most 256"),
+        ("AKIDx", "key\x1b[2J", "SecretKey", "control"),
+        ("AKID\x00", "k", "SecretId", "control"),
+        ("AKIDx", "clé", "SecretKey", "non-ASCII"),
+    ],
+)
+def test_a_huge_or_control_key_is_refused_before_the_keyring(secret_id, secret_key, field, words):
+    with pytest.raises(FieldError) as caught:
+        KeyringStore(timeout=0.01).set("p", SigningKey(secret_id, secret_key))
+    assert caught.value.field == field and words in caught.value.rule
+    assert len(str(caught.value)) < 200
+
+
+def test_a_bad_key_in_the_environment_names_the_variable():
+    for env, name in (
+        ({SECRET_ID_ENV: "AKIDx", SECRET_KEY_ENV: "k" * 300}, SECRET_KEY_ENV),
+        ({SECRET_ID_ENV: "AKID\x07x", SECRET_KEY_ENV: "k"}, SECRET_ID_ENV),
+        ({SECRET_ID_ENV: "AKIDx", SECRET_KEY_ENV: "k", TOKEN_ENV: "t" * 9000}, TOKEN_ENV),
+    ):
+        with pytest.raises(FieldError) as caught:
+            from_environment(env)
+        assert caught.value.field == name
+        with pytest.raises(FieldError):
+            resolve(Flags(), Settings(), env)  # a command stops: exit 2, not a wrong key sent
+
+
+def write_tccli(home: Path, text: str | None = None) -> Path:
+    path = home / ".tccli" / "default.credential"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (json.dumps({"secretId": "AKIDx", "secretKey": "k" * 5000}), "secretKey: must be at most 256"),
+        (json.dumps({"secretId": "AKID\u202ex", "secretKey": "k"}), "secretId: contains"),
+        ("[" * 100_000, "nested too deep"),
+    ],
+)
+def test_a_hostile_tccli_file_is_refused_naming_it(tmp_path, content, words):
+    path = write_tccli(tmp_path, content)
+    with pytest.raises(CredentialsMissing) as caught:
+        read_tccli(home=tmp_path)
+    assert str(path) in str(caught.value) and words in str(caught.value)
+
+
+def test_a_tccli_file_that_is_a_fifo_or_a_device_is_refused(tmp_path):
+    path = write_tccli(tmp_path)
+    os.mkfifo(path)
+    with pytest.raises(CredentialsMissing, match="regular file"):
+        read_tccli(home=tmp_path)
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    with pytest.raises(CredentialsMissing, match="regular file"):
+        read_tccli(home=tmp_path)

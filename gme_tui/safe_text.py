@@ -15,12 +15,13 @@ from collections.abc import Callable
 _ESCAPED = ("Cc", "Cf", "Cs")
 
 
-def _replaced(text: str, replace: Callable[[str], str]) -> str:
-    """`text` with `replace` applied to each such character but the new line."""
-    if "".join(text.split("\n")).isprintable():  # none of them (C speed): the usual case
+def _replaced(text: str, replace: Callable[[str], str], keep_lines: bool = True) -> str:
+    """`text` with `replace` applied to each such character (but the new line, when kept)."""
+    if ("".join(text.split("\n")) if keep_lines else text).isprintable():  # none (C speed): the usual case
         return text
     return "".join(
-        ch if ch == "\n" or unicodedata.category(ch) not in _ESCAPED else replace(ch) for ch in text
+        ch if (keep_lines and ch == "\n") or unicodedata.category(ch) not in _ESCAPED else replace(ch)
+        for ch in text
     )
 
 
@@ -38,12 +39,14 @@ def _picture(ch: str) -> str:
     return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
 
 
-def clean(text: object) -> str:
-    """`text` with every control, format or surrogate character but the new line escaped.
+def clean(text: object, *, one_line: bool = False) -> str:
+    """`text` with every control, format or surrogate character but the new line escaped;
+    `one_line`: the new line too, for what must keep to its line (a code, an ID, a name),
+    where a break would draw a line of its own that the service never said.
 
     Applied to JSON text it keeps the JSON exact: such characters can stand only
     inside strings, where `\\uXXXX` means the same character."""
-    return _replaced(str(text), _escape)
+    return _replaced(str(text), _escape, keep_lines=not one_line)
 
 
 def marked(text: str) -> str:

@@ -40,7 +40,7 @@ def print_prepared(prepared: Prepared, output: str, out: TextIO | None = None) -
     )
     headers: dict[str, str] = shown["headers"]  # type: ignore[assignment]
     for name, value in headers.items():
-        print(clean(f"{name}: {value}"), file=out)
+        print(clean(f"{name}: {value}", one_line=True), file=out)
     print(file=out)
     print(clean(prepared.body.decode("utf-8")), file=out)  # the exact bytes that are signed
 
@@ -66,7 +66,7 @@ def print_outcome(
     assert error is not None
     # The explanation goes first, so a closed stdout cannot swallow it.
     for line in failure_lines(outcome.action, error, command=command):
-        print(clean(line), file=err)
+        print(clean(line, one_line=True), file=err)
     err.flush()
     if output == "json":
         print(dumps(_error_json(error)), file=out)
@@ -87,7 +87,7 @@ def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
     rows.append(("RequestId", result.request_id))
     rows.append(("Duration", f"{outcome.duration_ms:.0f} ms"))
     for name, value in rows:
-        print(f"{name:<11} {clean(value)}", file=out)
+        print(f"{name:<11} {clean(value, one_line=True)}", file=out)  # a break would fake a row
     if isinstance(result, RecordInfoResult):
         print(file=out)
         print(f"{'UserId':<22} {'Status':<27} {'Began (UTC)':<20} FileName", file=out)
@@ -149,13 +149,14 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
     print(f"{'Time (local)':<19}  {'Action':<18} {'RoomId':<16} {'Mode':<6} {'Outcome':<34} TaskId", file=out)
     for row in rows:
         when = datetime.fromtimestamp(row.started_at).strftime("%Y-%m-%d %H:%M:%S")
-        room = clean(row.room_id or "-")
+        room = clean(row.room_id or "-", one_line=True)
         room = room if len(room) <= 16 else room[:15] + "…"
         # Every cell is read back from the store, and the Code came from the service.
         print(
             clean(
                 f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} "
-                f"{outcome_label(row.outcome, row.error_code):<34} {row.task_id or '-'}"
+                f"{outcome_label(row.outcome, row.error_code):<34} {row.task_id or '-'}",
+                one_line=True,
             ),
             file=out,
         )

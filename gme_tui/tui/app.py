@@ -69,7 +69,7 @@ class GmeApp(App[int]):
             if config.key
             else "no credentials"
         )
-        self.sub_title = clean(
+        self.sub_title = clean(  # from flags, the environment and the settings file
             " · ".join(
                 part
                 for part in (
@@ -80,8 +80,9 @@ class GmeApp(App[int]):
                     config.region,
                 )
                 if part
-            )
-        )  # from flags, the environment and the settings file
+            ),
+            one_line=True,
+        )
 
     def notify(
         self,
@@ -94,7 +95,13 @@ class GmeApp(App[int]):
     ) -> None:
         """Every toast of the console (a widget's `notify` comes here too) is plain text:
         what it says often comes from outside (a settings key, an answer, an error)."""
-        super().notify(clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False)
+        super().notify(
+            clean(message),
+            title=clean(title, one_line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def action_help_quit(self) -> None:
         """Textual's own hint for Ctrl+C, which it writes in markup (every toast here is plain)."""

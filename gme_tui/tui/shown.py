@@ -18,14 +18,15 @@ from ..safe_text import clean, marked
 
 
 def content(text: object) -> Content:
-    """For Textual: a Static, a border title, an option."""
-    return Content(clean(text))
+    """For Textual: a Static, a border title, an option; each holds one line (a border
+    title would show only what comes before a break)."""
+    return Content(clean(text, one_line=True))
 
 
 def markup(text: object) -> str:
     """For what takes only markup (the palette's help line): the text, escaped. Only "["
     opens a tag; Textual's own `escape` doubles backslashes that its parser keeps."""
-    return clean(text).replace("[", "\\[")
+    return clean(text, one_line=True).replace("[", "\\[")
 
 
 class Marked(Highlighter):

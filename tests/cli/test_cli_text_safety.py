@@ -34,6 +34,10 @@ ERRORS = {
         "\\u001b]0;PWNED\\u0007F",
     ),
     "bidi": (error("Failed\u202eedoC", "\u2066hidden\u2069 \u202dtext", "req-\u202e1"), "Failed\\u202eedoC"),
+    "newline": (
+        error("Failed\nTaskId 4461", "one\nNext: fake", "req\nTaskId 4461"),
+        "Failed\\u000aTaskId 4461",
+    ),
     "smuggled": (
         error("Failed\U000e0001", "tags \U000e0041\U000e007f hidden", "req"),
         "Failed\\udb40\\udc01",
@@ -48,6 +52,8 @@ def answer(response: dict) -> bytes:
 def assert_clean(text: str) -> None:
     raw = sorted({f"U+{ord(ch):04X}" for ch in RAW.findall(text)})
     assert not raw, f"printed raw: {raw}"
+    faked = [line for line in text.splitlines() if line.startswith(("TaskId 4461", "Next: fake"))]
+    assert not faked, f"a line the answer made up: {faked}"
 
 
 def start(cli, endpoint: str, *output: str) -> tuple[int, str, str]:

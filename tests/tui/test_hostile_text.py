@@ -44,6 +44,8 @@ ANSWERS = {
     ),
     "bidi": ("Failed\u202eedoC", "\u2066hidden\u2069 \u202dtext", "req-\u202e1", "Failed\\u202eedoC"),
     "markup": ("[/]", "[/x] [bold]not bold[/bold] [link=x]", "[/req]", "[/]"),
+    # a line break would draw a line the service never said
+    "newline": ("Failed\nTaskId 4461", "one\nMeaning fake", "req\nTaskId 4461", "Failed\\u000aTaskId 4461"),
 }
 
 
@@ -246,4 +248,4 @@ def test_escaped_for_markup_reads_back_as_the_text(text):
     from gme_tui.safe_text import clean
     from gme_tui.tui.shown import markup
 
-    assert Content.from_markup(markup(text)).plain == clean(text)
+    assert Content.from_markup(markup(text)).plain == clean(text, one_line=True)

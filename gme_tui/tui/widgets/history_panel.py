@@ -340,18 +340,20 @@ class HistoryPanel(Widget):
         return (
             _Stamp(time_text(row.started_at, today), (row.started_at, row.id)),
             # Every cell is read back from the store; the outcome's code came from the service.
-            Text(clean(row.action), no_wrap=True),
-            Text(clean(row.room_id or ""), no_wrap=True),
-            Text(clean(mode_text(row.record_mode)), no_wrap=True),
+            Text(clean(row.action, one_line=True), no_wrap=True),
+            Text(clean(row.room_id or "", one_line=True), no_wrap=True),
+            Text(clean(mode_text(row.record_mode), one_line=True), no_wrap=True),
             self._outcome_cell(row),
-            Text(clean(row.task_id or ""), no_wrap=True),  # stored as text: every digit exact
+            Text(clean(row.task_id or "", one_line=True), no_wrap=True),  # stored as text: every digit exact
         )
 
     def _outcome_cell(self, row: Row) -> Text:
         if not self._styles:
             self._styles = self._read_styles()
         style = self._styles[_OUTCOME_CLASS.get(row.outcome, _ERROR_CLASS)]
-        return Text(clean(outcome_label(row.outcome, row.error_code)), style=style, no_wrap=True)
+        return Text(
+            clean(outcome_label(row.outcome, row.error_code), one_line=True), style=style, no_wrap=True
+        )
 
     def _read_styles(self) -> dict[str, Style]:
         return {name: self.get_component_rich_style(name, partial=True) for name in self.COMPONENT_CLASSES}

@@ -68,12 +68,14 @@ def _state_class(kind: OutcomeKind) -> str:
 
 def _title(view: ResponseView) -> Text:
     # The action and room may be read back from the store, the code is the service's.
-    action = clean(view.action)
-    room = clean(f" · room {view.room}") if view.room else ""
+    action = clean(view.action, one_line=True)
+    room = clean(f" · room {view.room}", one_line=True) if view.room else ""
     if view.kind is OutcomeKind.OK:
         return Text.assemble((f"{action} ok", "bold"), room)
     if view.kind is OutcomeKind.SERVICE_ERROR:
-        return Text.assemble((f"{action} failed: ", "bold"), (clean(view.error_code or ""), "bold"), room)
+        return Text.assemble(
+            (f"{action} failed: ", "bold"), (clean(view.error_code or "", one_line=True), "bold"), room
+        )
     return Text.assemble((f"{action}: {heading(view.kind)}", "bold"), room)
 
 
@@ -82,7 +84,8 @@ def _rows(pairs: list[tuple[str, object]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for name, value in pairs:
-        table.add_row(name, value if isinstance(value, Text) else Text(clean(value)))
+        # One line each: a line break in a value would draw a row of its own.
+        table.add_row(name, value if isinstance(value, Text) else Text(clean(value, one_line=True)))
     return table
 
 
@@ -114,7 +117,9 @@ def _body(view: ResponseView) -> RenderableType:
             (
                 "Check",
                 Text.assemble(
-                    "press ", ("F3", "bold"), clean(f" to run DescribeTaskInfo for room {view.room}")
+                    "press ",
+                    ("F3", "bold"),
+                    clean(f" to run DescribeTaskInfo for room {view.room}", one_line=True),
                 ),
             )
         )
@@ -147,7 +152,10 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
         for record in result.records:
             # Strings here would be read as markup: a file name "[/x]" would raise.
             table.add_row(
-                *(Text(clean(cell)) for cell in (record.user_text, record.status_text, record.file_name))
+                *(
+                    Text(clean(cell, one_line=True))
+                    for cell in (record.user_text, record.status_text, record.file_name)
+                )
             )
         return _with_warning(view, Group(_rows(parts + footer), table))
     return _with_warning(view, _rows(parts + footer))
@@ -156,4 +164,4 @@ def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> Renderable
 def _with_warning(view: ResponseView, renderable: RenderableType) -> RenderableType:
     if not view.history_error:
         return renderable
-    return Group(renderable, Text(clean(f"warning: {view.history_error}"), style="bold"))
+    return Group(renderable, Text(clean(f"warning: {view.history_error}", one_line=True), style="bold"))

@@ -44,6 +44,23 @@ def test_two_processes_on_one_folder_share_the_twenty_slots(tmp_path):
     second.close()
 
 
+def test_the_consoles_async_wait_takes_its_slots_from_the_file_too(tmp_path):
+    import asyncio
+
+    limiter = SharedLimiter(tmp_path / FILE_NAME, limit=1, window=0.0, margin=0.01)
+
+    async def twice() -> None:
+        await limiter.wait()
+        await limiter.wait()  # waits the 10 ms margin for the second slot
+
+    asyncio.run(twice())
+    db = sqlite3.connect(tmp_path / FILE_NAME)
+    slots = [row[0] for row in db.execute("SELECT slot FROM send_slots ORDER BY slot")]
+    db.close()
+    limiter.close()
+    assert len(slots) == 2 and slots[1] - slots[0] >= 0.01 - 1e-9  # a margin apart, at least
+
+
 def test_old_slots_are_pruned_and_one_far_ahead_holds_nobody_back(tmp_path):
     clock = Clock()
     limiter = SharedLimiter(tmp_path / FILE_NAME, clock=clock)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 
 import pytest
 from hostile_server import HostileServer, http_answer
@@ -258,3 +259,36 @@ def test_argparse_errors_return_2_and_show_no_raw_escape(sandbox):
     code, _, err = run(["history", "\x1b]0;pwned\x07" + "x" * 5000])
     assert code == 2
     assert "\x1b" not in err and "\x07" not in err and len(err) < 2000
+
+
+# --- beside the fuzz: hostile files and standard input, from the command line -----------------
+
+
+@pytest.mark.parametrize("kind", ["deep theme", "fifo", "device"])
+def test_a_hostile_settings_file_warns_and_every_command_goes_on(sandbox, kind):
+    path = os.environ["GME_TUI_CONFIG"]  # the sandbox's
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if kind == "deep theme":
+        with open(path, "w") as handle:
+            handle.write("theme: " + "[" * 100_000 + "\n")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.symlink("/dev/zero", path)
+    code, err = describe(sandbox)
+    assert code == 3, err  # sent, and answered: the file cost a warning, not the command
+    assert f"gme-tui: warning: {path}" in err and "using the default settings" in err
+
+
+def test_a_flood_on_standard_input_is_refused_as_a_key(sandbox, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("k" * 20_000_000))
+    code, _, err = run(["credentials", "set", "--profile", "p", "--secret-id", "AKIDx"])
+    assert code == 2 and "SecretKey: must be at most 256 characters" in err
+
+
+def test_a_closed_standard_input_cannot_run_and_says_so(sandbox, monkeypatch):
+    stdin = io.StringIO()
+    stdin.close()
+    monkeypatch.setattr("sys.stdin", stdin)
+    code, _, err = run(["credentials", "set", "--profile", "p", "--secret-id", "AKIDx"])
+    assert code == 1 and "cannot read the SecretKey from standard input" in err

@@ -211,10 +211,16 @@ def load_settings(path: Path | None = None) -> tuple[Settings, list[str]]:
     except UnreadableFile as error:
         return _DEFAULTS, [] if error.missing else [f"{error}; using the default settings"]
     settings, warnings = _parse(text, path)
-    if len(warnings) > MAX_WARNINGS:  # a file of 100,000 bad lines must not flood the terminal
-        more = len(warnings) - MAX_WARNINGS
-        warnings = [*warnings[:MAX_WARNINGS], f"{path}: {more} more problems like these are not listed"]
-    return settings, warnings
+    return settings, bounded(warnings, path)
+
+
+def bounded(warnings: list[str], where: Path) -> list[str]:
+    """At most `MAX_WARNINGS` of them, and a line saying how many more: a file of 100,000 bad
+    lines (or a folder of 100,000 bad themes) must not flood the terminal. Shared with themes."""
+    if len(warnings) <= MAX_WARNINGS:
+        return warnings
+    more = len(warnings) - MAX_WARNINGS
+    return [*warnings[:MAX_WARNINGS], f"{where}: {more} more problems like these are not listed"]
 
 
 #: how many of a settings file's problems are told, one line each

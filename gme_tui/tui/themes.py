@@ -26,7 +26,7 @@ from textual.theme import Theme
 from gme_tui.api.fields import quote
 from gme_tui.paths import UnreadableFile, bundled_themes_dir, read_text
 from gme_tui.paths import themes_dir as user_themes_dir
-from gme_tui.settings import first_line, yaml_loader, yaml_problem
+from gme_tui.settings import bounded, first_line, yaml_loader, yaml_problem
 
 COLOUR_KEYS = (
     "primary",
@@ -46,6 +46,8 @@ THEME_SUFFIXES = (".yaml", ".yml")
 # Textual puts the name in a CSS class (`-theme-<name>`) and rejects any other shape.
 _NAME = re.compile(r"[a-zA-Z_-][a-zA-Z0-9_-]*")
 _VARIABLE = _NAME
+#: a theme's name is a CSS class and a settings value: kept short
+NAME_MAX = 64
 _COLOUR_AND_ALPHA = re.compile(r"(?P<colour>.*?)(?:\s+(?P<alpha>\d+(?:\.\d+)?%))?")
 
 
@@ -95,19 +97,21 @@ def load_themes(dirs: Iterable[Path]) -> tuple[list[Theme], list[str]]:
             warnings.append(f"{folder}: cannot list the themes folder ({error.strerror or error})")
             continue
         from_this_folder: dict[str, Path] = {}
+        in_this_folder: list[str] = []
         for path in paths:
             try:
                 theme = load_theme_file(path)
             except ThemeFileError as error:
-                warnings.append(f"{error}; theme skipped")
+                in_this_folder.append(f"{error}; theme skipped")
                 continue
             if theme.name in from_this_folder:
-                warnings.append(
+                in_this_folder.append(
                     f"{path}: theme {quote(theme.name)} is also defined in "
                     f"{from_this_folder[theme.name].name}; this file wins"
                 )
             from_this_folder[theme.name] = path
             themes[theme.name] = theme
+        warnings += bounded(in_this_folder, folder)
     return list(themes.values()), warnings
 
 
@@ -178,9 +182,10 @@ def theme_from_mapping(data: dict[Any, Any]) -> Theme:
     if "name" not in data:
         raise ThemeFileError("name is required (the name that settings.yaml and the theme picker use)")
     name = data["name"]
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or len(name) > NAME_MAX or not _NAME.fullmatch(name):
         raise ThemeFileError(
-            f"name must be letters, digits, '-' or '_', not starting with a digit (got {quote(name)})",
+            f"name must be letters, digits, '-' or '_', not starting with a digit, at most {NAME_MAX} "
+            f"characters (got {quote(name)})",
             ("name",),
         )
     if "primary" not in data:

@@ -24,7 +24,6 @@ from gme_tui.credentials import (
 from gme_tui.options import parse_region, parse_timeout
 from gme_tui.paths import READ_MAX, UnreadableFile, read_text
 from gme_tui.settings import MAX_WARNINGS, MAX_YAML_DEPTH, Settings, load_settings
-from gme_tui.tui.themes import load_themes
 
 # --- quoting a bad value ------------------------------------------------------
 
@@ -206,16 +205,6 @@ def test_nesting_up_to_the_limit_is_read(tmp_path):
     path.write_text("theme: " + "[" * inner + "]" * inner + "\n")
     _, warnings = load_settings(path)
     assert warnings and "must be the name of a theme" in warnings[0]
-
-
-def test_a_deep_theme_file_is_skipped_with_a_warning(tmp_path):
-    (tmp_path / "deep.yaml").write_text("name: deep\nprimary: " + "[" * 100_000 + "\n")
-    (tmp_path / "ok.yaml").write_text("name: ok\nprimary: red\n")
-    os.mkfifo(tmp_path / "pipe.yaml")
-    themes, warnings = load_themes([tmp_path])
-    assert [t.name for t in themes] == ["ok"]
-    assert any("deep.yaml:2: not valid YAML (nested deeper than" in w for w in warnings), warnings
-    assert any("pipe.yaml: cannot read the theme file (it must be a regular file" in w for w in warnings)
 
 
 def test_a_flood_of_bad_settings_is_told_in_a_bounded_number_of_lines(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +18,10 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
 import gme_tui
 from gme_tui.paths import CONFIG_ENV
+from gme_tui.settings import MAX_WARNINGS
 from gme_tui.tui import themes as themes_mod
 from gme_tui.tui.themes import (
+    NAME_MAX,
     bundled_themes_dir,
     load_all_themes,
     load_theme_file,
@@ -460,3 +463,32 @@ def test_an_installed_wheel_finds_its_bundled_themes(tmp_path):
     folder, result = run.stdout.splitlines()
     assert folder == str(site / "gme_tui" / "themes")
     assert result == f"{sorted(BUNDLED)} []"
+
+
+# --- hostile theme files (issue 9) ----------------------------------------------
+
+
+def test_a_deep_theme_file_is_skipped_with_a_warning(tmp_path):
+    (tmp_path / "deep.yaml").write_text("name: deep\nprimary: " + "[" * 100_000 + "\n")
+    (tmp_path / "ok.yaml").write_text("name: ok\nprimary: red\n")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    themes, warnings = load_themes([tmp_path])
+    assert [t.name for t in themes] == ["ok"]
+    assert any("deep.yaml:2: not valid YAML (nested deeper than" in w for w in warnings), warnings
+    assert any("pipe.yaml: cannot read the theme file (it must be a regular file" in w for w in warnings)
+
+
+def test_a_folder_of_broken_themes_is_told_in_a_bounded_number_of_lines(tmp_path):
+    for n in range(30):
+        (tmp_path / f"t{n:02}.yaml").write_text("primary: red\n")  # no name
+    themes, warnings = load_themes([tmp_path])
+    assert themes == [] and len(warnings) == MAX_WARNINGS + 1
+    assert warnings[-1] == f"{tmp_path}: {30 - MAX_WARNINGS} more problems like these are not listed"
+
+
+def test_a_theme_name_is_kept_short(tmp_path):
+    (tmp_path / "long.yaml").write_text(f"name: {'n' * (NAME_MAX + 1)}\nprimary: red\n")
+    (tmp_path / "ok.yaml").write_text(f"name: {'n' * NAME_MAX}\nprimary: red\n")
+    themes, warnings = load_themes([tmp_path])
+    assert [t.name for t in themes] == ["n" * NAME_MAX]
+    assert len(warnings) == 1 and f"at most {NAME_MAX} characters" in warnings[0]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .. import __version__
+from ..api.fields import quote
 from ..context import Flags
 from ..options import LANGUAGES
 from .exits import EXIT_INVALID
@@ -24,6 +26,13 @@ class _Parser(argparse.ArgumentParser):
             said = f"{said[: MESSAGE_MAX - 1]}… ({len(said)} characters)"
         self.print_usage(sys.stderr)
         self.exit(EXIT_INVALID, f"gme-tui: {said}\n")
+
+
+def _port_number(text: str) -> int:
+    """ASCII digits only: int() would also take "١٠" or "1_0". The range is checked by the command."""
+    if not re.fullmatch(r"[0-9]{1,6}", text.strip(), re.ASCII):
+        raise argparse.ArgumentTypeError(f"must be a port number in decimal digits (got {quote(text)})")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the five recording actions on loopback for demos and tests.",
     )
     emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8765)
+    emulator.add_argument("--port", type=_port_number, default=8765, help="0 picks a free port")
     emulator.add_argument("--secret-id", default=None, help="SecretId it accepts (default: the demo one)")
     emulator.add_argument(
         "--secret-key", default=None, help="its SecretKey (a test key only; default: the demo one)"

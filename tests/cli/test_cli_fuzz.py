@@ -7,8 +7,8 @@ exit code, never a traceback, and sends nothing when it says the input is invali
 
 What is generated is kept from reaching anything real: an `--endpoint` or a
 `--data-dir` is only ever one of the bad values below (never a host name or a
-relative folder), and the commands that run for long (the console with no
-command, the emulator, --demo) are not generated.
+relative folder), the emulator is only ever given a port it must refuse, and
+what runs for long (the console with no command, --demo) is not generated.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ BAD_ENDPOINTS = [
     "http://127.0.0.1:99999",
 ]
 BAD_FOLDERS = ["", " ", "\x00", "/tmp/a\nb", "\x1b[2J"]
+#: the emulator never starts listening: its --port is always one it must refuse
+BAD_PORTS = ["١٠", "１０", "1_0", "99999", "65536", "-1", "abc", "", " ", "9" * 5000, "\x1b[2J"]
 
 
 def value(*plausible: list[str]) -> st.SearchStrategy[str]:
@@ -115,6 +117,7 @@ COMMANDS = {
     "modify": {"--biz-id": BIZ, "--task-id": value(DIGITS), "--mode": value(MODES), **LISTS},
     "history": {"--limit": value(["1", "20", "1000000", "1000001"])},
     "credentials": {},
+    "emulator": {},
 }
 OUTPUT = st.sampled_from(["text", "json"]) | st.sampled_from(HOSTILE)
 
@@ -143,6 +146,10 @@ def argument_lists(draw: st.DrawFn) -> list[str]:
         if action == "import-tccli":
             extra["--tccli-profile"] = value(["default"])
         return argv + draw(options(extra, 5))
+    if command == "emulator":
+        ports = st.sampled_from(BAD_PORTS)
+        extra = {"--host": value(["127.0.0.1"]), "--fault": value(["drop:1@StartRecord", "delay=x"])}
+        return [*argv, command, *draw(options(extra, 3)), "--port", draw(ports)]
     argv.append(command)
     argv += draw(options(COMMANDS[command], 9))
     if command in ("start", "modify"):

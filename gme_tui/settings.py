@@ -428,13 +428,25 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     `mkstemp`); an existing file keeps its mode.
     """
     path = Path(path) if path is not None else settings_path()
-    target = path.resolve() if path.is_symlink() else path
+    target = _writable_target(path)
     body = _HEADER + yaml.safe_dump(dataclasses.asdict(settings), sort_keys=False, allow_unicode=True)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, body.encode("utf-8"))
     except OSError as error:
         raise SettingsWriteError(target, error) from error
+
+
+def _writable_target(path: Path) -> Path:
+    """The file a save replaces (through a symlink), if it is a regular file or not there yet:
+    settings pointed at /dev/zero or a FIFO must never be copied to a backup or replaced."""
+    import errno
+
+    target = path.resolve() if path.is_symlink() else path
+    if target.exists() and not target.is_file():
+        reason = OSError(errno.EINVAL, "it is not a regular file; nothing was written")
+        raise SettingsWriteError(target, reason)
+    return target
 
 
 def update_settings(path: Path | None = None, *, profile: str | None = None, **changes: Any) -> Settings:
@@ -458,6 +470,7 @@ def update_settings(path: Path | None = None, *, profile: str | None = None, **c
         except ValueError as error:
             raise ValueError(f"{key} {error}") from None
     current, warnings = load_settings(path)
+    _writable_target(path)
     if warnings and path.exists():
         backup = path.with_name(path.name + ".bak")
         try:

@@ -23,7 +23,14 @@ from gme_tui.credentials import (
 )
 from gme_tui.options import parse_region, parse_timeout
 from gme_tui.paths import READ_MAX, UnreadableFile, read_text
-from gme_tui.settings import MAX_WARNINGS, MAX_YAML_DEPTH, Settings, load_settings
+from gme_tui.settings import (
+    MAX_WARNINGS,
+    MAX_YAML_DEPTH,
+    Settings,
+    SettingsWriteError,
+    load_settings,
+    update_settings,
+)
 
 # --- quoting a bad value ------------------------------------------------------
 
@@ -281,3 +288,13 @@ def test_a_tccli_file_that_is_a_fifo_or_a_device_is_refused(tmp_path):
     path.symlink_to("/dev/zero")
     with pytest.raises(CredentialsMissing, match="regular file"):
         read_tccli(home=tmp_path)
+
+
+def test_settings_pointed_at_a_device_or_a_fifo_are_never_copied_or_replaced(fifo, tmp_path):
+    link = tmp_path / "settings.yaml"
+    link.symlink_to("/dev/zero")
+    for path, target in ((link, Path("/dev/zero")), (fifo, fifo)):
+        with pytest.raises(SettingsWriteError, match="not a regular file; nothing was written"):
+            update_settings(path, theme="gme-light")
+        assert not path.with_name(path.name + ".bak").exists()
+        assert not target.is_file()  # still the device or the pipe it was

@@ -58,7 +58,9 @@ def test_the_consoles_async_wait_takes_its_slots_from_the_file_too(tmp_path):
     slots = [row[0] for row in db.execute("SELECT slot FROM send_slots ORDER BY slot")]
     db.close()
     limiter.close()
-    assert len(slots) == 2 and slots[1] - slots[0] >= 0.01 - 1e-9  # a margin apart, at least
+    assert (
+        len(slots) == 2 and slots[1] - slots[0] >= 0.01 - 1e-6
+    )  # a margin apart (within a float of unix seconds)
 
 
 def test_old_slots_are_pruned_and_one_far_ahead_holds_nobody_back(tmp_path):
@@ -108,18 +110,25 @@ _SENDER = textwrap.dedent(
     for n in range(count):
         main(["--endpoint", url, "--data-dir", folder, "start", "--biz-id", "1400089356",
               "--room-id", f"{name}-{n}", "--mode", "2", "--output", "json"])
+    from pathlib import Path
+    from gme_tui.send_slots import for_folder
+    problem = for_folder(Path(folder)).problem
+    if problem:  # the slot file failed: this process counted alone
+        print(f"gme-tui: slots: {problem}", file=sys.stderr)
     """
 )
 
 
 def test_processes_started_at_once_stay_under_the_limit_together(tmp_path, emulator, monkeypatch):
-    """4 processes x 8 starts = 32 sends released at once: over 20 in a second unless
-    they count each other's (each alone keeps only its own 8 under the limit)."""
+    """3 processes x 9 starts = 27 sends released at once: over 20 in a second unless
+    they count each other's (each alone keeps only its own 9 under the limit). Few past
+    the 20th: each of those is where a machine loaded far beyond its cores could delay
+    a first send by more than the limiter's 250 ms margin."""
     monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", DEMO_SECRET_ID)
     monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", DEMO_SECRET_KEY)
     monkeypatch.setenv("GME_TUI_CONFIG", str(tmp_path / "settings.yaml"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    folder, processes, each = tmp_path / "data", 4, 8
+    folder, processes, each = tmp_path / "data", 3, 9
     senders = [
         subprocess.Popen(
             [sys.executable, "-c", _SENDER, emulator.url, str(folder), f"p{n}", str(each)],

@@ -185,7 +185,7 @@ def _decode(profile: str, text: str) -> SigningKey:
     )
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: [[[... nested past the interpreter
         raise damaged from None
     if not isinstance(data, dict):
         raise damaged
@@ -208,7 +208,7 @@ def _decode_index(text: str | None) -> list[str]:
         return []
     try:
         names = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     if not isinstance(names, list):
         return []

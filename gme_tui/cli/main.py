@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ..api import fields
 from ..api.errors import GmeError
 from ..context import Context, resolve
+from ..safe_text import clean, failure_text
 from . import commands
 from .exits import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TRANSPORT, CannotRun
 from .parser import build_parser, flags_from
@@ -27,8 +28,13 @@ def context_for(args: argparse.Namespace) -> tuple[Context, list[str]]:
     settings, warnings = load_settings()
     if args.command is not None:
         for warning in warnings:
-            print(f"gme-tui: warning: {warning}", file=sys.stderr)
+            say(f"warning: {warning}")
     return resolve(flags_from(args), settings), warnings
+
+
+def say(message: str) -> None:
+    """One line to stderr, its outside parts (a path, a file's text) made safe to show."""
+    print(f"gme-tui: {clean(message)}", file=sys.stderr)
 
 
 def _console(ctx: Context, warnings: list[str], serve_demo: Callable[[], object] | None) -> int:
@@ -112,22 +118,18 @@ def _main(argv: list[str] | None) -> int:
         ctx, warnings = context_for(args)
         return _dispatch(args, ctx, warnings)
     except fields.FieldError as error:
-        print(f"gme-tui: {error}", file=sys.stderr)
+        say(str(error))
         return EXIT_INVALID
     except CannotRun as error:
-        print(f"gme-tui: {error}", file=sys.stderr)
+        say(str(error))
         return EXIT_CANNOT_RUN
     except GmeError as error:  # pragma: no cover - send() turns these into outcomes
-        print(f"gme-tui: {error}", file=sys.stderr)
+        say(str(error))
         return EXIT_TRANSPORT
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as error:
-        print(
-            f"gme-tui: internal error: {type(error).__name__}: {error} "
-            "(please report it; nothing secret is in this message)",
-            file=sys.stderr,
-        )
+        say(f"internal error: {failure_text(error)} (please report it; nothing secret is in this message)")
         return EXIT_CANNOT_RUN
 
 

@@ -299,3 +299,13 @@ def test_a_closed_standard_input_cannot_run_and_says_so(sandbox, monkeypatch):
     monkeypatch.setattr("sys.stdin", stdin)
     code, _, err = run(["credentials", "set", "--profile", "p", "--secret-id", "AKIDx"])
     assert code == 1 and "cannot read the SecretKey from standard input" in err
+
+
+def test_a_settings_path_with_escapes_is_shown_escaped(sandbox, monkeypatch, tmp_path):
+    path = tmp_path / "conf\x1b]0;pwned\x07" / "settings.yaml"
+    path.parent.mkdir()
+    path.write_text("colour: red\n")
+    monkeypatch.setenv("GME_TUI_CONFIG", str(path))
+    code, err = describe(sandbox)
+    assert code == 3 and "warning: " in err and "unknown key 'colour'" in err
+    assert "\x1b" not in err and "\x07" not in err and "\\u001b]0;pwned\\u0007" in err

@@ -16,10 +16,19 @@ import zlib
 import pytest
 from hostile_answers import answer, gzip_bomb, record_answer, task_answer
 from hostile_server import HostileServer, http_answer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_client import KEY
 from test_client import driver as driver  # the fixture (an explicit re-export: its name is a parameter)
 
-from gme_tui.api.actions import DescribeRecordInfo, DescribeTaskInfo, RecordInfo, StartRecord
+from gme_tui.api.actions import (
+    ACTIONS,
+    DescribeRecordInfo,
+    DescribeTaskInfo,
+    RecordInfo,
+    ResponseShapeError,
+    StartRecord,
+)
 from gme_tui.api.client import MAX_ANSWER, RateLimiter, parse_response
 from gme_tui.api.errors import BadAnswerError
 from gme_tui.api.fields import RecordMode
@@ -264,3 +273,43 @@ def test_a_large_answer_is_kept_as_a_bounded_marked_prefix(filler):
     assert json.loads(text)["_bytes"] == len(whole.encode())
     assert whole.startswith(stored["_prefix"]) and len(stored["_prefix"]) > KEPT_ANSWER // 8
     assert stored["_note"] == CUT_NOTE
+
+
+# --- any shape at all: a result or a ResponseShapeError, nothing else ----------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+#: the keys the parsers read, so that generated answers reach past the first check
+KEYS = st.sampled_from(
+    [
+        "RequestId",
+        "TaskId",
+        "RecordMode",
+        "RoomId",
+        "RecordInfo",
+        "SubscribeRecordUserIds",
+        "SubscribeUserIds",
+        "UnSubscribeUserIds",
+        "UserId",
+        "FileName",
+        "RecordBeginTime",
+        "RecordStatus",
+    ]
+)
+ANSWERS = st.dictionaries(
+    KEYS, JSON | st.lists(st.dictionaries(KEYS, JSON, max_size=5), max_size=2), max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(response=ANSWERS.map(lambda r: {"RequestId": "r", **r}))
+def test_any_response_object_parses_or_is_a_shape_error(response):
+    """The console re-reads stored answers with `parse` and catches only ResponseShapeError."""
+    for action in ACTIONS.values():
+        try:
+            action.parse(response)
+        except ResponseShapeError:
+            pass

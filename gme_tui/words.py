@@ -56,12 +56,12 @@ def check_by(kind: OutcomeKind, *, idempotent: bool, room: str | None) -> Litera
     return "room" if room else "task"
 
 
-def outcome_label(kind: OutcomeKind, error_code: str | None = None) -> str:
+def outcome_label(kind: OutcomeKind, error_code: str | None = None, *, damaged: bool = False) -> str:
     """At a glance, for a history column: the service's code for a service error, else the
-    kind in words, as the history's text filter reads it ("not sent")."""
-    if kind is OutcomeKind.SERVICE_ERROR and error_code:
-        return error_code
-    return str(kind).replace("_", " ")
+    kind in words, as the history's text filter reads it ("not sent"); a row the store
+    could not read whole says so, so that its empty cells are not taken for the truth."""
+    label = error_code if kind is OutcomeKind.SERVICE_ERROR and error_code else str(kind).replace("_", " ")
+    return f"{label} (damaged row)" if damaged else label
 
 
 def mode_text(mode: object) -> str:

@@ -155,8 +155,11 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
         print(
             clean(
                 f"{when:<19}  {row.action:<18} {room:<16} {mode_text(row.record_mode) or '-':<6} "
-                f"{outcome_label(row.outcome, row.error_code):<34} {row.task_id or '-'}",
+                f"{outcome_label(row.outcome, row.error_code, damaged=bool(row.damaged)):<34} "
+                f"{row.task_id or '-'}",
                 one_line=True,
             ),
             file=out,
         )
+        if row.damaged:  # what could not be read, under the row it belongs to
+            print(clean(f"{'':<21}damaged: {'; '.join(row.damaged)}", one_line=True), file=out)

@@ -383,3 +383,20 @@ async def test_outcome_colours_follow_the_theme(history):
         await settle(pilot)
         await settle(pilot)
         assert colours() != before
+
+
+async def test_a_damaged_row_says_so_in_its_outcome(history):
+    """A row whose stored values another program broke shows what is left, marked, so that its
+    empty cells are not taken for what was sent."""
+    record(history, room="sound", outcome="ok", task_id=7)
+    broken = record(history, room="broken", outcome="ok", task_id=8)
+    db = sqlite3.connect(history.path)
+    with db:
+        db.execute("UPDATE requests SET params='{not json', task_id='abc' WHERE id=?", (broken,))
+    db.close()
+    app = PanelApp(history)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        outcomes = {row[2]: row[4] for row in shown(app)}
+    assert outcomes["sound"] == "ok"
+    assert outcomes["broken"] == "ok (damaged row)"

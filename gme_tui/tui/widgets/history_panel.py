@@ -352,7 +352,9 @@ class HistoryPanel(Widget):
             self._styles = self._read_styles()
         style = self._styles[_OUTCOME_CLASS.get(row.outcome, _ERROR_CLASS)]
         return Text(
-            clean(outcome_label(row.outcome, row.error_code), one_line=True), style=style, no_wrap=True
+            clean(outcome_label(row.outcome, row.error_code, damaged=bool(row.damaged)), one_line=True),
+            style=style,
+            no_wrap=True,
         )
 
     def _read_styles(self) -> dict[str, Style]:

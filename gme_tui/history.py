@@ -347,7 +347,8 @@ class History:
 
 #: the longest text a column is shown with (a stored one is cut there and said to be damaged)
 MAX_TEXT = 10_000
-#: the longest JSON column read: the client's largest answer (api.client.MAX_ANSWER)
+#: the longest JSON column read: rows written before answers were cut at 64 KiB may hold a
+#: whole answer, up to the 16 MiB the client once took
 MAX_JSON = 16 * 1024 * 1024
 #: how deep a stored JSON column may nest (params and answers nest two or three levels)
 MAX_DEPTH = 32

@@ -282,35 +282,28 @@ def _subprocess_env(tmp_path) -> dict[str, str]:
     return env
 
 
-def test_the_one_shot_path_never_imports_textual(emulator, tmp_path):
+def start_importing(
+    emulator, tmp_path, room: str, *extra: str
+) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`python -X importtime -m gme_tui ... start` in a fresh process: the run, and every module it imported."""
     env = _subprocess_env(tmp_path) | {
         "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
         "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
     }
+    argv = ["--endpoint", emulator.url, "start", "--biz-id", BIZ, "--room-id", room, "--mode", "1", *extra]
     run = subprocess.run(
-        [
-            sys.executable,
-            "-X",
-            "importtime",
-            "-m",
-            "gme_tui",
-            "--endpoint",
-            emulator.url,
-            "start",
-            "--biz-id",
-            BIZ,
-            "--room-id",
-            "imports",
-            "--mode",
-            "1",
-        ],
+        [sys.executable, "-X", "importtime", "-m", "gme_tui", *argv],
         capture_output=True,
         text=True,
         env=env,
         timeout=60,
     )
     assert run.returncode == 0, run.stderr
-    imported = [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line]
+    return run, [line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines() if "|" in line]
+
+
+def test_the_one_shot_path_never_imports_textual(emulator, tmp_path):
+    _run, imported = start_importing(emulator, tmp_path, "imports")
     assert "gme_tui.api.client" in imported  # the probe sees our modules...
     assert not [name for name in imported if name.split(".")[0] == "textual"]  # ...and no Textual
 

@@ -10,7 +10,6 @@ from helpers import after_first_frame, closed_port, send_confirmed, started, unt
 from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
-from gme_tui.context import Context
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_KEY
 from gme_tui.history import History
 from gme_tui.tui.app import GmeApp
@@ -23,23 +22,6 @@ from gme_tui.tui.widgets.mode_choice import ModeChoice
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
 KEY = DEMO_KEY
-
-
-@pytest.fixture
-def make_app(no_keyring, emulator, tmp_path, settings_path):
-    def make(**overrides) -> GmeApp:
-        config = dict(
-            profile="ops",
-            endpoint=emulator.url,
-            data_dir=tmp_path / "data",
-            key=KEY,
-            default_biz_id=str(DEMO_BIZ_ID),
-            use_env_proxies=False,
-        )
-        config.update(overrides)
-        return GmeApp(Context(**config))
-
-    return make
 
 
 async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", block: str = "") -> None:

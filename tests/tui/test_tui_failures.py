@@ -17,10 +17,8 @@ from textual.widgets import DataTable, Input, Static
 
 from gme_tui.api.client import GmeClient
 from gme_tui.api.errors import OutcomeKind
-from gme_tui.context import Context
-from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_KEY
+from gme_tui.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from gme_tui.history import History
-from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.credentials import CredentialsScreen
 from gme_tui.tui.screens.dialogs import ConfirmScreen
 from gme_tui.tui.widgets.mode_choice import ModeChoice
@@ -28,23 +26,6 @@ from gme_tui.words import outcome_label
 
 #: an exception's text that would break markup or the terminal if shown as it is
 NASTY = "a bug of ours [bold]in[/] the \x1b[31mclient"
-
-
-@pytest.fixture
-def make_app(no_keyring, emulator, tmp_path, settings_path):
-    def make(**overrides) -> GmeApp:
-        config = dict(
-            profile="ops",
-            endpoint=emulator.url,
-            data_dir=tmp_path / "data",
-            key=DEMO_KEY,
-            default_biz_id=str(DEMO_BIZ_ID),
-            use_env_proxies=False,
-        )
-        config.update(overrides)
-        return GmeApp(Context(**config))
-
-    return make
 
 
 def text(app, selector: str) -> str:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .api.client import RateLimiter
+from .api.client import RateLimiter, next_slot
 
 FILE_NAME = "send-slots.sqlite3"
 #: the client's RateLimiter: 20 sends in any 1 s window, plus 250 ms for their differing
@@ -105,9 +105,7 @@ class SharedLimiter(RateLimiter):
                 row[0]
                 for row in db.execute("SELECT slot FROM send_slots ORDER BY slot DESC LIMIT ?", (self.limit,))
             ]
-            slot = now
-            if len(latest) >= self.limit:
-                slot = max(now, latest[-1] + self.span)
+            slot = next_slot(now, latest, self.limit, self.span)
             db.execute("INSERT INTO send_slots (slot) VALUES (?)", (slot,))
         except BaseException:
             db.execute("ROLLBACK")

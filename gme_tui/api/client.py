@@ -62,6 +62,14 @@ MAX_ANSWER = 1024 * 1024
 ACCEPT_ENCODING = "gzip, deflate"
 
 
+def next_slot(now: float, newest: list[float], limit: int, span: float) -> float:
+    """When the next send may leave: now, unless `limit` sends (`newest`, the latest ones,
+    newest first) already fall within `span`; then `span` after the oldest of them."""
+    if len(newest) >= limit:
+        return max(now, newest[limit - 1] + span)
+    return now
+
+
 class RateLimiter:
     """At most `limit` sends in any window of `window` seconds, across tasks and threads.
 
@@ -92,9 +100,7 @@ class RateLimiter:
             now = self._clock()
             while self._slots and self._slots[0] <= now - self.span:
                 self._slots.popleft()
-            slot = now
-            if len(self._slots) >= self.limit:
-                slot = max(now, self._slots[-self.limit] + self.span)
+            slot = next_slot(now, list(reversed(self._slots))[: self.limit], self.limit, self.span)
             self._slots.append(slot)
             return slot - now
 

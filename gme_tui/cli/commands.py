@@ -127,8 +127,8 @@ def aimed_command(ctx: Context) -> str:
     """`gme-tui` with the global options that send a command where this context's went
     (shell-quoted): each whose value is not what a bare `gme-tui` (no flags, environment or
     settings file) would use, whichever of those chose it. The demo's endpoint is its own
-    emulator's, gone with this process: `--demo` (and its data folder, whose state file
-    keeps the tasks) finds the same tasks again."""
+    emulator's, gone with this process, so the hint says `--demo` instead (a later demo
+    command starts an emulator of its own, which does not keep tasks across runs yet)."""
     import shlex
 
     from ..options import DEFAULT_ENDPOINT

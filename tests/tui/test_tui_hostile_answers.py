@@ -7,7 +7,6 @@ import pytest
 from helpers import after_first_frame, until
 from hostile_answers import answer, record_answer
 from hostile_server import HOSTILE, HostileServer, http_answer
-from test_tui_failures import make_app as make_app  # the fixture (an explicit re-export)
 from test_tui_failures import row_of, send_over, shown, start_record
 
 from gme_tui.api.actions import DescribeRecordInfo

@@ -22,18 +22,22 @@ from __future__ import annotations
 
 import hmac
 import json
+import shlex
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gme_tui.api import signing
 
 from .faults import FaultPlan, parse_spec
 from .state import ApiError, RecordingService
+from .store import open_store
 
 DEMO_SECRET_ID = "AKIDgmeTuiDemo0000000000000000000000"
 #: hyphens on purpose: no real SecretKey looks like this, so it can never be mistaken for one
@@ -140,6 +144,11 @@ class Emulator:
 
     ``clock`` is the service's idea of now (signature window, rate limit,
     RecordStatus progression); tests drive it to avoid sleeping.
+
+    ``state_file``: keep the tasks in this SQLite file, shared with every other
+    emulator opened on it (the demo's, beside its history), instead of in memory.
+    What was wrong with the file is in ``warnings`` (and passed to ``warn``, which
+    prints to stderr unless given), never raised.
     """
 
     def __init__(
@@ -151,13 +160,22 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         *,
         verbose: bool = False,
+        state_file: Path | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.credentials = dict(credentials if credentials is not None else {DEMO_SECRET_ID: DEMO_SECRET_KEY})
         self.clock = clock
         self.verbose = verbose
-        self.service = RecordingService(clock=clock, status_step=status_step)
+        self.warnings: list[str] = []
+        self._warn = warn or _to_stderr
+        self.service = RecordingService(
+            clock=clock,
+            status_step=status_step,
+            store=open_store(state_file, self._warning),
+            warn=self._warning,
+        )
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
@@ -193,6 +211,13 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        """Stop serving and let go of the state file (it is opened again if served again)."""
+        try:
+            self._stop_serving()
+        finally:
+            self.service.store.close()
+
+    def _stop_serving(self) -> None:
         server, self._server = self._server, None
         listener, self._listener = self._listener, None
         if server is None:
@@ -204,6 +229,10 @@ class Emulator:
         server.close_open()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def _warning(self, message: str) -> None:
+        self.warnings.append(message)
+        self._warn(message)
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -244,6 +273,12 @@ class Emulator:
             self.requests.append((action, params if isinstance(params, dict) else {}, headers))
 
 
+def _to_stderr(message: str) -> None:
+    from gme_tui.safe_text import clean
+
+    print(f"gme-tui: {clean(message, one_line=True)}", file=sys.stderr, flush=True)
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket, bound as socketserver binds one: address reuse on, and
     the system's own IPv6-only default, so `::` takes IPv4 too where the system does."""
@@ -270,15 +305,19 @@ def run_forever(
     verbose: bool = False,
     *,
     status_step: float = 1.0,
+    state_file: Path | None = None,
 ) -> int:
     """Serve until Ctrl+C or SIGTERM; returns the exit status (0).
 
     Fault specs are ``KIND[=SECONDS][:COUNT][@ACTION]`` (see ``faults.parse_spec``);
-    a bad one raises ValueError before anything listens.
+    a bad one raises ValueError before anything listens. ``state_file``: keep the
+    tasks there (see ``Emulator``), else in memory until it ends.
     """
     plans = [parse_spec(text) for text in faults or ()]
     stopping = threading.Event()
-    emulator = Emulator(host, port, {secret_id: secret_key}, status_step, verbose=verbose)
+    emulator = Emulator(
+        host, port, {secret_id: secret_key}, status_step, verbose=verbose, state_file=state_file
+    )
     for fault in plans:
         emulator.faults.add(fault)
     previous = None
@@ -286,7 +325,7 @@ def run_forever(
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         with emulator:
-            print(f"GME emulator listening on {emulator.url}", flush=True)
+            print(banner(emulator, demo_key=secret_key == DEMO_SECRET_KEY), flush=True)
             while not stopping.wait(0.2):
                 pass
     except KeyboardInterrupt:
@@ -295,3 +334,34 @@ def run_forever(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def banner(emulator: Emulator, *, demo_key: bool) -> str:
+    """What `gme-tui emulator` says first: where it listens, whom it lets in and how to
+    point a client at it, ready to paste. A key the operator chose is never echoed."""
+    from gme_tui.safe_text import clean
+
+    [(secret_id, _)] = emulator.credentials.items()
+    url = emulator.url
+    key = shlex.quote(DEMO_SECRET_KEY) if demo_key else "'<the key given with --secret-key>'"
+    where = emulator.service.store.path
+    lines = [
+        f"GME emulator listening on {url}",
+        f"It accepts SecretId {clean(secret_id, one_line=True)} with "
+        + (
+            "the demo SecretKey (a test key, not a secret)."
+            if demo_key
+            else "the key given with --secret-key."
+        ),
+        "Tasks are kept in "
+        + (f"{clean(str(where), one_line=True)}." if where else "memory until the emulator stops."),
+        "Point gme-tui (or tccli, which reads the same variables) at it:",
+        f"  export TENCENTCLOUD_SECRET_ID={shlex.quote(clean(secret_id, one_line=True))}",
+        f"  export TENCENTCLOUD_SECRET_KEY={key}",
+        f"  gme-tui --endpoint {url} start --biz-id {DEMO_BIZ_ID} --room-id demo-room --mode 2",
+        f"  gme-tui --endpoint {url} describe-task --biz-id {DEMO_BIZ_ID} --room-id demo-room",
+        f"  tccli gme DescribeTaskInfo --endpoint {emulator.host_header} --BizId {DEMO_BIZ_ID} --RoomId demo-room",
+        "  (tccli connects with https: it needs a TLS proxy in front of this plain-http port)",
+        "Ctrl+C stops it.",
+    ]
+    return "\n".join(lines)

@@ -7,6 +7,8 @@ stricter than the service is fine; one that relies on the service being strict
 is not, and this emulator will not hide that.
 
 Every method is thread-safe: the HTTP server answers requests on many threads.
+Where the tasks are kept (memory, or a file other emulators share) is `store`'s
+business; each action here is one transaction on it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +36,8 @@ from gme_tui.api.fields import (
     UINT64_MAX,
     RecordMode,
 )
+
+from .store import MemoryStore, Store, Task
 
 #: TaskIds are drawn from here: above 2**53, so a float anywhere on the path loses digits
 TASK_ID_MIN = 2**60
@@ -150,22 +155,12 @@ def _reject_constant(name: str) -> Any:
 # --- tasks -----------------------------------------------------------------
 
 
-@dataclass
-class Task:
-    task_id: int
-    biz_id: int
-    room_id: str
-    mode: int
-    subscription: dict[str, list[str]] | None
-    begin_time: int
-    stopped_at: float | None = None
-
-    def users(self) -> list[str]:
-        """Who has a file of their own in single-stream mode."""
-        lists = self.subscription or {}
-        block = set(lists.get(BLOCK, ()))
-        base = lists.get(ALLOW) or list(EMULATED_USERS)
-        return [user for user in base if user not in block]
+def task_users(task: Task) -> list[str]:
+    """Who has a file of their own in single-stream mode."""
+    lists = task.subscription or {}
+    block = set(lists.get(BLOCK, ()))
+    base = lists.get(ALLOW) or list(EMULATED_USERS)
+    return [user for user in base if user not in block]
 
 
 @dataclass
@@ -189,17 +184,28 @@ Handler = Callable[["RecordingService", dict[str, Any]], dict[str, Any]]
 
 
 class RecordingService:
-    """All tasks of all applications; any valid BizId is accepted."""
+    """All tasks of all applications; any valid BizId is accepted.
+
+    `store`: where the tasks are kept (`store.open_store`); in this emulator's memory
+    if None. The rate limit is always this emulator's own.
+    """
 
     def __init__(
-        self, *, clock: Callable[[], float], status_step: float = 1.0, rng: random.Random | None = None
+        self,
+        *,
+        clock: Callable[[], float],
+        status_step: float = 1.0,
+        rng: random.Random | None = None,
+        store: Store | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.clock = clock
         self.status_step = status_step
         self._rng = rng or random.SystemRandom()
         self._lock = threading.Lock()
-        self._tasks: dict[int, Task] = {}
-        self._running: dict[tuple[int, str], int] = {}
+        self.store: Store = store if store is not None else MemoryStore()
+        self._warn = warn
+        self._store_failed = False
         self._start_limit = RateLimiter()
 
     @staticmethod
@@ -229,45 +235,58 @@ class RecordingService:
         for name in params:
             if name not in required and name not in optional:
                 raise ApiError("UnknownParameter", f"The parameter `{name}` is not recognized.")
-        return handler(self, params)
+        try:
+            return handler(self, params)
+        except sqlite3.Error as error:  # the state file broke under this emulator: an answer, not a crash
+            self._store_broke(error)
+            raise ApiError(
+                "InternalError", "The emulator could not read or write its state file; nothing was done."
+            ) from None
+
+    def _store_broke(self, error: sqlite3.Error) -> None:
+        if self._warn is not None and not self._store_failed:
+            self._store_failed = True
+            self._warn(f"the emulator's state file {self.store.path} failed ({str(error)[:200]})")
 
     def tasks(self) -> list[Task]:
         """A copy of every task, for tests and the verbose log."""
-        with self._lock:
-            return [Task(**vars(t)) for t in self._tasks.values()]
+        with self.store.transaction() as tasks:
+            return [Task(**vars(t)) for t in tasks.all()]
 
     # --- the five actions (called with params already shape-checked) ------
 
     def _start(self, params: dict[str, Any]) -> dict[str, Any]:
         biz, room, mode = check_biz_id(params), check_room_id(params), check_record_mode(params)
         lists = check_subscription(params)
-        with self._lock:
-            if (biz, room) in self._running:
+        with self.store.transaction() as tasks:
+            if tasks.running(biz, room) is not None:
                 raise ApiError(
                     "ResourceInUse.TaskInUse", f"A recording task is already running in room `{room}`."
                 )
-            task_id = self._new_task_id()
-            self._tasks[task_id] = Task(task_id, biz, room, mode, lists, int(self.clock()))
-            self._running[(biz, room)] = task_id
+            while True:
+                task_id = self._rng.randint(TASK_ID_MIN, TASK_ID_MAX)
+                if tasks.task(task_id) is None:
+                    break
+            tasks.add(Task(task_id, biz, room, mode, lists, int(self.clock())))
         return {"TaskId": task_id}
 
     def _stop(self, params: dict[str, Any]) -> dict[str, Any]:
         biz, task_id = check_biz_id(params), check_task_id(params)
-        with self._lock:
-            task = self._running_task(biz, task_id)
+        with self.store.transaction() as tasks:
+            task = _running_task(tasks.task(task_id), biz, task_id)
             task.stopped_at = self.clock()
-            del self._running[(task.biz_id, task.room_id)]
+            tasks.save(task)
         return {}
 
     def _describe_task(self, params: dict[str, Any]) -> dict[str, Any]:
         biz, room = check_biz_id(params), check_room_id(params)
-        with self._lock:
-            task_id = self._running.get((biz, room))
-            if task_id is None:
+        with self.store.transaction() as tasks:
+            task_id = tasks.running(biz, room)
+            task = None if task_id is None else tasks.task(task_id)
+            if task is None:
                 raise ApiError(
                     "ResourceNotFound.TaskNotFound", f"No recording task is running in room `{room}`."
                 )
-            task = self._tasks[task_id]
             return {
                 "TaskId": task.task_id,
                 "RecordMode": task.mode,
@@ -276,12 +295,12 @@ class RecordingService:
 
     def _describe_record(self, params: dict[str, Any]) -> dict[str, Any]:
         biz, task_id = check_biz_id(params), check_task_id(params)
-        with self._lock:
-            task = self._tasks.get(task_id)
+        with self.store.transaction() as tasks:
+            task = tasks.task(task_id)
             if task is None or task.biz_id != biz:
                 raise _task_not_found(task_id)
             status = self._status(task)
-            users = task.users() if task.mode in (RecordMode.SINGLE, RecordMode.BOTH) else []
+            users = task_users(task) if task.mode in (RecordMode.SINGLE, RecordMode.BOTH) else []
             if task.mode in (RecordMode.MIXED, RecordMode.BOTH):
                 users.append(MIXED_USER)
             records = [
@@ -298,25 +317,12 @@ class RecordingService:
     def _modify(self, params: dict[str, Any]) -> dict[str, Any]:
         biz, task_id, mode = check_biz_id(params), check_task_id(params), check_record_mode(params)
         lists = check_subscription(params)
-        with self._lock:
-            task = self._running_task(biz, task_id)
+        with self.store.transaction() as tasks:
+            task = _running_task(tasks.task(task_id), biz, task_id)
             task.mode = mode
             task.subscription = lists
+            tasks.save(task)
         return {}
-
-    # --- helpers (lock held) ----------------------------------------------
-
-    def _new_task_id(self) -> int:
-        while True:
-            task_id = self._rng.randint(TASK_ID_MIN, TASK_ID_MAX)
-            if task_id not in self._tasks:
-                return task_id
-
-    def _running_task(self, biz: int, task_id: int) -> Task:
-        task = self._tasks.get(task_id)
-        if task is None or task.biz_id != biz or task.stopped_at is not None:
-            raise _task_not_found(task_id)
-        return task
 
     def _status(self, task: Task) -> int:
         if task.stopped_at is None:
@@ -325,6 +331,12 @@ class RecordingService:
             return STATUS_AFTER_STOP[-1]
         steps = math.floor((self.clock() - task.stopped_at) / self.status_step)
         return STATUS_AFTER_STOP[max(0, min(steps, len(STATUS_AFTER_STOP) - 1))]
+
+
+def _running_task(task: Task | None, biz: int, task_id: int) -> Task:
+    if task is None or task.biz_id != biz or task.stopped_at is not None:
+        raise _task_not_found(task_id)
+    return task
 
 
 def _task_not_found(task_id: int) -> ApiError:

@@ -23,6 +23,7 @@ from .api.errors import GmeError, NotSentError, OutcomeKind, OutcomeUnknownError
 if TYPE_CHECKING:  # the client (httpx) loads on the first send, not with the app
     from .api.client import GmeClient, Prepared, SyncGmeClient
     from .history import History
+    from .recordings import Change
 
 
 #: the most of an answer the history keeps, serialized: GME's answers are a few KiB, and a
@@ -71,6 +72,8 @@ class Outcome:
     sent: list[Prepared] = field(default_factory=list)
     #: why the history row could not be completed, if it could not
     history_error: str | None = None
+    #: what the answer changed in the recordings gme-tui knows (`recordings.answered`)
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def kind(self) -> OutcomeKind:
@@ -109,11 +112,15 @@ async def send(
     *,
     profile: str,
     on_start: Callable[[Outcome], None] | None = None,
+    purpose: str | None = None,
+    spare: int = 0,
 ) -> Outcome:
     """Record, send, record. `on_start` sees the outcome as soon as its row exists, so a
-    caller that is interrupted still knows what was on its way (the error is set on it)."""
-    with _recorded(client, history, action, profile, on_start) as outcome:
-        outcome.result = await client.call(action, on_send=outcome.sent.append)
+    caller that is interrupted still knows what was on its way (the error is set on it).
+    `purpose`: what the row is marked with (`recordings.CHECK`); `spare`: a background
+    call, which leaves that many send slots to the operator (`GmeClient.call`)."""
+    with _recorded(client, history, action, profile, on_start, purpose) as outcome:
+        outcome.result = await client.call(action, on_send=outcome.sent.append, spare=spare)
     return outcome
 
 
@@ -124,11 +131,13 @@ def send_sync(
     *,
     profile: str,
     on_start: Callable[[Outcome], None] | None = None,
+    purpose: str | None = None,
+    spare: int = 0,
 ) -> Outcome:
     """`send` for the blocking driver (one-shot commands): the same rows, the same outcomes;
     a Ctrl+C (KeyboardInterrupt) while waiting reads as an outcome unknown."""
-    with _recorded(client, history, action, profile, on_start) as outcome:
-        outcome.result = client.call(action, on_send=outcome.sent.append)
+    with _recorded(client, history, action, profile, on_start, purpose) as outcome:
+        outcome.result = client.call(action, on_send=outcome.sent.append, spare=spare)
     return outcome
 
 
@@ -139,6 +148,7 @@ def _recorded(
     action: Action,
     profile: str,
     on_start: Callable[[Outcome], None] | None,
+    purpose: str | None,
 ) -> Iterator[Outcome]:
     """The history around one call, for both drivers: the row first (nothing is sent without
     it), then the call in the `with` body; its GmeError becomes the outcome's error."""
@@ -146,9 +156,10 @@ def _recorded(
         row_id = history.begin(
             action=action.name,
             profile=profile,
-            endpoint=client.endpoint,
+            endpoint=client.scope,
             region=client.region,
             params=action.params(),
+            purpose=purpose,
         )
     except (sqlite3.Error, OSError) as error:
         raise HistoryUnavailable(f"cannot write the history ({error}); nothing was sent") from error
@@ -181,6 +192,6 @@ def _finish(history: History, outcome: Outcome, started: float) -> None:
     ):  # the outcome keeps the whole answer (the screen shows it); the row a bounded one
         columns["response"] = kept(columns["response"])
     try:
-        history.finish(outcome.row_id, duration_ms=outcome.duration_ms, **columns)
+        outcome.changes = history.finish(outcome.row_id, duration_ms=outcome.duration_ms, **columns)
     except (sqlite3.Error, OSError) as failure:
         outcome.history_error = f"the history row {outcome.row_id} could not be completed ({failure})"

@@ -42,6 +42,9 @@ PROFILE_ENV = "GME_TUI_PROFILE"
 REGION_ENV = "TENCENTCLOUD_REGION"
 DEFAULT_TIMEOUT = "10"
 DEMO_PROFILE = "demo"
+#: the endpoint the demo's rows and recordings are filed under: its emulator takes a new
+#: port each run, but keeps its tasks in the demo folder, so every run is the same service
+DEMO_SCOPE = "demo"
 DEMO_SOURCE = "demo credentials"
 ENVIRONMENT_SOURCE = "environment"
 
@@ -94,6 +97,11 @@ class Context:
     def settings(self) -> Settings:
         """The settings as this profile sees them."""
         return (self.all_settings or Settings()).for_profile(self.profile)
+
+    @property
+    def scope(self) -> str:
+        """The endpoint as the history and the recordings name it (`DEMO_SCOPE` in the demo)."""
+        return DEMO_SCOPE if self.demo else self.endpoint
 
     def with_credentials(
         self, key: SigningKey | None, source: str | None, problem: str | None = None
@@ -243,4 +251,5 @@ def make_client(ctx: Context, key: SigningKey, *, blocking: bool = False) -> Gme
         timeout=ctx.timeout,
         use_env_proxies=ctx.use_env_proxies,
         limiter=for_folder(ctx.data_dir),
+        scope=ctx.scope,
     )

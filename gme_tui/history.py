@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
-import re
 import socket
 import sqlite3
 import stat
@@ -23,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import recordings
 from .api.errors import OutcomeKind
-from .safe_text import clean
+from .recordings import Change, Recording, State
+from .stored import Checked
 
 FILE_NAME = "history.sqlite3"
 
@@ -53,17 +53,20 @@ CREATE TABLE IF NOT EXISTS requests (
     duration_ms REAL,
     pid         INTEGER NOT NULL,
     pid_start   TEXT,
-    host        TEXT NOT NULL
+    host        TEXT NOT NULL,
+    note        TEXT,
+    purpose     TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_started ON requests (started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS requests_task ON requests (task_id);
+CREATE INDEX IF NOT EXISTS requests_here ON requests (endpoint, started_at DESC, id DESC);
 """
 
 #: a pending row this old is unknown even if its process seems alive (pid reuse)
 STALE_AFTER = 15 * 60
 
 #: what `PRAGMA user_version` says once `_SCHEMA` and its migrations are in; raise it when they change
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: seconds a write waits for another (the console and a command line writing at once
 #: each hold the lock for milliseconds); read when a store is opened
@@ -93,6 +96,10 @@ class Row:
     #: what another program broke in the stored row ("task_id: ..."), each value shown
     #: in its place as nothing (or escaped); empty for a sound row
     damaged: tuple[str, ...] = ()
+    #: how a reconcile settled it ("reconciled: DescribeTaskInfo (row 12) found task …")
+    note: str | None = None
+    #: `recordings.CHECK` for a credentials check (never a recording); None for the operator's own
+    purpose: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """For `history --output json`: TaskId kept as an exact integer."""
@@ -143,8 +150,16 @@ class History:
                 if statement.strip():
                     self._db.execute(statement)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
-            if "pid_start" not in columns:  # a store made by 0.1.0's first cut
-                self._db.execute("ALTER TABLE requests ADD COLUMN pid_start TEXT")
+            for column in ("pid_start", "note", "purpose"):  # a store made before each came
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE requests ADD COLUMN {column} TEXT")
+            had_recordings = bool(
+                self._db.execute("SELECT 1 FROM sqlite_master WHERE name='recordings'").fetchone()
+            )
+            for statement in recordings.SCHEMA.strip().split(";"):
+                self._db.execute(statement)
+            if not had_recordings:
+                recordings.replay(self._db, time.time())
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @classmethod
@@ -188,16 +203,26 @@ class History:
         self._db.execute("COMMIT")
 
     def begin(
-        self, *, action: str, profile: str, endpoint: str, region: str | None, params: dict[str, Any]
+        self,
+        *,
+        action: str,
+        profile: str,
+        endpoint: str,
+        region: str | None,
+        params: dict[str, Any],
+        purpose: str | None = None,
     ) -> int:
         """Record a request about to leave; returns the row to complete later.
 
         A request that names a task and no room (Stop, Modify, DescribeRecordInfo)
         is filed under the room the history saw that task started in, so its row
-        shows the room and the filter finds it by the room's name.
+        shows the room and the filter finds it by the room's name. A StartRecord is a
+        recording from here on (`recordings.begun`), in the same transaction. `purpose`:
+        `recordings.CHECK` for a credentials check, which is never a recording.
         """
         mode = params.get("RecordMode")
         task_id = _text(params.get("TaskId"))
+        now = time.time()
         with self._write():
             room_id = params.get("RoomId")
             if room_id is None and task_id is not None:
@@ -209,9 +234,10 @@ class History:
                 room_id = found[0] if found else None
             cursor = self._db.execute(
                 "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
-                " room_id, record_mode, task_id, pid, pid_start, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " room_id, record_mode, task_id, pid, pid_start, host, purpose)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    time.time(),
+                    now,
                     action,
                     profile,
                     endpoint,
@@ -224,9 +250,11 @@ class History:
                     os.getpid(),
                     _process_start(os.getpid()),
                     socket.gethostname(),
+                    purpose,
                 ),
             )
-        assert cursor.lastrowid is not None, "an INSERT sets it"
+            assert cursor.lastrowid is not None, "an INSERT sets it"
+            recordings.begun(self._db, cursor.lastrowid, action, profile, endpoint, params, now, purpose)
         return cursor.lastrowid
 
     def finish(
@@ -240,15 +268,18 @@ class History:
         task_id: int | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
-    ) -> None:
+    ) -> list[Change]:
+        """Complete a row; what it told about recordings is applied in the same transaction
+        and returned (`recordings.answered`)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
+        now = time.time()
         with self._write():
             self._db.execute(
                 "UPDATE requests SET finished_at=?, outcome=?, duration_ms=?, response=?, request_id=?,"
                 " task_id=COALESCE(?, task_id), error_code=?, error_message=? WHERE id=?",
                 (
-                    time.time(),
+                    now,
                     outcome,
                     duration_ms,
                     _dump(response) if response is not None else None,
@@ -259,6 +290,7 @@ class History:
                     row_id,
                 ),
             )
+            return recordings.answered(self._db, row_id, now)
 
     def rows(self, limit: int = 50, offset: int = 0) -> list[Row]:
         """Newest first."""
@@ -276,14 +308,22 @@ class History:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
 
-    def page(self, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = "") -> list[Row]:
+    def page(
+        self,
+        limit: int = 100,
+        *,
+        before: tuple[float, int] | None = None,
+        text: str = "",
+        endpoint: str | None = None,
+    ) -> list[Row]:
         """Newest first, the `limit` rows after `before` (a row's `(started_at, id)`) that match `text`.
 
         Keyset paging walks the `requests_started` index from where the last page
         ended, so the thousandth page costs what the first does (OFFSET would read
-        and throw away every row before it). See `matches` for what `text` matches.
+        and throw away every row before it). See `matches` for what `text` matches;
+        `endpoint`: that endpoint's rows only (None: every endpoint's).
         """
-        where, matching = _matching(text)
+        where, matching = _matching(text, endpoint)
         args: tuple[object, ...] = matching
         if before is not None:
             # The row's stored time, not the one its Row shows: a damaged one (a text,
@@ -298,11 +338,95 @@ class History:
         )
         return [self._row(record, cursor.description) for record in cursor.fetchall()]
 
+    # --- recordings (the table `recordings` keeps up to date) -------------------------
+
+    def recordings(
+        self, *, endpoint: str | None = None, limit: int = 100, before: tuple[float, int] | None = None
+    ) -> list[Recording]:
+        """Newest first, of one endpoint (None: all), the `limit` after `before` (keyset paging
+        on `(started_at, id)`, as `page` does)."""
+        self.settle()
+        where, args = ("endpoint=?", (endpoint,)) if endpoint is not None else ("1", ())
+        if before is not None:
+            where += " AND (started_at, id) < (?, ?)"
+            args = (*args, *before)
+        cursor = self._db.execute(
+            f"SELECT * FROM recordings WHERE {where} ORDER BY started_at DESC, id DESC LIMIT ?",
+            (*args, limit),
+        )
+        return [recordings.read(record, cursor.description) for record in cursor.fetchall()]
+
+    def recording(self, recording_id: int) -> Recording | None:
+        cursor = self._db.execute("SELECT * FROM recordings WHERE id=?", (recording_id,))
+        record = cursor.fetchone()
+        return recordings.read(record, cursor.description) if record else None
+
+    def recordings_of_task(self, task_id: int | str) -> list[Recording]:
+        """Every recording with this TaskId, wherever it runs: which endpoint and profile it
+        belongs to, so that an action on it goes there and nowhere else."""
+        cursor = self._db.execute(
+            "SELECT * FROM recordings WHERE task_id=? ORDER BY id DESC", (str(task_id),)
+        )
+        return [recordings.read(record, cursor.description) for record in cursor.fetchall()]
+
+    def count_recordings(self, endpoint: str | None = None) -> int:
+        if endpoint is None:
+            return int(self._db.execute("SELECT COUNT(*) FROM recordings").fetchone()[0])
+        return int(
+            self._db.execute("SELECT COUNT(*) FROM recordings WHERE endpoint=?", (endpoint,)).fetchone()[0]
+        )
+
+    def unknown_starts(self, endpoint: str, profile: str) -> list[Recording]:
+        """The recordings of this endpoint and profile whose StartRecord's outcome is unknown,
+        oldest first: what a reconcile looks up."""
+        self.settle()
+        cursor = self._db.execute(
+            "SELECT * FROM recordings WHERE endpoint=? AND profile=? AND state=? AND task_id IS NULL ORDER BY id",
+            (endpoint, profile, State.UNKNOWN),
+        )
+        return [recordings.read(record, cursor.description) for record in cursor.fetchall()]
+
+    def due(self, endpoint: str, profile: str, *, older_than: float, limit: int = 100) -> list[Recording]:
+        """Recordings of this endpoint and profile that run or are processed and were last
+        asked about before `older_than` (unix seconds), least recently asked first."""
+        states = [s.value for s in State if s.running or s.processing]
+        marks = ",".join("?" * len(states))
+        cursor = self._db.execute(
+            f"SELECT * FROM recordings WHERE endpoint=? AND profile=? AND state IN ({marks})"
+            " AND (checked_at IS NULL OR checked_at < ?) ORDER BY COALESCE(checked_at, 0), id LIMIT ?",
+            (endpoint, profile, *states, older_than, limit),
+        )
+        return [recordings.read(record, cursor.description) for record in cursor.fetchall()]
+
+    def mark_checked(self, recording_id: int, when: float) -> None:
+        """Asked about now (whatever the answer): not due again before the next interval."""
+        with self._write():
+            self._db.execute("UPDATE recordings SET checked_at=? WHERE id=?", (when, recording_id))
+
+    def settle(self) -> None:
+        """StartRecords whose writer went away unanswered are unknown recordings (see `Row`:
+        their rows read as unknown), ready for a reconcile. A read-only store is left as it is."""
+        if self.read_only:
+            return
+        cursor = self._db.execute(
+            "SELECT r.* FROM requests r JOIN recordings c ON c.start_row = r.id"
+            " WHERE c.state=? AND r.outcome=?",
+            (State.STARTING, OutcomeKind.PENDING),
+        )
+        gone = [
+            row.id
+            for row in (self._row(record, cursor.description) for record in cursor.fetchall())
+            if row.outcome is OutcomeKind.UNKNOWN
+        ]
+        if gone:
+            with self._write():
+                recordings.settle_unknown(self._db, gone, time.time())
+
     def interrupt(self) -> None:
         """Abort the query this connection is running in another thread (a filter scan no longer wanted)."""
         self._db.interrupt()
 
-    def matches(self, row_id: int, text: str) -> bool:
+    def matches(self, row_id: int, text: str, endpoint: str | None = None) -> bool:
         """Would `page(text=text)` include this row? One rule, kept in SQL, for paging and updates.
 
         `text` is a case-insensitive (ASCII) substring of the room, action, outcome
@@ -310,7 +434,7 @@ class History:
         `%` and `_` taken literally. A pending row also matches "unknown", since it
         reads as unknown once its writer is gone; the store cannot tell which in SQL.
         """
-        where, args = _matching(text)
+        where, args = _matching(text, endpoint)
         found = self._db.execute(f"SELECT 1 FROM requests WHERE id=? AND {where}", (row_id, *args))
         return found.fetchone() is not None
 
@@ -318,7 +442,7 @@ class History:
         """A stored row, shape-checked: what another program (or a hand) broke in it is
         shown as nothing and named in `damaged`, never a crash of whoever shows it."""
         data = dict(zip((d[0] for d in description), record, strict=True))
-        check = _Checked()
+        check = Checked()
         row = Row(
             id=data["id"],
             started_at=check.time("started_at", data["started_at"]) or 0.0,
@@ -338,118 +462,13 @@ class History:
             request_id=check.text("request_id", data["request_id"]),
             task_id=check.digits("task_id", data["task_id"]),
             duration_ms=check.number("duration_ms", data["duration_ms"]),
+            note=check.text("note", data.get("note")),
+            purpose=check.name("purpose", data.get("purpose")),
             damaged=tuple(check.damaged),
         )
         if row.outcome is OutcomeKind.PENDING and not _writer_alive(data, row.started_at):
             row = dataclasses.replace(row, outcome=OutcomeKind.UNKNOWN)
         return row
-
-
-#: the longest text a column is shown with (a stored one is cut there and said to be damaged)
-MAX_TEXT = 10_000
-#: the longest JSON column read: rows written before answers were cut at 64 KiB may hold a
-#: whole answer, up to the 16 MiB the client once took
-MAX_JSON = 16 * 1024 * 1024
-#: how deep a stored JSON column may nest (params and answers nest two or three levels)
-MAX_DEPTH = 32
-#: the latest time a row can show (9999-12-31T23:59:59Z, where dates end)
-_LAST_TIME = 253_402_300_799.0
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,127}")
-_DIGITS = re.compile(r"[0-9]{1,20}")
-
-
-class _Checked:
-    """The checks of one stored row's columns; each returns the value to show and notes
-    in `damaged` the column and the rule a value broke."""
-
-    def __init__(self) -> None:
-        self.damaged: list[str] = []
-
-    def _bad(self, column: str, rule: str) -> None:
-        self.damaged.append(f"{column}: {rule}")
-
-    def text(self, column: str, value: object) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            self._bad(column, f"not text (a stored {type(value).__name__})")
-            return None
-        if len(value) > MAX_TEXT:
-            self._bad(column, f"longer than {MAX_TEXT} characters")
-            return value[:MAX_TEXT] + "…"
-        return value
-
-    def name(self, column: str, value: object) -> str | None:
-        """An action or an error code: letters, digits and dots, or escaped."""
-        text = self.text(column, value)
-        if text is None or _NAME.fullmatch(text):
-            return text
-        self._bad(column, "not a name (letters, digits and dots)")
-        return clean(text[:128])
-
-    def digits(self, column: str, value: object) -> str | None:
-        """A BizId or TaskId: decimal digits within 64 bits (kept as text, never a float)."""
-        text = value if isinstance(value, str) else None
-        if value is None or (text is not None and _DIGITS.fullmatch(text) and int(text) < 2**64):
-            return text
-        self._bad(column, "not a decimal ID of at most 64 bits")
-        return None
-
-    def integer(self, column: str, value: object) -> int | None:
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        self._bad(column, "not an integer")
-        return None
-
-    def number(self, column: str, value: object) -> float | None:
-        if value is None:
-            return None
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-        self._bad(column, "not a finite number")
-        return None
-
-    def time(self, column: str, value: object) -> float | None:
-        """Unix seconds a date can show (from 1970 to 9999)."""
-        number = self.number(column, value)
-        if number is None or 0 <= number <= _LAST_TIME:
-            return number
-        self._bad(column, "not a time from 1970 to 9999")
-        return None
-
-    def json(self, column: str, value: object) -> dict[str, Any] | None:
-        """A stored JSON object, bounded in size and depth, with finite numbers only."""
-        if not value:
-            return None
-        if not isinstance(value, str) or len(value) > MAX_JSON:
-            self._bad(column, f"not JSON text of at most {MAX_JSON} characters")
-            return None
-        parsed = _stored_json(value)
-        if isinstance(parsed, dict) and _depth(parsed) <= MAX_DEPTH:
-            return parsed
-        self._bad(column, f"not a JSON object nested at most {MAX_DEPTH} deep")
-        return None
-
-    def outcome(self, value: object) -> OutcomeKind:
-        """A stored outcome; one this version does not know (a newer one wrote it) reads as a failure."""
-        if isinstance(value, str) and value in OUTCOMES:
-            return OutcomeKind(value)
-        self._bad("outcome", f"{clean(str(value)[:40])!r} is not an outcome this version knows")
-        return OutcomeKind.TRANSPORT_ERROR
-
-
-def _depth(value: object) -> int:
-    """How deep a parsed JSON value nests, without recursion (no stack to run out of)."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, level = todo.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            if level <= MAX_DEPTH:
-                todo.extend(
-                    (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
-                )
-    return deepest
 
 
 def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
@@ -503,8 +522,12 @@ _SEARCHED = (
 )
 
 
-def _matching(text: str) -> tuple[str, tuple[str, ...]]:
-    """A WHERE clause (and its arguments) keeping the rows that contain `text`."""
+def _matching(text: str, endpoint: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause (and its arguments) keeping the rows that contain `text` (and were sent
+    to `endpoint`, unless None)."""
+    if endpoint is not None:
+        where, args = _matching(text)
+        return f"endpoint = ? AND {where}", (endpoint, *args)
     needle = text.strip()
     if not needle:
         return "1", ()
@@ -512,27 +535,6 @@ def _matching(text: str) -> tuple[str, tuple[str, ...]]:
     tests = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED]
     tests.append("(outcome = 'pending' AND 'unknown' LIKE ? ESCAPE '\\')")
     return "(" + " OR ".join(tests) + ")", (pattern,) * len(tests)
-
-
-def _stored_json(text: str) -> Any:
-    """A stored JSON column; one another program broke reads as nothing, never as a crash
-    (the row itself, its outcome and ids, stays readable). NaN, Infinity and 1e400 are
-    refused: no JSON printed from the row could carry them."""
-    try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
-    except (ValueError, RecursionError):
-        return None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range")
-    return value
 
 
 def _writer_alive(data: dict[str, Any], started_at: float) -> bool:

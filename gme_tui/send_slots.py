@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .api.client import RateLimiter, next_slot
+from .api.client import RateLimiter, has_spare, next_slot
 
 FILE_NAME = "send-slots.sqlite3"
 #: the client's RateLimiter: 20 sends in any 1 s window, plus 250 ms for their differing
@@ -69,21 +69,24 @@ class SharedLimiter(RateLimiter):
         #: why the file is not in use, once it failed (the process then counts alone)
         self.problem: str | None = None
 
-    def reserve(self) -> float:
-        """Take the next free slot; return how long to wait for it."""
+    def reserve(self, spare: int = 0) -> float | None:
+        """Take the next free slot; return how long to wait for it (`RateLimiter.reserve`)."""
         with self._shared_lock:
             if self.problem is None:
                 try:
-                    return self._reserve_shared()
+                    return self._reserve_shared(spare)
                 except (sqlite3.Error, OSError) as error:
                     self._drop(error)
-        return super().reserve()
+        return super().reserve(spare)
 
-    async def wait(self) -> None:
+    async def wait(self, spare: int = 0) -> None:
         import asyncio  # here, so that the sync driver never loads the event loop
 
+        from .api.client import SPARE_POLL
+
         # In a thread: a reservation waiting on another process's lock must not stall the console.
-        delay = await asyncio.to_thread(self.reserve)
+        while (delay := await asyncio.to_thread(self.reserve, spare)) is None:
+            await asyncio.sleep(SPARE_POLL)
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -93,7 +96,7 @@ class SharedLimiter(RateLimiter):
                 self._db.close()
                 self._db = None
 
-    def _reserve_shared(self) -> float:
+    def _reserve_shared(self, spare: int) -> float | None:
         db = self._connection()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -105,6 +108,9 @@ class SharedLimiter(RateLimiter):
                 row[0]
                 for row in db.execute("SELECT slot FROM send_slots ORDER BY slot DESC LIMIT ?", (self.limit,))
             ]
+            if spare and not has_spare(now, latest, self.limit, self.span, spare):
+                db.execute("ROLLBACK")
+                return None
             slot = next_slot(now, latest, self.limit, self.span)
             db.execute("INSERT INTO send_slots (slot) VALUES (?)", (slot,))
         except BaseException:

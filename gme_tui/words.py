@@ -17,6 +17,7 @@ HEADINGS: dict[OutcomeKind, str] = {
     OutcomeKind.PENDING: "Pending",
     OutcomeKind.OK: "ok",
     OutcomeKind.SERVICE_ERROR: "Service error",
+    OutcomeKind.NOT_STARTED: "Not started",
     # the words each transport error's message starts with ("not sent: ...")
     **{
         error.kind: error.summary.capitalize()
@@ -32,6 +33,8 @@ _ADVICE: dict[OutcomeKind, str] = {
     OutcomeKind.UNKNOWN: "The request was sent but no answer came. The service may have acted: "
     "check before retrying.",
     OutcomeKind.TRANSPORT_ERROR: "The request failed on the way.",
+    OutcomeKind.NOT_STARTED: "No answer came, and the room's running task, looked up after, is not "
+    "from it: the service did not start it. It is safe to start the room again.",
 }
 
 

@@ -23,6 +23,18 @@ async def wait_idle(pilot) -> None:
     await pilot.pause()
 
 
+def until_sync(check, what: str, timeout: float = 10.0):
+    """`until` for a test with no event loop: `check()`'s first true value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {timeout} s for {what}")
+        time.sleep(0.02)
+    return value
+
+
 async def until(check, what: str, pilot=None, timeout: float = 10.0) -> None:
     """Run until `check()` is true (the app too, given its pilot): a wait on a condition,
     not a guess at a delay, so a slow machine takes longer instead of failing."""

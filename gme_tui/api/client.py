@@ -70,6 +70,15 @@ def next_slot(now: float, newest: list[float], limit: int, span: float) -> float
     return now
 
 
+def has_spare(now: float, newest: list[float], limit: int, span: float, spare: int) -> bool:
+    """Is a slot free now with `spare` more beside it? Counts the sends of the last `span`."""
+    return sum(1 for slot in newest if slot > now - span) + 1 + spare <= limit
+
+
+#: how often a background caller (`spare`) looks again for a slot it may take
+SPARE_POLL = 0.05
+
+
 class RateLimiter:
     """At most `limit` sends in any window of `window` seconds, across tasks and threads.
 
@@ -94,25 +103,33 @@ class RateLimiter:
         self._slots: deque[float] = deque()
         self._lock = threading.Lock()
 
-    def reserve(self) -> float:
-        """Take the next free slot; return how long to wait for it."""
+    def reserve(self, spare: int = 0) -> float | None:
+        """Take the next free slot; return how long to wait for it. With `spare`, take one only
+        if it is free now and leaves `spare` free beside it (None: none taken)."""
         with self._lock:
             now = self._clock()
             while self._slots and self._slots[0] <= now - self.span:
                 self._slots.popleft()
-            slot = next_slot(now, list(reversed(self._slots))[: self.limit], self.limit, self.span)
+            newest = list(reversed(self._slots))[: self.limit]
+            if spare and not has_spare(now, newest, self.limit, self.span, spare):
+                return None
+            slot = next_slot(now, newest, self.limit, self.span)
             self._slots.append(slot)
             return slot - now
 
-    async def wait(self) -> None:
+    async def wait(self, spare: int = 0) -> None:
+        """Until a slot is ours. With `spare` (a background caller), only a slot that leaves
+        `spare` free for the operator, looked for again every `SPARE_POLL` seconds."""
         import asyncio  # here, so that the sync driver never loads the event loop
 
-        delay = self.reserve()
+        while (delay := self.reserve(spare)) is None:
+            await asyncio.sleep(SPARE_POLL)
         if delay > 0:
             await asyncio.sleep(delay)
 
-    def wait_sync(self) -> None:
-        delay = self.reserve()
+    def wait_sync(self, spare: int = 0) -> None:
+        while (delay := self.reserve(spare)) is None:
+            time.sleep(SPARE_POLL)
         if delay > 0:
             time.sleep(delay)
 
@@ -358,8 +375,12 @@ class _Core(Generic[H]):
         backoff: float = BACKOFF,
         clock: Callable[[], float] = time.time,
         use_env_proxies: bool = True,
+        scope: str | None = None,
     ) -> None:
+        """`scope`: the name the history files this client's requests under, the endpoint
+        unless told (the demo's emulator, whose port changes every run, is one service)."""
         self.key = key
+        self.scope = scope or endpoint
         self.use_env_proxies = use_env_proxies
         self.url = httpx.URL(endpoint)
         self.endpoint = endpoint
@@ -437,13 +458,16 @@ class GmeClient(_Core[httpx.AsyncClient]):
             await self._http.aclose()
             self._http = None
 
-    async def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
-        """Send one action; each attempt gets `timeout` seconds for its whole answer (see `Retry`)."""
+    async def call(
+        self, action: Action, on_send: Callable[[Prepared], None] | None = None, *, spare: int = 0
+    ) -> Result:
+        """Send one action; each attempt gets `timeout` seconds for its whole answer (see `Retry`).
+        `spare`: a background call, which takes a slot only when it leaves that many free."""
         import asyncio
 
         retry, http = Retry(action, self.retries, self.backoff), self.http  # loaded before a slot is taken
         while True:
-            await self._limiter.wait()
+            await self._limiter.wait(spare)
             try:
                 return await self._send_once(http, self._attempt(action, on_send))
             except TransportError as error:
@@ -487,11 +511,14 @@ class SyncGmeClient(_Core[httpx.Client]):
             self._http.close()
             self._http = None
 
-    def call(self, action: Action, on_send: Callable[[Prepared], None] | None = None) -> Result:
-        """Send one action; each attempt gets `timeout` seconds for its whole answer (see `Retry`)."""
+    def call(
+        self, action: Action, on_send: Callable[[Prepared], None] | None = None, *, spare: int = 0
+    ) -> Result:
+        """Send one action; each attempt gets `timeout` seconds for its whole answer (see `Retry`).
+        `spare`: as for `GmeClient.call`."""
         retry, http = Retry(action, self.retries, self.backoff), self.http  # loaded before a slot is taken
         while True:
-            self._limiter.wait_sync()
+            self._limiter.wait_sync(spare)
             try:
                 return self._send_once(http, self._attempt(action, on_send))
             except TransportError as error:

@@ -25,6 +25,8 @@ class OutcomeKind(StrEnum):
     BAD_ANSWER = "bad_answer"
     UNKNOWN = "unknown"
     TRANSPORT_ERROR = "transport_error"
+    #: a StartRecord once unknown, reconciled: no task of it runs in its room
+    NOT_STARTED = "not_started"
 
     @property
     def may_have_acted(self) -> bool:

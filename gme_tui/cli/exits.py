@@ -25,6 +25,7 @@ _EXIT_BY_KIND: dict[OutcomeKind, int] = {
     OutcomeKind.TRANSPORT_ERROR: EXIT_TRANSPORT,
     OutcomeKind.UNKNOWN: EXIT_UNKNOWN,
     OutcomeKind.PENDING: EXIT_UNKNOWN,
+    OutcomeKind.NOT_STARTED: EXIT_SERVICE,
 }
 
 

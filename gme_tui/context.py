@@ -103,6 +103,12 @@ class Context:
         """The endpoint as the history and the recordings name it (`DEMO_SCOPE` in the demo)."""
         return DEMO_SCOPE if self.demo else self.endpoint
 
+    @property
+    def destination(self) -> str:
+        """Where a request of this context goes, as every confirmation says it: the profile,
+        the endpoint's host (and port), and whether that is the real service or a local one."""
+        return destination(self.endpoint, self.profile, demo=self.demo)
+
     def with_credentials(
         self, key: SigningKey | None, source: str | None, problem: str | None = None
     ) -> Context:
@@ -135,6 +141,34 @@ class Context:
             settings_path=self.settings_path,
             profile=self.profile,
         )
+
+
+def is_local(endpoint: str) -> bool:
+    """Is this endpoint on this machine (an emulator), not a service out there?"""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(endpoint).hostname or "").lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
+
+
+def destination(endpoint: str, profile: str, *, demo: bool = False) -> str:
+    """`profile ops → gme.tencentcloudapi.com · REAL SERVICE (Tencent Cloud)`, or a local
+    emulator said as such: the words a confirmation names where it acts with."""
+    from urllib.parse import urlsplit
+
+    from .safe_text import clean
+
+    parts = urlsplit(endpoint)
+    host = parts.netloc or endpoint
+    if demo:
+        kind = "DEMO · local emulator, nothing reaches Tencent Cloud"
+    elif is_local(endpoint):
+        kind = "local endpoint on this machine (an emulator, not Tencent Cloud)"
+    elif (parts.hostname or "").endswith(".tencentcloudapi.com"):
+        kind = "REAL SERVICE · Tencent Cloud"
+    else:
+        kind = "REMOTE endpoint · not Tencent Cloud's own address"
+    return clean(f"profile {profile} → {host} · {kind}", one_line=True)
 
 
 def resolve(

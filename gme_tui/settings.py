@@ -57,6 +57,10 @@ class Settings:
     """Show the exact StartRecord body and ask before it goes out."""
     relaxed_user_ids: bool = False
     """Accept string OpenIDs in the user ID lists, not only decimal IDs."""
+    recordings_refresh: float = 5.0
+    """Seconds between two asks about a recording the recordings view follows (0.5 to 3600)."""
+    bell_on_done: bool = False
+    """Ring the terminal bell when a recording reaches done (a notification shows either way)."""
     default_biz_id: int | None = None
     """BizId prefilled in the forms; None leaves the field empty."""
     endpoint: str | None = None
@@ -110,6 +114,17 @@ def _check_flag(value: object, raw: str | None = None) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false (got {_shown(value, raw)})")
     return value
+
+
+#: the shortest and longest interval `recordings_refresh` takes
+REFRESH_RANGE = (0.5, 3600.0)
+
+
+def _check_refresh(value: object, raw: str | None = None) -> float:
+    low, high = REFRESH_RANGE
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValueError(f"must be a number of seconds from {low:g} to {high:g} (got {_shown(value, raw)})")
+    return float(value)
 
 
 def _check_biz_id(value: object, raw: str | None = None) -> int | None:
@@ -184,6 +199,8 @@ _PROFILE_CHECKS: dict[str, Callable[..., Any]] = {
     "theme": _check_theme,
     "confirm_start": _check_flag,
     "relaxed_user_ids": _check_flag,
+    "recordings_refresh": _check_refresh,
+    "bell_on_done": _check_flag,
     "default_biz_id": _check_biz_id,
     "endpoint": _check_endpoint,
     "region": _check_region,

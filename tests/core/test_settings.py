@@ -63,9 +63,27 @@ def test_an_empty_file_is_the_defaults_without_a_warning(tmp_path, text):
 def test_every_setting_is_read(tmp_path):
     path = write(
         tmp_path,
-        "theme: gme-light\nconfirm_start: false\nrelaxed_user_ids: true\ndefault_biz_id: 1400000000\n",
+        "theme: gme-light\nconfirm_start: false\nrelaxed_user_ids: true\ndefault_biz_id: 1400000000\n"
+        "recordings_refresh: 2.5\nbell_on_done: true\n",
     )
-    assert load_settings(path) == (Settings("gme-light", False, True, 1400000000), [])
+    expected = Settings(
+        "gme-light",
+        False,
+        True,
+        recordings_refresh=2.5,
+        bell_on_done=True,
+        default_biz_id=1400000000,
+    )
+    assert load_settings(path) == (expected, [])
+
+
+def test_a_refresh_interval_out_of_range_is_warned_about(tmp_path):
+    settings, warnings = load_settings(write(tmp_path, "recordings_refresh: 0.01\n"))
+    assert settings.recordings_refresh == 5.0
+    assert (
+        len(warnings) == 1
+        and "recordings_refresh must be a number of seconds from 0.5 to 3600" in warnings[0]
+    )
 
 
 # Each case: file text, line the warning must name, words it must hold, settings expected.

@@ -133,6 +133,17 @@ class Recording:
     def key(self) -> tuple[str, str, str, str | None]:
         return self.endpoint, self.profile, self.biz_id, self.task_id
 
+    def elsewhere(self, endpoint: str, profile: str) -> str | None:
+        """Why an action of a console (or command) aimed at `endpoint` with `profile` must not
+        touch this recording, or None when it is this recording's own endpoint and profile."""
+        if (self.endpoint, self.profile) == (endpoint, profile):
+            return None
+        task = f"task {self.task_id}" if self.task_id else f"the recording of room {self.room_id}"
+        return (
+            f"{task} runs on {self.endpoint} with profile {self.profile}, not on {endpoint} with "
+            f"profile {profile}: an action on it goes there and nowhere else"
+        )
+
     def to_json(self) -> dict[str, Any]:
         """For `recordings --output json`: BizId and TaskId exact integers, the state a word."""
         return {

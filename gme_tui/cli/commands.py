@@ -127,8 +127,9 @@ def aimed_command(ctx: Context) -> str:
     """`gme-tui` with the global options that send a command where this context's went
     (shell-quoted): each whose value is not what a bare `gme-tui` (no flags, environment or
     settings file) would use, whichever of those chose it. The demo's endpoint is its own
-    emulator's, gone with this process, so the hint says `--demo` instead (a later demo
-    command starts an emulator of its own, which does not keep tasks across runs yet)."""
+    emulator's, gone with this process, so the hint says `--demo` instead: a later demo
+    command starts an emulator of its own on the same state file (beside the demo history),
+    so it finds the tasks this one started."""
     import shlex
 
     from ..options import DEFAULT_ENDPOINT
@@ -194,6 +195,8 @@ def history(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def emulator(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY, run_forever
 
     if not 0 <= args.port <= 65535:
@@ -211,6 +214,7 @@ def emulator(args: argparse.Namespace) -> int:
             args.secret_key or DEMO_SECRET_KEY,
             faults=args.fault,
             verbose=args.verbose,
+            state_file=Path(args.state_file).expanduser() if args.state_file else None,
         )
     except ValueError as error:  # a bad --fault spec: run_forever reads them all before it listens
         raise fields.FieldError("--fault", str(error)) from None

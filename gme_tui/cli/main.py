@@ -72,7 +72,10 @@ def _dispatch(args: argparse.Namespace, ctx: Context, warnings: list[str]) -> in
 def _with_demo(
     ctx: Context, run: Callable[[Context, Callable[[], object] | None], int], *, serve_later: bool = False
 ) -> int:
-    """In --demo, run against an emulator started for this command only.
+    """In --demo, run against an emulator started for this command only, whose tasks live
+    in the demo folder beside the demo history: every demo process (the console, a
+    one-shot command, the next run) shares them. What was wrong with that file is said
+    once on stderr, before the command runs; it never stops the demo.
 
     With `serve_later` its port is taken now, and `run` is handed what starts it
     serving: the console does so right after its first frame.
@@ -81,7 +84,8 @@ def _with_demo(
         return run(ctx, None)
     from ..emulator import Emulator
 
-    emulator = Emulator()  # it accepts the demo key
+    # it accepts the demo key; ctx.data_dir is the demo folder in --demo
+    emulator = Emulator(state_file=ctx.data_dir / "emulator.sqlite3", warn=say)
     try:
         emulator.reserve() if serve_later else emulator.start()
         return run(ctx.pinned_to(emulator.url), emulator.start if serve_later else None)

@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. drop:1@StartRecord (repeatable)",
     )
     emulator.add_argument("--verbose", action="store_true", help="log every request")
+    emulator.add_argument("--state-file", metavar="PATH", help="keep the tasks in this SQLite file")
     return parser
 
 

@@ -315,15 +315,17 @@ class History:
         before: tuple[float, int] | None = None,
         text: str = "",
         endpoint: str | None = None,
+        own: bool = False,
     ) -> list[Row]:
         """Newest first, the `limit` rows after `before` (a row's `(started_at, id)`) that match `text`.
 
         Keyset paging walks the `requests_started` index from where the last page
         ended, so the thousandth page costs what the first does (OFFSET would read
         and throw away every row before it). See `matches` for what `text` matches;
-        `endpoint`: that endpoint's rows only (None: every endpoint's).
+        `endpoint`: that endpoint's rows only (None: every endpoint's); `own`: without the
+        console's own asks (credentials checks, the recordings' refresh; see `BACKGROUND`).
         """
-        where, matching = _matching(text, endpoint)
+        where, matching = _matching(text, endpoint, own)
         args: tuple[object, ...] = matching
         if before is not None:
             # The row's stored time, not the one its Row shows: a damaged one (a text,
@@ -426,7 +428,7 @@ class History:
         """Abort the query this connection is running in another thread (a filter scan no longer wanted)."""
         self._db.interrupt()
 
-    def matches(self, row_id: int, text: str, endpoint: str | None = None) -> bool:
+    def matches(self, row_id: int, text: str, endpoint: str | None = None, own: bool = False) -> bool:
         """Would `page(text=text)` include this row? One rule, kept in SQL, for paging and updates.
 
         `text` is a case-insensitive (ASCII) substring of the room, action, outcome
@@ -434,7 +436,7 @@ class History:
         `%` and `_` taken literally. A pending row also matches "unknown", since it
         reads as unknown once its writer is gone; the store cannot tell which in SQL.
         """
-        where, args = _matching(text, endpoint)
+        where, args = _matching(text, endpoint, own)
         found = self._db.execute(f"SELECT 1 FROM requests WHERE id=? AND {where}", (row_id, *args))
         return found.fetchone() is not None
 
@@ -522,9 +524,17 @@ _SEARCHED = (
 )
 
 
-def _matching(text: str, endpoint: str | None = None) -> tuple[str, tuple[str, ...]]:
+#: purposes of the rows the console sends on its own, which the operator's view leaves out
+BACKGROUND = (recordings.CHECK, recordings.REFRESH)
+
+
+def _matching(text: str, endpoint: str | None = None, own: bool = False) -> tuple[str, tuple[str, ...]]:
     """A WHERE clause (and its arguments) keeping the rows that contain `text` (and were sent
-    to `endpoint`, unless None)."""
+    to `endpoint`, unless None; and are the operator's own, with `own`)."""
+    if own:
+        where, args = _matching(text, endpoint)
+        marks = ",".join("?" * len(BACKGROUND))
+        return f"(purpose IS NULL OR purpose NOT IN ({marks})) AND {where}", (*BACKGROUND, *args)
     if endpoint is not None:
         where, args = _matching(text)
         return f"endpoint = ? AND {where}", (endpoint, *args)

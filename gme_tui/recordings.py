@@ -91,8 +91,11 @@ BY_STATUS = {
 NOT_FOUND = frozenset(
     {"ResourceNotFound.TaskNotFound", "FailedOperation.TaskNotExist", "ResourceNotFound.RoomNotFound"}
 )
-#: what a credentials check is marked with in the history: never a recording
+#: what the history marks the console's own asks with: a credentials check (never a
+#: recording), a refresh of the recordings, a reconcile of unknown starts
 CHECK = "check"
+REFRESH = "refresh"
+RECONCILE = "reconcile"
 #: the most file names kept per recording (a mode-3 task of 20 users has 21)
 MAX_FILES = 64
 

@@ -18,16 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .api.actions import Action, DescribeRecordInfo, DescribeTaskInfo
-from .recordings import Recording, State
+from .recordings import RECONCILE, REFRESH, Recording, State
 
 if TYPE_CHECKING:
     from .api.client import GmeClient, SyncGmeClient
     from .calls import Outcome
     from .history import History
 
-#: what the history marks the asks of each with
-RECONCILE = "reconcile"
-REFRESH = "refresh"
 #: send slots a refresh leaves free for the operator's own requests (of the 20 per second):
 #: with them free, a request of the operator's finds its slot at once
 OPERATOR_SLOTS = 8

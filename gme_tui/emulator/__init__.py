@@ -5,6 +5,7 @@ cloud account, and its hardest paths (a 502, a cut answer, a dropped socket
 after the service acted) cannot be provoked on the real service at will.
 
 - ``state``: tasks, their statuses, the rate limit and the service's parameter checks.
+- ``store``: where the tasks are kept: in memory, or in a SQLite file emulators share.
 - ``faults``: the failures that can be armed.
 - ``server``: signature verification, ``Emulator`` and ``run_forever``.
 - ``transport``: HTTP (imported when an emulator starts serving).

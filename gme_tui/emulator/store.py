@@ -67,7 +67,8 @@ def _bounded(column: str, limit: int) -> str:
     return f"typeof({column}), CASE WHEN length(CAST({column} AS BLOB)) <= {limit} THEN {column} END"
 
 
-_TASK_SELECT = "SELECT " + ", ".join(
+#: a task's columns, each as (type, bounded value): what `_task_from` reads
+_TASK_VALUES = ", ".join(
     (
         _bounded("task_id", 20),
         _bounded("biz_id", 20),
@@ -77,6 +78,10 @@ _TASK_SELECT = "SELECT " + ", ".join(
         _bounded("begin_time", 32),
         _bounded("stopped_at", 32),
     )
+)
+_TASK_SELECT = f"SELECT {_TASK_VALUES}"
+_RUNNING_VALUES = ", ".join(
+    (_bounded("biz_id", 20), _bounded("room_id", ROOM_ID_MAX * 4), _bounded("task_id", 20))
 )
 
 
@@ -220,23 +225,13 @@ class SqliteStore:
             try:
                 bad = [
                     rowid
-                    for rowid, *values in db.execute(
-                        _TASK_SELECT.replace("SELECT ", "SELECT rowid, ", 1) + " FROM tasks"
-                    )
+                    for rowid, *values in db.execute(f"SELECT rowid, {_TASK_VALUES} FROM tasks")
                     if _task_from(values) is None
                 ]
                 bad_running = [
                     rowid
                     for rowid, biz_type, biz, room_type, room, task_type, task in db.execute(
-                        "SELECT rowid, "
-                        + ", ".join(
-                            (
-                                _bounded("biz_id", 20),
-                                _bounded("room_id", ROOM_ID_MAX * 4),
-                                _bounded("task_id", 20),
-                            )
-                        )
-                        + " FROM running"
+                        f"SELECT rowid, {_RUNNING_VALUES} FROM running"
                     )
                     if _id(biz_type, biz) is None
                     or _room(room_type, room) is None

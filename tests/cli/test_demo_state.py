@@ -75,6 +75,41 @@ def test_a_damaged_demo_state_file_is_set_aside_and_the_demo_goes_on(demo):
     assert code == 0 and "state file" not in err  # said once, then a sound file
 
 
+def test_a_one_shot_demo_process_and_a_running_demo_emulator_agree(tmp_path):
+    """The console's emulator (here, in this process) and a `gme-tui --demo` command run in
+    another process at the same time: each sees what the other did, at once."""
+    from gme_tui.api.actions import DescribeTaskInfo, StartRecord
+    from gme_tui.api.client import RateLimiter, SyncGmeClient
+    from gme_tui.api.fields import RecordMode
+    from gme_tui.emulator import DEMO_KEY, Emulator
+
+    def one_shot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "gme_tui", "--demo", *args, "--output", "json"],
+            cwd=ROOT,
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    warnings: list[str] = []
+    with (
+        Emulator(state_file=tmp_path / "demo" / "emulator.sqlite3", warn=warnings.append) as console,
+        SyncGmeClient(DEMO_KEY, endpoint=console.url, limiter=RateLimiter(), use_env_proxies=False) as client,
+    ):
+        mine = client.call(StartRecord(DEMO_BIZ_ID, "from-console", RecordMode.MIXED)).task_id
+        found = one_shot("describe-task", "--room-id", "from-console")
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["TaskId"] == mine
+
+        started = one_shot("start", "--room-id", "from-command", "--mode", "1")
+        assert started.returncode == 0, started.stderr
+        theirs = json.loads(started.stdout)["TaskId"]
+        assert client.call(DescribeTaskInfo(DEMO_BIZ_ID, "from-command")).task_id == theirs
+    assert warnings == []
+
+
 # --- gme-tui emulator: the banner -------------------------------------------------
 
 

@@ -139,13 +139,7 @@ class Recording:
     def elsewhere(self, endpoint: str, profile: str) -> str | None:
         """Why an action of a console (or command) aimed at `endpoint` with `profile` must not
         touch this recording, or None when it is this recording's own endpoint and profile."""
-        if (self.endpoint, self.profile) == (endpoint, profile):
-            return None
-        task = f"task {self.task_id}" if self.task_id else f"the recording of room {self.room_id}"
-        return (
-            f"{task} runs on {self.endpoint} with profile {self.profile}, not on {endpoint} with "
-            f"profile {profile}: an action on it goes there and nowhere else"
-        )
+        return elsewhere(self.task_id, self.room_id, (self.endpoint, self.profile), (endpoint, profile))
 
     def to_json(self) -> dict[str, Any]:
         """For `recordings --output json`: BizId and TaskId exact integers, the state a word."""
@@ -169,6 +163,50 @@ class Recording:
             "files": list(self.files),
             "damaged": list(self.damaged),
         }
+
+
+def elsewhere(task_id: object, room: str | None, its: tuple[str, str], here: tuple[str, str]) -> str | None:
+    """The one rule of where an action on a recording may go: to its own (endpoint, profile)
+    only. None when `here` is that; else why not, naming where it runs."""
+    if its == here:
+        return None
+    what = f"Task {task_id}" if task_id else f"The recording of room {room}"
+    return (
+        f"{what} runs on {its[0]} with profile {its[1]}, not on {here[0]} with profile "
+        f"{here[1]}: an action on it goes there and nowhere else. Open gme-tui on that "
+        "endpoint and profile to act on it."
+    )
+
+
+def modify_diff(
+    mode: int | None, allow: tuple[str, ...], block: tuple[str, ...], action: ModifyRecordInfo
+) -> list[str]:
+    """What a ModifyRecordInfo changes in a recording as last known (ModifyRecordInfo
+    replaces the mode and both lists): a line per field, an emptied list said in words."""
+    from .words import mode_label
+
+    new_allow = action.subscription.allow if action.subscription else ()
+    new_block = action.subscription.block if action.subscription else ()
+    lines = [
+        f"RecordMode: {mode_label(int(action.mode))}, unchanged"
+        if mode == int(action.mode)
+        else f"RecordMode: {mode_label(mode) if mode else 'not known'} → {mode_label(int(action.mode))}"
+    ]
+    emptied = {
+        ALLOW: "the allowlist is emptied: every user of the room is recorded",
+        BLOCK: "the blocklist is emptied: nobody is left out any more",
+    }
+    for name, before, after in ((ALLOW, allow, new_allow), (BLOCK, block, new_block)):
+        if tuple(before) == tuple(after):
+            lines.append(f"{name}: unchanged ({', '.join(after) or 'empty'})")
+        elif before and not after:
+            lines.append(f"{name}: {emptied[name]} (was {', '.join(before)})")
+        else:
+            added = [i for i in after if i not in before]
+            removed = [i for i in before if i not in after]
+            said = [f"+ {', '.join(added)}" if added else "", f"− {', '.join(removed)}" if removed else ""]
+            lines.append(f"{name}: " + ("; ".join(p for p in said if p) or "same IDs, new order"))
+    return lines
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ into the main screen. Only this package imports Textual."""
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -14,13 +15,19 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
+from ..api.errors import OutcomeKind
 from ..api.signing import SigningKey
 from ..context import Context, make_client
 from ..history import History
+from ..recordings import Change, State
 from ..safe_text import clean
 from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
 from .commands import ConsoleCommands
 from .themes import find_theme, load_all_themes
+
+if TYPE_CHECKING:
+    from ..calls import Outcome
+    from ..tracking import Settled
 
 
 class GmeApp(App[int]):
@@ -251,6 +258,8 @@ class GmeApp(App[int]):
             self.after_first_frame(self._late_themes)
         else:
             self._warn()
+        if self.history is not None:
+            self.after_first_frame(self._start_following)
 
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run `callback` in the frame after the first one: the form is painted and
@@ -298,11 +307,111 @@ class GmeApp(App[int]):
                 f"{error}; the change lasts until you quit", title="Settings not saved", severity="warning"
             )
 
+    # --- recordings, followed in the background ---------------------------------------------
+
+    #: seconds between two looks at what is due (a look without anything due costs one query)
+    FOLLOW_TICK = 1.0
+    #: seconds a reconcile that got no answer waits before it tries again, unless an answer
+    #: of the service comes first (then at once)
+    RECONCILE_RETRY = 30.0
+
+    _following = False
+    _reconcile_after = 0.0
+
+    def _start_following(self) -> None:
+        self.set_interval(self.FOLLOW_TICK, self._follow_tick, name="follow recordings")
+        self._follow_tick()  # at start-up: an unknown start of the last run is reconciled now
+
+    def _follow_tick(self) -> None:
+        """Reconcile unknown starts first (never a StartRecord: a DescribeTaskInfo of the
+        room), else ask about the recordings due; one round at a time, only this endpoint's
+        and profile's, through `tracking`'s share of the send slots."""
+        history, client = self.history, self.client
+        if self._following or history is None or client is None:
+            return
+        profile = self.config.profile
+        try:
+            unknown = time.monotonic() >= self._reconcile_after and history.unknown_starts(
+                client.scope, profile
+            )
+        except Exception as error:  # sqlite3.Error: a store gone bad says so once per look, never a crash
+            self.notify(f"Cannot read the recordings: {error}", severity="error")
+            return
+        self._following = True
+        if unknown:
+            self._reconcile_round(client, history, profile)
+        else:
+            self._follow_round(client, history, profile)
+
+    @work(group="follow", exit_on_error=False, name="Reconcile")
+    async def _reconcile_round(self, client, history: History, profile: str) -> None:
+        from .. import tracking
+
+        try:
+            found = await tracking.reconcile(client, history, profile=profile, spare=tracking.OPERATOR_SLOTS)
+        finally:
+            self._following = False
+        if any(not s.found for s in found):
+            self._reconcile_after = time.monotonic() + self.RECONCILE_RETRY
+        for outcome in {id(s.outcome): s.outcome for s in found}.values():
+            self.answered(outcome)
+        for settled in found:
+            if settled.found:
+                self.notify(_settled_text(settled), title="Reconciled", timeout=10)
+
+    @work(group="follow", exit_on_error=False, name="Recordings refresh")
+    async def _follow_round(self, client, history: History, profile: str) -> None:
+        from .. import tracking
+
+        try:
+            outcomes = await tracking.refresh(
+                client, history, profile=profile, interval=self.settings.recordings_refresh
+            )
+        finally:
+            self._following = False
+        for outcome in outcomes:
+            self.answered(outcome)
+
+    def answered(self, outcome: Outcome) -> None:
+        """Every answer, the operator's or the follower's: what it changed in the recordings
+        goes to the screens, a recording done is said; an answer of the service lets a
+        waiting reconcile try again at once."""
+        if outcome.kind in (OutcomeKind.OK, OutcomeKind.SERVICE_ERROR):
+            self._reconcile_after = 0.0
+        self.recordings_moved(outcome.changes)
+
+    def recordings_moved(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        for change in changes:
+            recording = change.recording
+            if change.moved and recording.state is State.DONE:
+                files = ", ".join(recording.files) or "no file names given"
+                self.notify(
+                    f"Room {recording.room_id or '?'}, task {recording.task_id}: {files}",
+                    title="Recording done",
+                    timeout=15,
+                )
+                if self.settings.bell_on_done:
+                    self.bell()
+        for screen in self.screen_stack:
+            seen = getattr(screen, "recordings_changed", None)
+            if seen is not None:
+                seen(changes)
+
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
         if self.history is not None:
             self.history.close()
+
+
+def _settled_text(settled: Settled) -> str:
+    recording, now = settled.recording, settled.now
+    where = f"StartRecord of room {recording.room_id} (history row {recording.start_row})"
+    if now.state is State.NOT_STARTED:
+        return f"{where}: no task of it runs; it did not start. It is safe to start the room again."
+    return f"{where}: it started; task {now.task_id} is recording."
 
 
 def run_app(

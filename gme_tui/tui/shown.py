@@ -10,6 +10,8 @@ Input and TextArea draws its text `marked`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.content import Content
@@ -21,6 +23,12 @@ def content(text: object) -> Content:
     """For Textual: a Static, a border title, an option; each holds one line (a border
     title would show only what comes before a break)."""
     return Content(clean(text, one_line=True))
+
+
+def lines(parts: Iterable[object]) -> Content:
+    """For a Static of several lines: each part kept to its own line (`content`), so a break
+    inside one (from outside) never draws a line of its own."""
+    return Content("\n".join(clean(part, one_line=True) for part in parts))
 
 
 def markup(text: object) -> str:

@@ -151,7 +151,7 @@ async def test_the_key_bar_shows_what_can_act_now_and_a_click_presses_it(make_ap
         assert keys_shown(app).startswith(" ^s Send  f2 Stop  f3 Task")  # the screen's order, still
         app.screen.query_one("#history-table").focus()  # the focused widget's own keys come first
         await pilot.pause()
-        assert keys_shown(app).startswith(" l Load into form  / Filter  ^s Send")
+        assert keys_shown(app).startswith(" l Load into form  / Filter  a All  ^s Send")
         # " l Load ... ^s Send  f2 Stop  f3 Task ...": a click on "f3" runs DescribeTaskInfo for the room.
         shown = keys_shown(app)
         await pilot.click(app.screen.query_one(KeyBar), offset=(shown.index("f3") + 1, 0))
@@ -353,9 +353,8 @@ async def test_stop_describe_and_modify_the_task_just_started(make_app, emulator
         await send_confirmed(pilot)
         (task,) = emulator.service.tasks()
 
-        await pilot.press("f6")
-        await pilot.pause()
-        assert isinstance(app.screen, ModifyScreen)
+        await pilot.press("f6")  # a DescribeTaskInfo first, then the dialog on what it found
+        await until(lambda: isinstance(app.screen, ModifyScreen), "the Modify dialog", pilot)
         app.screen.query_one("#allow", TextArea).text = "123"  # invalid: not above 10000
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -365,6 +364,11 @@ async def test_stop_describe_and_modify_the_task_just_started(make_app, emulator
         app.screen.query_one("#record-mode", ModeChoice).focus()
         await pilot.press("2")
         await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the Modify confirmation", pilot)
+        question = text_of(app.screen.query_one(".dialog-question", Static))
+        assert "RecordMode: 1 (single" in question and "→ 2 (mixed" in question
+        assert "SubscribeUserIds: + 10007" in question and app.config.destination in question
+        await pilot.press("enter")
         await wait_idle(pilot)
         info = emulator.service.tasks()[0]
         assert (info.mode, info.subscription) == (2, {"SubscribeUserIds": ["10007"]})

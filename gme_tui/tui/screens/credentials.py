@@ -206,12 +206,15 @@ class CredentialsScreen(ModalScreen[None]):
         from ...api.actions import DescribeTaskInfo
         from ...api.errors import ServiceError
         from ...calls import send
+        from ...recordings import CHECK
 
         app = self.app
         biz = int(app.default_biz_id) if app.default_biz_id.isdigit() else 1
         assert app.history is not None, "action_check refuses without a history"
         async with app.new_client(key) as client:
-            outcome = await send(client, app.history, DescribeTaskInfo(biz, CHECK_ROOM), profile=self.profile)
+            outcome = await send(
+                client, app.history, DescribeTaskInfo(biz, CHECK_ROOM), profile=self.profile, purpose=CHECK
+            )
         error = outcome.error
         if isinstance(error, ServiceError) and error.code.startswith("AuthFailure"):
             self._status(f"Rejected: {error.code}. {error.explanation.meaning}", "error")

@@ -6,13 +6,15 @@ text (`shown`), never as markup, never with raw control characters.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..shown import content
+from ..shown import content, lines
 from ..widgets.key_bar import KeyBar
 
 
@@ -34,7 +36,8 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Back", id="confirm.no"),
     ]
 
-    def __init__(self, title: str, question: str, body: str | None = None) -> None:
+    def __init__(self, title: str, question: str | Sequence[str], body: str | None = None) -> None:
+        """`question`: one line, or several (each kept to its own line)."""
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.question = question
@@ -42,7 +45,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(content(self.question), classes="dialog-question")
+            question = [self.question] if isinstance(self.question, str) else self.question
+            yield Static(lines(question), classes="dialog-question")
             if self.body is not None:
                 with VerticalScroll(classes="dialog-body"):
                     yield Static(_json(self.body), id="confirm-body")

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from ...api.actions import Action
     from ...calls import Outcome
+    from ...recordings import Change, Recording
     from ..app import GmeApp
     from ..views import ResponseView
     from ..widgets.history_panel import HistoryPanel
@@ -40,12 +41,37 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Target:
-    """The task follow-up actions act on: the one just started, or the one selected."""
+    """The task follow-up actions act on (the one just started, found or selected), where it
+    runs, and its mode and lists as last known (what Modify opens with)."""
 
+    endpoint: str
+    profile: str
     biz_id: int
     room: str | None
     task_id: int | None
-    params: dict
+    mode: int | None = None
+    allow: tuple[str, ...] = ()
+    block: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> dict:
+        """The recording as a ModifyRecordInfo's parameters (what the form loads)."""
+        lists = {k: list(v) for k, v in ((fields.ALLOW, self.allow), (fields.BLOCK, self.block)) if v}
+        params: dict = {"BizId": self.biz_id, "TaskId": self.task_id, "RecordMode": self.mode}
+        return {**params, fields.SUBSCRIPTION: lists} if lists else params
+
+    @classmethod
+    def of(cls, recording: Recording) -> Target:
+        return cls(
+            recording.endpoint,
+            recording.profile,
+            int(recording.biz_id),
+            recording.room_id,
+            int(recording.task_id) if recording.task_id else None,
+            recording.record_mode,
+            recording.allow,
+            recording.block,
+        )
 
 
 class MainScreen(Screen[None]):
@@ -64,6 +90,9 @@ class MainScreen(Screen[None]):
         Binding("ctrl+f", "filter_history", "Find", priority=True, id="main.filter_history"),
         Binding("f5", "credentials", "Keys", priority=True, id="main.credentials"),
         Binding("ctrl+o", "switch_profile", "Profile", priority=True, id="main.switch_profile"),
+        # Off the key bar until the bar is laid out anew (it must hold the rest at 80 columns):
+        # the palette and the help name it.
+        Binding("ctrl+r", "recordings", "Recordings", priority=True, id="main.recordings", show=False),
     ]
 
     def __init__(self) -> None:
@@ -73,6 +102,8 @@ class MainScreen(Screen[None]):
         #: the send in flight, and its outcome once its history row is written
         self._in_flight: Action | None = None
         self._outcome: Outcome | None = None
+        #: the task whose Modify dialog opens once the DescribeTaskInfo in flight has answered
+        self._modify_after: Target | None = None
 
     def compose(self) -> ComposeResult:
         config = self.app.config
@@ -164,7 +195,11 @@ class MainScreen(Screen[None]):
 
         body = encode_body(action.params()).decode("utf-8")  # the exact bytes that are signed
         self.app.push_screen(
-            ConfirmScreen("Send StartRecord?", f"This exact body goes to {self.app.config.endpoint}:", body),
+            ConfirmScreen(
+                "Send StartRecord?",
+                [f"To {self.app.config.destination}", "This exact body is signed and sent:"],
+                body,
+            ),
             lambda yes: self.dispatch(action) if yes else None,
         )
 
@@ -253,25 +288,107 @@ class MainScreen(Screen[None]):
         panel = self._history_panel()
         if panel is not None and view.row_id is not None:
             panel.upsert(view.row_id)
+        if outcome is not None:
+            self.app.answered(outcome)
         self._follow(view)
 
     def _follow(self, view: ResponseView) -> None:
-        """Aim the follow-up actions at the task this answer is about."""
+        """Aim the follow-up actions at the task this answer is about. A failed start keeps
+        the target it had; one refused because the room already records looks that task up."""
+        modify, self._modify_after = self._modify_after, None
+        config = self.app.config
+        found = self._target_of(view, config.scope, config.profile)
+        if view.kind is OutcomeKind.OK and view.action in ("StartRecord", "DescribeTaskInfo") and found:
+            self.target = found
+        elif view.action == "StartRecord" and view.error_code == "ResourceInUse.TaskInUse" and found:
+            assert found.room is not None, "a StartRecord names its room"
+            self._look_up_room(found.biz_id, found.room)
+        self.refresh_bindings()
+        if modify is not None and view.action == "DescribeTaskInfo":
+            self._open_modify(modify, view)
+
+    @work(group="lookup", exit_on_error=False, name="Room lookup")
+    async def _look_up_room(self, biz: int, room: str) -> None:
+        """A start refused because the room already records: that task, looked up with a
+        DescribeTaskInfo beside the answer shown (which stays), becomes the target."""
+        from ...api.actions import DescribeTaskInfo
+        from ...calls import send
+        from ..views import view_from_outcome
+
+        app = self.app
+        if app.client is None or app.history is None:
+            return
+        outcome = await send(app.client, app.history, DescribeTaskInfo(biz, room), profile=app.config.profile)
+        app.answered(outcome)
+        panel = self._history_panel()
+        if panel is not None:
+            panel.upsert(outcome.row_id)
+        config = app.config
+        found = self._target_of(view_from_outcome(outcome), config.scope, config.profile)
+        if found is None or found.task_id is None:
+            return
+        self.target = found
+        self.refresh_bindings()
+        self.notify(
+            f"Room {room} already records task {found.task_id}: F2 stops it, F4 describes it, F6 modifies it.",
+            title="Room busy",
+            timeout=10,
+        )
+
+    def _target_of(self, view: ResponseView, endpoint: str, profile: str) -> Target | None:
+        """The task a view names, with its mode and lists: from the answer of a
+        DescribeTaskInfo, else from the request, then from the recording as last known."""
         from ...api.actions import TaskInfoResult
 
         biz = view.biz_id
         if biz is None:
+            return None
+        params = view.params
+        lists = params.get(fields.SUBSCRIPTION) if isinstance(params.get(fields.SUBSCRIPTION), dict) else {}
+        mode = params.get("RecordMode") if isinstance(params.get("RecordMode"), int) else None
+        allow, block = (tuple(str(i) for i in lists.get(k) or ()) for k in (fields.ALLOW, fields.BLOCK))
+        target = Target(endpoint, profile, biz, view.room, view.task_id, mode, allow, block)
+        result = view.result()
+        if isinstance(result, TaskInfoResult):
+            sub = result.subscription
+            return Target(
+                endpoint,
+                profile,
+                biz,
+                view.room,
+                result.task_id,
+                int(result.mode) if result.mode else None,
+                sub.allow if sub else (),
+                sub.block if sub else (),
+            )
+        if view.action == "DescribeTaskInfo":
+            return Target(endpoint, profile, biz, view.room, None)
+        known = self._recording_of(target)
+        if known is not None and view.action != "ModifyRecordInfo":
+            return Target.of(known)
+        return target
+
+    def _recording_of(self, target: Target) -> Recording | None:
+        history = self.app.history
+        if history is None or target.task_id is None:
+            return None
+        for recording in history.recordings_of_task(target.task_id):
+            if (recording.endpoint, recording.profile) == (target.endpoint, target.profile):
+                return recording
+        return None
+
+    def recordings_changed(self, changes: list[Change]) -> None:
+        """An answer (the follower's too) moved recordings: the target keeps its last known state."""
+        target = self.target
+        if target is None:
             return
-        if view.kind is OutcomeKind.OK and view.action == "StartRecord":
-            self.target = Target(biz, view.room, view.task_id, view.params)
-        elif view.kind is OutcomeKind.OK and view.action == "DescribeTaskInfo":
-            result = view.result()
-            if isinstance(result, TaskInfoResult):
-                params = dict(view.params, RecordMode=int(result.mode) if result.mode else None)
-                self.target = Target(biz, view.room, result.task_id, params)
-        elif view.action == "StartRecord":
-            self.target = Target(biz, view.room, None, view.params)
-        self.refresh_bindings()
+        for change in changes:
+            recording = change.recording
+            if recording.task_id == str(target.task_id) and (recording.endpoint, recording.profile) == (
+                target.endpoint,
+                target.profile,
+            ):
+                self.target = Target.of(recording)
 
     async def _mount_history(self) -> None:
         from ..widgets.history_panel import HistoryPanel
@@ -298,14 +415,27 @@ class MainScreen(Screen[None]):
         return None
 
     def _task_target(self) -> Target | None:
-        if self.target is None or self.target.task_id is None:
+        """The target, if it names a task that this console may act on: one started on this
+        endpoint with this profile (`recordings.elsewhere`); else why not, said."""
+        from ...recordings import elsewhere
+
+        target = self.target
+        if target is None or target.task_id is None:
             self.notify(
                 "No task yet: start one, or select a row with a TaskId in the history.",
                 title="No task",
                 severity="warning",
             )
             return None
-        return self.target
+        config = self.app.config
+        refused = elsewhere(
+            target.task_id, target.room, (target.endpoint, target.profile), (config.scope, config.profile)
+        )
+        if refused:
+            self.notify(refused, title="Not here", severity="warning", timeout=10)
+            self.app.bell()
+            return None
+        return target
 
     def action_describe_task(self) -> None:
         room = self._room_target()
@@ -335,22 +465,83 @@ class MainScreen(Screen[None]):
 
         room = f" in room {target.room}" if target.room else ""
         self.app.push_screen(
-            ConfirmScreen("Stop recording?", f"Stop task {target.task_id}{room}? The recording ends now."),
+            ConfirmScreen(
+                "Stop recording?",
+                [
+                    f"Stop task {target.task_id}{room}? The recording ends now.",
+                    f"To {self.app.config.destination}",
+                ],
+            ),
             lambda yes: self.dispatch(StopRecord(target.biz_id, task_id)) if yes else None,
         )
 
     def action_modify(self) -> None:
+        """Modify opens on the task's state as the service has it now: a DescribeTaskInfo of
+        its room first (its answer opens the dialog), else the last known."""
         target = self._task_target()
         if target is None:
             return
+        if target.room and not self.sending:
+            from ...api.actions import DescribeTaskInfo
+
+            self.dispatch(DescribeTaskInfo(target.biz_id, target.room))
+            if self.sending:
+                self._modify_after = target
+                return
+        self._open_modify(target, None)
+
+    def _open_modify(self, target: Target, view: ResponseView | None) -> None:
+        """The dialog, prefilled from the answer to the DescribeTaskInfo that just came (`view`)
+        or from the last known state; a room that runs another task (or none) opens nothing."""
         from .modify import ModifyScreen
 
-        params = {k: v for k, v in target.params.items() if k not in ("RoomId",)}
-        params.update(BizId=target.biz_id, TaskId=target.task_id)
+        if view is not None:
+            found = self.target if view.kind is OutcomeKind.OK else None
+            if view.kind is OutcomeKind.OK and (found is None or found.task_id != target.task_id):
+                self.notify(
+                    f"Room {target.room} records task {found.task_id if found else '?'} now, not "
+                    f"{target.task_id}: nothing to modify.",
+                    title="Not modified",
+                    severity="warning",
+                )
+                return
+            if view.kind is OutcomeKind.SERVICE_ERROR:
+                self.notify(
+                    f"Task {target.task_id} no longer records room {target.room} ({view.error_code}): "
+                    "nothing to modify.",
+                    title="Not modified",
+                    severity="warning",
+                )
+                return
+            if view.kind is OutcomeKind.OK and found is not None:
+                target = found
+            else:
+                self.notify("Could not ask the service: the dialog shows the last known state.")
         self.app.push_screen(
-            ModifyScreen(params, relaxed=self.app.settings.relaxed_user_ids),
+            ModifyScreen(
+                target.params,
+                target.mode,
+                target.allow,
+                target.block,
+                self.app.config.destination,
+                relaxed=self.app.settings.relaxed_user_ids,
+            ),  # fmt: skip
             lambda action: self.dispatch(action) if action is not None else None,
         )
+
+    def follow_up(self, verb: str, recording: Recording) -> None:
+        """From the recordings view: aim at `recording`, then describe or modify it."""
+        self.target = Target.of(recording)
+        self.refresh_bindings()
+        if verb == "describe":
+            self.action_describe_record()
+        elif verb == "modify":
+            self.action_modify()
+
+    def action_recordings(self) -> None:
+        from .recordings import RecordingsScreen
+
+        self.app.push_screen(RecordingsScreen())
 
     def action_copy_task_id(self) -> None:
         view = self.response.view
@@ -409,7 +600,7 @@ class MainScreen(Screen[None]):
         biz = self.app.default_biz_id
         if biz:
             self.form.load({"BizId": biz})
-        self.target = None
+        # The target stays: an action on it is refused here if it runs elsewhere (`_task_target`).
         self.refresh_bindings()
 
     # --- history -------------------------------------------------------------------
@@ -423,13 +614,21 @@ class MainScreen(Screen[None]):
         # table highlights its first row as it comes in): the store keeps less than that.
         if not self.sending and (shown is None or shown.row_id != view.row_id):
             self.response.show(view)
-        biz = view.biz_id
-        if biz is not None:
-            self.target = Target(biz, view.room, view.task_id, view.params)
+        found = self._target_of(view, event.row.endpoint, event.row.profile)
+        if found is not None:
+            self.target = found
         self.refresh_bindings()
 
     def on_history_panel_load_requested(self, event: HistoryPanel.LoadRequested) -> None:
-        self.form.load(event.row.params)
+        """The row's request into the form; a DescribeTaskInfo's with the mode and lists it found."""
+        from ..views import view_from_row
+
+        row = event.row
+        target = self._target_of(view_from_row(row), row.endpoint, row.profile)
+        params = dict(row.params)
+        if row.action == "DescribeTaskInfo" and target is not None and target.mode is not None:
+            params.update({k: v for k, v in target.params.items() if k not in ("TaskId", "BizId")})
+        self.form.load(params)
         self.query_one("#biz-id").focus()
         self.notify(f"Loaded {event.row.action} parameters into the form.")
 
@@ -447,6 +646,7 @@ class MainScreen(Screen[None]):
                 "profile, settings and credentials in place (Ctrl+O)",
                 self.action_switch_profile,
             ),
+            ("Recordings", "every recording of this endpoint, followed (Ctrl+R)", self.action_recordings),
         ]
         panel = self._history_panel()
         if panel is not None and panel.selected_row is not None:

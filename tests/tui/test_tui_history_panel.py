@@ -188,10 +188,10 @@ def spy_on_pages(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[float, int
     page = History.page
 
     def spy(
-        self: History, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = ""
+        self: History, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = "", **scope
     ) -> list[Row]:
         calls.append((before, text))
-        return page(self, limit, before=before, text=text)
+        return page(self, limit, before=before, text=text, **scope)
 
     monkeypatch.setattr(History, "page", spy)
     return calls
@@ -276,12 +276,12 @@ async def test_filtered_reads_run_off_the_loop_and_a_superseded_one_is_dropped(h
     page = History.page
 
     def slow_for_one_text(
-        self: History, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = ""
+        self: History, limit: int = 100, *, before: tuple[float, int] | None = None, text: str = "", **scope
     ) -> list[Row]:
         reads.append((text, threading.current_thread() is threading.main_thread()))
         if text == "room-2":
             time.sleep(0.3)  # a long scan, still running when the operator types on
-        return page(self, limit, before=before, text=text)
+        return page(self, limit, before=before, text=text, **scope)
 
     monkeypatch.setattr(History, "page", slow_for_one_text)
     app = PanelApp(history)

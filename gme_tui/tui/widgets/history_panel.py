@@ -1,4 +1,11 @@
-"""The history panel: every request in the store, newest first, read a page at a time.
+"""The history panel: the requests in the store, newest first, read a page at a time.
+
+Scoped: it shows the operator's own requests (not the console's credentials checks
+nor the recordings' background refresh, `History.BACKGROUND`) to the endpoint it
+is aimed at (`endpoint`, the console's `Context.scope`; `set_endpoint` re-aims it).
+One key (`a`) shows every row of every endpoint instead, with the Endpoint and
+Profile columns that then tell them apart, and back. The scope is part of every
+query (`page`, `matches`), so the filter and live updates keep to it too.
 
 The store can hold years of requests, so the panel never counts them and never
 reads them all: it reads one page when it mounts and the next one when the cursor
@@ -23,6 +30,7 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -41,7 +49,7 @@ from ...api.errors import OutcomeKind
 from ...history import History, Row
 from ...safe_text import clean
 from ...words import mode_text, outcome_label
-from ..shown import MARKED
+from ..shown import MARKED, content
 
 #: rows per read; a screenful several times over, and well under a millisecond to fetch
 PAGE_SIZE = 100
@@ -56,6 +64,15 @@ COLUMNS = (
     ("Outcome", "outcome"),
     ("TaskId", "task"),
 )
+#: the columns added after those while every endpoint's rows are shown
+ALL_COLUMNS = (
+    ("Endpoint", "endpoint"),
+    ("Profile", "profile"),
+)
+#: what the filter box says it looks in; the scope is said after it
+FILTER_HINT = "filter: room, action, outcome, task id"
+#: the scope's words while every endpoint's rows (and the console's own asks) are shown
+EVERYWHERE = "all endpoints"
 #: outcome -> component class that colours it (rules in history_panel.tcss)
 _OUTCOME_CLASS = {
     OutcomeKind.OK: "history-panel--ok",
@@ -73,12 +90,27 @@ def time_text(started_at: float, today: dt.date | None = None) -> str:
     return when.strftime("%m-%d %H:%M")
 
 
+def endpoint_text(endpoint: str) -> str:
+    """An endpoint as the panel names it: its host and port (`127.0.0.1:8080`), or the
+    name as it is where it is no URL (the demo's `demo`)."""
+    try:
+        netloc = urlsplit(endpoint).netloc
+    except ValueError:
+        netloc = ""
+    return clean(netloc.rpartition("@")[2] or endpoint, one_line=True)
+
+
 def _read(
-    reader: History | None, path: Path, before: tuple[float, int] | None, text: str
+    reader: History | None,
+    path: Path,
+    before: tuple[float, int] | None,
+    text: str,
+    endpoint: str | None,
+    own: bool,
 ) -> tuple[History, list[Row]]:
     """One page, in a worker thread; the reader is opened here too (opening may wait on a lock)."""
     reader = reader or History(path)
-    return reader, reader.page(PAGE_SIZE, before=before, text=text)
+    return reader, reader.page(PAGE_SIZE, before=before, text=text, endpoint=endpoint, own=own)
 
 
 class _Stamp(Text):
@@ -106,11 +138,16 @@ class HistoryFilter(Input):
 
 
 class HistoryPanel(Widget):
-    """The history store as a table; the screen decides what selecting and loading a row mean."""
+    """The history store as a table; the screen decides what selecting and loading a row mean.
+
+    `endpoint`: the endpoint whose rows are shown (the history's `endpoint` column, as
+    `Context.scope` names it); None: every endpoint's, still only the operator's own.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "load_row", "Load into form", id="history.load"),
         Binding("slash", "focus_filter", "Filter", id="history.filter"),
+        Binding("a", "toggle_all", "All", id="history.all"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {*_OUTCOME_CLASS.values(), _ERROR_CLASS}
 
@@ -134,6 +171,7 @@ class HistoryPanel(Widget):
         self,
         history: History,
         *,
+        endpoint: str | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -141,6 +179,9 @@ class HistoryPanel(Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._history = history
+        self._endpoint = endpoint
+        #: every endpoint's rows and every row (the `a` key), not the scope's
+        self._everything = False
         self._rows: dict[int, Row] = {}
         #: (started_at, id) of the last row paged in; the next page starts after it
         self._after: tuple[float, int] | None = None
@@ -169,6 +210,40 @@ class HistoryPanel(Widget):
         return self._row_for(row_key)
 
     @property
+    def endpoint(self) -> str | None:
+        """The endpoint the panel is aimed at (whether or not every endpoint is shown)."""
+        return self._endpoint
+
+    @property
+    def showing_all(self) -> bool:
+        """Every endpoint's rows and every row (`a`), not only the operator's own to `endpoint`."""
+        return self._everything
+
+    @property
+    def scope_text(self) -> str:
+        """What the panel shows, in words: the endpoint's host, or `EVERYWHERE`."""
+        if self._everything:
+            return EVERYWHERE
+        return endpoint_text(self._endpoint) if self._endpoint is not None else ""
+
+    def set_endpoint(self, endpoint: str | None) -> None:
+        """Aim the panel at another endpoint (a profile switched to another) and read again."""
+        self._endpoint = endpoint
+        if self.is_mounted:
+            self._show_scope()
+            self.refresh_rows()
+
+    def show_all(self, everything: bool) -> None:
+        """Every endpoint's rows and every row (True), or the scope's own again (False)."""
+        if everything == self._everything:
+            return
+        self._everything = everything
+        if self.is_mounted:
+            self._add_columns()
+            self._show_scope()
+            self.refresh_rows()
+
+    @property
     def loaded_count(self) -> int:
         """Rows read so far (not the size of the store, which the panel never asks)."""
         return len(self._rows)
@@ -194,7 +269,11 @@ class HistoryPanel(Widget):
         """
         table = self._table
         row = self._history.get(row_id)
-        wanted = row is not None and (not self._filter or self._history.matches(row_id, self._filter))
+        endpoint, own = self._scope
+        wanted = row is not None and (
+            (not self._filter and endpoint is None and not own)
+            or self._history.matches(row_id, self._filter, endpoint=endpoint, own=own)
+        )
         if row_id in self._rows:
             if not wanted:
                 del self._rows[row_id]
@@ -202,7 +281,7 @@ class HistoryPanel(Widget):
                 return
             assert row is not None
             self._rows[row_id] = row
-            for (_, column), cell in zip(COLUMNS, self._cells(row), strict=True):
+            for (_, column), cell in zip(self._columns, self._cells(row), strict=True):
                 table.update_cell(str(row_id), column, cell, update_width=True)
             return
         if row is None or not wanted:
@@ -217,18 +296,40 @@ class HistoryPanel(Widget):
     # --- building ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield HistoryFilter(
-            placeholder="filter: room, action, outcome, task id", id="history-filter", highlighter=MARKED
-        )
+        yield HistoryFilter(placeholder=self._placeholder(), id="history-filter", highlighter=MARKED)
         yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        self._add_columns()
+        self._show_scope()
+        self.watch(self._table, "scroll_y", self._load_if_near_end, init=False)
+        self.refresh_rows()
+
+    @property
+    def _columns(self) -> tuple[tuple[str, str], ...]:
+        return COLUMNS + ALL_COLUMNS if self._everything else COLUMNS
+
+    @property
+    def _scope(self) -> tuple[str | None, bool]:
+        """(endpoint, own) as `History.page` and `History.matches` take them."""
+        return (None, False) if self._everything else (self._endpoint, True)
+
+    def _add_columns(self) -> None:
         table = self._table
-        for label, key in COLUMNS:
+        table.clear(columns=True)
+        for label, key in self._columns:
             # A TaskId is 19 or 20 digits and must always show whole.
             table.add_column(label, key=key)
-        self.watch(table, "scroll_y", self._load_if_near_end, init=False)
-        self.refresh_rows()
+
+    def _placeholder(self) -> str:
+        scope = self.scope_text
+        return f"{FILTER_HINT} · {scope}" if scope else FILTER_HINT
+
+    def _show_scope(self) -> None:
+        """The filter box (and the border title, where a stylesheet gives the panel a border)
+        say which rows are shown."""
+        self.query_one(HistoryFilter).placeholder = self._placeholder()
+        self.border_title = content(self.scope_text) if self.scope_text else None
 
     def on_unmount(self) -> None:
         self._generation += 1
@@ -250,14 +351,17 @@ class HistoryPanel(Widget):
         if self._filter:
             self._loading = True
             self.run_worker(
-                self._read_page(self._generation, self._after, self._filter),
+                self._read_page(self._generation, self._after, self._filter, *self._scope),
                 name="History read",
                 group="history-read",
                 exit_on_error=False,
             )
             return
+        endpoint, own = self._scope
         try:
-            rows = self._history.page(PAGE_SIZE, before=self._after)
+            # Scoped, it walks `requests_here` (endpoint, time) as the whole store walks
+            # `requests_started`; the console's own asks are skipped on the way.
+            rows = self._history.page(PAGE_SIZE, before=self._after, endpoint=endpoint, own=own)
         except sqlite3.Error as error:
             self._read_failed(error)
             return
@@ -280,12 +384,21 @@ class HistoryPanel(Widget):
         self._exhausted = True  # refresh_rows tries again
         self.notify(f"The history could not be read: {error}", title="History", severity="error")
 
-    async def _read_page(self, generation: int, before: tuple[float, int] | None, text: str) -> None:
+    async def _read_page(
+        self,
+        generation: int,
+        before: tuple[float, int] | None,
+        text: str,
+        endpoint: str | None,
+        own: bool,
+    ) -> None:
         async with self._reading:
             if generation != self._generation:
                 return
             try:
-                reader, rows = await asyncio.to_thread(_read, self._reader, self._history.path, before, text)
+                reader, rows = await asyncio.to_thread(
+                    _read, self._reader, self._history.path, before, text, endpoint, own
+                )
             except sqlite3.Error as error:
                 if generation == self._generation:  # not the interrupt of a stale read
                     self._read_failed(error)
@@ -337,7 +450,7 @@ class HistoryPanel(Widget):
 
     def _cells(self, row: Row) -> tuple[Text, ...]:
         today = dt.date.today()
-        return (
+        cells = (
             _Stamp(time_text(row.started_at, today), (row.started_at, row.id)),
             # Every cell is read back from the store; the outcome's code came from the service.
             Text(clean(row.action, one_line=True), no_wrap=True),
@@ -345,6 +458,13 @@ class HistoryPanel(Widget):
             Text(clean(mode_text(row.record_mode), one_line=True), no_wrap=True),
             self._outcome_cell(row),
             Text(clean(row.task_id or "", one_line=True), no_wrap=True),  # stored as text: every digit exact
+        )
+        if not self._everything:
+            return cells
+        return (
+            *cells,
+            Text(endpoint_text(row.endpoint), no_wrap=True),
+            Text(clean(row.profile, one_line=True), no_wrap=True),
         )
 
     def _outcome_cell(self, row: Row) -> Text:
@@ -428,7 +548,7 @@ class HistoryPanel(Widget):
     # --- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("load_row", "focus_filter") and self.query_one(HistoryFilter).has_focus:
+        if action in ("load_row", "focus_filter", "toggle_all") and self.query_one(HistoryFilter).has_focus:
             return False  # the keys type into the filter there
         if action == "load_row" and not self._table.row_count:
             return None
@@ -441,3 +561,6 @@ class HistoryPanel(Widget):
 
     def action_focus_filter(self) -> None:
         self.query_one(HistoryFilter).focus()
+
+    def action_toggle_all(self) -> None:
+        self.show_all(not self._everything)

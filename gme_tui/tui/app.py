@@ -326,16 +326,21 @@ class GmeApp(App[int]):
         """Reconcile unknown starts first (never a StartRecord: a DescribeTaskInfo of the
         room), else ask about the recordings due; one round at a time, only this endpoint's
         and profile's, through `tracking`'s share of the send slots."""
-        history, client = self.history, self.client
-        if self._following or history is None or client is None:
+        history = self.history
+        if self._following or history is None or self.config.key is None:
             return
-        profile = self.config.profile
+        scope, profile = self.config.scope, self.config.profile
         try:
-            unknown = time.monotonic() >= self._reconcile_after and history.unknown_starts(
-                client.scope, profile
+            unknown = time.monotonic() >= self._reconcile_after and history.unknown_starts(scope, profile)
+            due = unknown or history.due(
+                scope, profile, older_than=time.time() - self.settings.recordings_refresh, limit=1
             )
-        except Exception as error:  # sqlite3.Error: a store gone bad says so once per look, never a crash
-            self.notify(f"Cannot read the recordings: {error}", severity="error")
+        except Exception as error:  # sqlite3.Error: a store gone bad is said once, never a crash
+            self._following = True  # no more looks: each would say it again
+            self.notify(f"Cannot follow the recordings: {error}", severity="error", timeout=10)
+            return
+        client = self.client if due else None  # httpx loads only once there is something to ask
+        if client is None:
             return
         self._following = True
         if unknown:

@@ -248,8 +248,8 @@ class MainScreen(Screen[None]):
         ends by an exception still shows what the call wrote on it."""
         self._outcome = outcome
         panel = self._history_panel()
-        if panel is not None:
-            panel.upsert(outcome.row_id)
+        if panel is not None:  # drawn while the request is on its way, not before it leaves
+            self.call_later(panel.upsert, outcome.row_id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.app.on_worker_state_changed(event)  # to the app's one sink: the message does not bubble
@@ -394,7 +394,9 @@ class MainScreen(Screen[None]):
         from ..widgets.history_panel import HistoryPanel
 
         assert self.app.history is not None, "the slot is there only when the history is"
-        await self.query_one("#history-slot").mount(HistoryPanel(self.app.history, id="history"))
+        await self.query_one("#history-slot").mount(
+            HistoryPanel(self.app.history, endpoint=self.app.config.scope, id="history")
+        )
 
     def _history_panel(self) -> HistoryPanel | None:
         from ..widgets.history_panel import HistoryPanel
@@ -602,6 +604,9 @@ class MainScreen(Screen[None]):
             self.form.load({"BizId": biz})
         # The target stays: an action on it is refused here if it runs elsewhere (`_task_target`).
         self.refresh_bindings()
+        panel = self._history_panel()
+        if panel is not None:
+            panel.set_endpoint(self.app.config.scope)
 
     # --- history -------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..api import fields
 from ..context import DEMO_PROFILE, Context, make_client
+from ..safe_text import clean
 from .exits import EXIT_INTERRUPTED, EXIT_OK, CannotRun, exit_for
 
 if TYPE_CHECKING:
@@ -45,6 +46,25 @@ def key_for(ctx: Context, *, required: bool = True) -> SigningKey | None:
         if required:
             raise CannotRun(str(error)) from None
         return None
+
+
+#: the actions whose text output says where they went (on stderr, before they leave)
+TELL_WHERE = ("StopRecord", "ModifyRecordInfo")
+
+
+def refuse_elsewhere(history: History, ctx: Context, task_id: int) -> None:
+    """The one check of every command that acts on a task (stop, modify, describe-record,
+    watch), before anything is sent: a TaskId the history knows only on other endpoints or
+    profiles is refused (`FieldError`, exit 2) with `Recording.elsewhere`'s words. One it
+    does not know at all goes ahead (another tool may have started it)."""
+    try:
+        known = history.recordings_of_task(task_id)
+    except Exception as error:  # sqlite3.Error: a damaged store cannot vouch for the task
+        raise CannotRun(f"cannot read the recordings in {ctx.data_dir}: {error}; nothing was sent") from None
+    if not known or any((r.endpoint, r.profile) == (ctx.scope, ctx.profile) for r in known):
+        return
+    refused = known[0].elsewhere(ctx.scope, ctx.profile)
+    raise fields.FieldError("--task-id", f"{refused} Nothing was sent.")
 
 
 def _checked_or_raise(checked: fields.Checked) -> fields.Checked:
@@ -93,6 +113,11 @@ def send(args: argparse.Namespace, ctx: Context, action: Action) -> int:
     assert key is not None
     started: list[Outcome] = []
     with open_history(ctx) as history, make_client(ctx, key, blocking=True) as client:
+        task = getattr(action, "task_id", None)
+        if isinstance(task, int):
+            refuse_elsewhere(history, ctx, task)
+        if args.output == "text" and action.name in TELL_WHERE:
+            print(clean(f"gme-tui: {action.name} goes to {ctx.destination}", one_line=True), file=sys.stderr)
         try:
             outcome = send_sync(client, history, action, profile=ctx.profile, on_start=started.append)
         except HistoryUnavailable as error:

@@ -2,6 +2,7 @@
 
 0 ok, 1 cannot run (credentials, data folder), 2 invalid input (nothing sent),
 3 service error, 4 transport failure or bad answer, 5 outcome unknown,
+6 timed out (`watch --max-wait` ran out before the state was reached),
 130 interrupted.
 """
 
@@ -15,6 +16,7 @@ EXIT_INVALID = 2
 EXIT_SERVICE = 3
 EXIT_TRANSPORT = 4
 EXIT_UNKNOWN = 5
+EXIT_TIMED_OUT = 6
 EXIT_INTERRUPTED = 130
 
 _EXIT_BY_KIND: dict[OutcomeKind, int] = {

@@ -58,6 +58,17 @@ def _dispatch(args: argparse.Namespace, ctx: Context, warnings: list[str]) -> in
         return run(args, ctx)
     if command == "history":
         return commands.history(args, ctx)
+    if command in ("recordings", "watch", "reconcile"):
+        from . import recordings
+
+        if command == "recordings":
+            if not args.refresh:  # only reads the history: no emulator, no key
+                return recordings.recordings(args, ctx)
+            return _with_demo(ctx, lambda ctx, _: recordings.recordings(args, ctx))
+        if command == "reconcile":
+            return _with_demo(ctx, lambda ctx, _: recordings.reconcile(args, ctx))
+        plan = recordings.Watch.of(args, ctx)  # checked before an emulator starts
+        return _with_demo(ctx, lambda ctx, _: recordings.watch(plan, ctx))
     if command is None:
         return _with_demo(ctx, lambda ctx, serve: _console(ctx, warnings, serve), serve_later=True)
     try:

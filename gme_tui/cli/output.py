@@ -1,4 +1,4 @@
-"""How the command line prints results, failures and history: text or JSON.
+"""How the command line prints results, failures, the history and the recordings: text or JSON.
 
 JSON goes through Python's `json`, so 64-bit integers print exactly.
 """
@@ -16,11 +16,13 @@ from ..api.errors import GmeError, ServiceError
 from ..api.fields import Subscription
 from ..calls import Outcome
 from ..history import Row
+from ..recordings import Recording, State
 from ..safe_text import clean
 from ..words import advice, check_by, mode_label, mode_text, outcome_label
 
 if TYPE_CHECKING:
     from ..api.client import Prepared
+    from ..tracking import Settled
 
 
 def dumps(value: Any) -> str:
@@ -163,3 +165,141 @@ def print_history(rows: list[Row], output: str, out: TextIO | None = None) -> No
         )
         if row.damaged:  # what could not be read, under the row it belongs to
             print(clean(f"{'':<21}damaged: {'; '.join(row.damaged)}", one_line=True), file=out)
+
+
+def dumps_line(value: Any) -> str:
+    """`dumps` on one line: one object per line, for a stream a script reads as it comes."""
+    return clean(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+
+
+def error_json(error: GmeError) -> dict[str, Any]:
+    return _error_json(error)
+
+
+def elapsed_text(recording: Recording, now: float) -> str:
+    """How long it recorded: from its start to its stop, or to now while it records; nothing
+    for one that never had a task (unknown, not started) or whose stop was never seen."""
+    if recording.task_id is None or recording.state in (State.STARTING, State.UNKNOWN, State.NOT_STARTED):
+        return "-"
+    end = recording.stopped_at
+    if end is None:
+        if recording.state.final:
+            return "-"
+        end = now
+    seconds = max(0, int(end - recording.started_at))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{seconds:02d}s"
+    return f"{seconds}s"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_recordings(
+    found: list[Recording],
+    output: str,
+    *,
+    scope: str,
+    profile: str,
+    every: bool = False,
+    now: float | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """The recordings, newest first. `every`: of every endpoint, with endpoint and profile
+    columns; else of `scope`, with a profile column only when one of another profile is shown."""
+    import time
+
+    out = out or sys.stdout
+    if output == "json":
+        print(dumps([recording.to_json() for recording in found]), file=out)
+        return
+    now = time.time() if now is None else now
+    where = "every endpoint" if every else clean(scope, one_line=True)
+    if not found:
+        print(f"No recordings known on {where}.", file=out)
+        return
+    print(f"Recordings on {where}, newest first ({len(found)} shown)", file=out)
+    profiles = every or any(recording.profile != profile for recording in found)
+    head = f"{'Started (local)':<19}  "
+    if every:
+        head += f"{'Endpoint':<28} "
+    if profiles:
+        head += f"{'Profile':<12} "
+    head += f"{'RoomId':<16} {'TaskId':<20} {'Mode':<6} {'State':<23} {'Elapsed':<8} Files"
+    print(head, file=out)
+    for recording in found:
+        when = datetime.fromtimestamp(recording.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        line = f"{when:<19}  "
+        if every:
+            line += f"{_cut(clean(recording.endpoint, one_line=True), 28):<28} "
+        if profiles:
+            line += f"{_cut(clean(recording.profile, one_line=True), 12):<12} "
+        room = _cut(clean(recording.room_id or "-", one_line=True), 16)
+        line += (
+            f"{room:<16} {recording.task_id or '-':<20} {mode_text(recording.record_mode) or '-':<6} "
+            f"{recording.state.words:<23} {elapsed_text(recording, now):<8} {len(recording.files)}"
+        )
+        print(clean(line, one_line=True), file=out)  # every cell is read back from the store
+        if recording.damaged:
+            print(clean(f"{'':<21}damaged: {'; '.join(recording.damaged)}", one_line=True), file=out)
+
+
+def settled_why(settled: Settled) -> str:
+    """Why a reconcile left a start unknown: the ask's failure, in a few words."""
+    error = settled.outcome.error
+    if isinstance(error, ServiceError):
+        return f"{error.code}: {error.message}"
+    if error is not None:
+        return str(error)
+    return "the answer did not settle it"
+
+
+def settled_verdict(settled: Settled) -> tuple[str, str]:
+    """(`started` / `not_started` / `unknown`, the words): what a reconcile found for one start."""
+    now = settled.now
+    if now.state is State.NOT_STARTED:
+        return "not_started", "not started"
+    if settled.found and now.task_id:
+        return "started", f"started: task {now.task_id}"
+    return "unknown", f"still unknown: {settled_why(settled)}"
+
+
+def print_settled(
+    found: list[Settled], output: str, *, scope: str, profile: str, out: TextIO | None = None
+) -> None:
+    out = out or sys.stdout
+    if output == "json":
+        listed = []
+        for settled in found:
+            verdict, _ = settled_verdict(settled)
+            recording, now = settled.recording, settled.now
+            listed.append(
+                {
+                    "start_row": recording.start_row,
+                    "room_id": recording.room_id,
+                    "biz_id": int(recording.biz_id),
+                    "result": verdict,
+                    "task_id": int(now.task_id) if now.task_id else None,
+                    "state": now.state.value,
+                    "why": settled_why(settled) if verdict == "unknown" else None,
+                    "ask_row": settled.outcome.row_id,
+                }
+            )
+        print(dumps(listed), file=out)
+        return
+    where = clean(f"{scope} with profile {profile}", one_line=True)
+    if not found:
+        print(f"Nothing to reconcile on {where}: no StartRecord of it has an unknown outcome.", file=out)
+        return
+    print(f"Reconciled on {where}: {len(found)} StartRecord(s) whose outcome was unknown", file=out)
+    for settled in found:
+        recording = settled.recording
+        _, words = settled_verdict(settled)
+        row = recording.start_row if recording.start_row is not None else "-"
+        room = clean(recording.room_id or "-", one_line=True)
+        print(clean(f"history row {row:<6} room {room:<16} {words}", one_line=True), file=out)

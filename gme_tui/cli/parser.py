@@ -12,6 +12,12 @@ from ..context import Flags
 from ..options import LANGUAGES
 from .exits import EXIT_INVALID
 
+#: what `watch --until` takes
+WATCH_UNTIL = ("recording", "uploaded", "done")
+#: the most seconds `watch --interval` and `--max-wait` take
+MAX_INTERVAL = 600.0
+MAX_WAIT = 7 * 24 * 3600.0
+
 #: argparse's messages repeat the words it did not understand: they are cut to this
 MESSAGE_MAX = 300
 
@@ -128,6 +134,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = command("history", "the requests sent, newest first")
     history.add_argument("--limit", default="20", help="how many rows (default 20)")
+
+    recordings = command(
+        "recordings",
+        "the recordings gme-tui knows on this endpoint, newest first, with their last known state",
+    )
+    recordings.add_argument(
+        "--all", action="store_true", help="every endpoint's and profile's, with endpoint and profile columns"
+    )
+    recordings.add_argument(
+        "--refresh",
+        action="store_true",
+        help="first ask the service (DescribeTaskInfo, DescribeRecordInfo) about this endpoint's and "
+        "profile's recordings, and reconcile its unknown starts; others are shown as last known",
+    )
+    recordings.add_argument("--limit", default="50", help="how many recordings (default 50)")
+
+    watch = command(
+        "watch",
+        "DescribeRecordInfo every interval: print each change of a task's state until it is reached",
+    )
+    biz(watch)
+    watch.add_argument("--task-id", default="", help="TaskId")
+    watch.add_argument(
+        "--until",
+        choices=WATCH_UNTIL,
+        default="done",
+        help="the state that ends the watch (exit 0): recording (any state from recording on), "
+        "uploaded (uploaded or done) or done (the default)",
+    )
+    watch.add_argument(
+        "--interval",
+        default="2",
+        metavar="SECONDS",
+        help=f"seconds between two asks (default 2, fractions allowed, at most {MAX_INTERVAL:g})",
+    )
+    watch.add_argument(
+        "--max-wait",
+        default=None,
+        metavar="SECONDS",
+        help=f"give up after this many seconds with exit 6 (default: no limit; at most {MAX_WAIT:g})",
+    )
+
+    command(
+        "reconcile",
+        "look up the room of every StartRecord of this endpoint and profile whose outcome is unknown "
+        "(DescribeTaskInfo; never a second StartRecord)",
+    )
 
     creds = sub.add_parser(
         "credentials",

@@ -136,6 +136,15 @@ class Recording:
     def key(self) -> tuple[str, str, str, str | None]:
         return self.endpoint, self.profile, self.biz_id, self.task_id
 
+    def elapsed(self, now: float) -> float | None:
+        """Seconds it recorded: to its stop, or to `now` while it records; None where the end
+        is not known (no task yet, a start unknown or refused, a task gone unseen)."""
+        if self.task_id is None or self.state in (State.STARTING, State.UNKNOWN, State.NOT_STARTED):
+            return None
+        if self.stopped_at is not None:
+            return max(0.0, self.stopped_at - self.started_at)
+        return max(0.0, now - self.started_at) if self.state is State.RECORDING else None
+
     def elsewhere(self, endpoint: str, profile: str) -> str | None:
         """Why an action of a console (or command) aimed at `endpoint` with `profile` must not
         touch this recording, or None when it is this recording's own endpoint and profile."""
@@ -163,6 +172,23 @@ class Recording:
             "files": list(self.files),
             "damaged": list(self.damaged),
         }
+
+
+def duration_text(seconds: float | None) -> str:
+    """`45s`, `12m04s`, `3h07m`, `2d05h` (two units at most, the larger first); `-` for None."""
+    if seconds is None:
+        return "-"
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
 
 
 def elsewhere(task_id: object, room: str | None, its: tuple[str, str], here: tuple[str, str]) -> str | None:

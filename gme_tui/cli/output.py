@@ -16,7 +16,7 @@ from ..api.errors import GmeError, ServiceError
 from ..api.fields import Subscription
 from ..calls import Outcome
 from ..history import Row
-from ..recordings import Recording, State
+from ..recordings import Recording, State, duration_text
 from ..safe_text import clean
 from ..words import advice, check_by, mode_label, mode_text, outcome_label
 
@@ -177,23 +177,7 @@ def error_json(error: GmeError) -> dict[str, Any]:
 
 
 def elapsed_text(recording: Recording, now: float) -> str:
-    """How long it recorded: from its start to its stop, or to now while it records; nothing
-    for one that never had a task (unknown, not started) or whose stop was never seen."""
-    if recording.task_id is None or recording.state in (State.STARTING, State.UNKNOWN, State.NOT_STARTED):
-        return "-"
-    end = recording.stopped_at
-    if end is None:
-        if recording.state.final:
-            return "-"
-        end = now
-    seconds = max(0, int(end - recording.started_at))
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{seconds:02d}s"
-    return f"{seconds}s"
+    return duration_text(recording.elapsed(now))
 
 
 def _cut(text: str, width: int) -> str:

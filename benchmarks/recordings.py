@@ -71,10 +71,32 @@ def fill(history: History, endpoint: str, count: int, state: State, tasks: list[
 # --- 1. opening the view in a real terminal ------------------------------------------------
 
 
+#: a tmux server of the benchmark's own, apart from any the user (or a test) runs
+TMUX = ["tmux", "-L", f"gme-bench-{os.getpid()}"]
+
+
 def _screen(name: str) -> str:
     return subprocess.run(
-        ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True, check=False
+        [*TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True, check=False
     ).stdout
+
+
+def _new_session(name: str, command: list[str], env: dict[str, str]) -> None:
+    """tmux sometimes says "server exited unexpectedly" as its server starts: tried again,
+    each time with a server of its own."""
+    for attempt in range(5):
+        TMUX[-1] = f"gme-bench-{os.getpid()}-{time.monotonic_ns()}"
+        made = subprocess.run(
+            [*TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if made.returncode == 0:
+            return
+        time.sleep(0.2 * (attempt + 1))
+    raise BenchmarkFailed(f"tmux new-session failed: {made.stderr.strip()}")
 
 
 def _wait_for(name: str, mark: str, timeout: float = 30.0) -> float:
@@ -96,17 +118,15 @@ def open_in_tmux(folder: Path, url: str) -> float:
         "GME_TUI_PROFILE": PROFILE,
     }
     command = [sys.executable, "-m", "gme_tui", "--endpoint", url, "--data-dir", str(folder / "data")]
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", *command], check=True, env=env
-    )
+    _new_session(name, command, env)
     try:
         _wait_for(name, MAIN_MARK)
         time.sleep(0.5)  # the frames after the first (history panel, themes) settle first
         sent = time.perf_counter()
-        subprocess.run(["tmux", "send-keys", "-t", name, "C-r"], check=True)
+        subprocess.run([*TMUX, "send-keys", "-t", name, "C-r"], check=True)
         return _wait_for(name, VIEW_MARK) - sent
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
+        subprocess.run([*TMUX, "kill-server"], check=False, capture_output=True)
 
 
 def open_headless(folder: Path, url: str) -> float:

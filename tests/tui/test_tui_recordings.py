@@ -29,7 +29,13 @@ from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.history import History
 from gme_tui.recordings import State
 from gme_tui.tui.app import GmeApp
-from gme_tui.tui.screens.recordings import PAGE_SIZE, RecordingsScreen, StopConfirmScreen
+from gme_tui.tui.screens.recordings import (
+    PAGE_SIZE,
+    RecordingsScreen,
+    StopConfirmScreen,
+    duration_text,
+    started_text,
+)
 
 ELSEWHERE = "https://gme.tencentcloudapi.com"
 
@@ -187,6 +193,20 @@ async def test_it_refreshes_itself_from_other_processes_and_from_changes(make_ap
         screen.recordings_changed(changes)
         assert row_of(screen, lobby)["state"] == "done"
         assert screen.selected.task_id == lobby
+        done = str(app.history.recordings_of_task(lobby)[0].id)
+        assert screen.table.get_cell(done, "room").style.dim  # a final state is drawn dim
+        assert not screen.table.get_cell(str(app.history.recordings_of_task(stage)[0].id), "room").style.dim
+
+
+def test_elapsed_and_started_read_as_an_operator_says_them():
+    assert [duration_text(s) for s in (0, 45, 724, 3 * 3600 + 7 * 60 + 5, 2 * 86400 + 5 * 3600)] == [
+        "0s", "45s", "12m04s", "3h07m", "2d05h"
+    ]  # fmt: skip
+    today = dt.date(2025, 6, 2)
+    at = dt.datetime(2025, 6, 2, 9, 5, 7).timestamp()
+    assert started_text(at, today) == "09:05:07"
+    assert started_text(at - 86_400, today) == "06-01 09:05"
+    assert started_text(at - 366 * 86_400, today) == "2024-06-01 09:05"
 
 
 # --- stopping ------------------------------------------------------------------------

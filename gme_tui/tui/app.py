@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class GmeApp(App[int]):
-    CSS_PATH = ["app.tcss", "widgets/history_panel.tcss"]
+    CSS_PATH = ["app.tcss", "widgets/history_panel.tcss", "screens/recordings.tcss"]
     TITLE = "gme-tui"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
@@ -320,7 +320,24 @@ class GmeApp(App[int]):
 
     def _start_following(self) -> None:
         self.set_interval(self.FOLLOW_TICK, self._follow_tick, name="follow recordings")
+        self.set_timer(self.FOLLOW_TICK, self._build_recordings_view, name="build the recordings view")
         self._follow_tick()  # at start-up: an unknown start of the last run is reconciled now
+
+    def _build_recordings_view(self) -> None:
+        """The recordings view, built (composed, styled, its first page read) while the
+        operator does something else, so that Ctrl+R only shows it."""
+        from .screens.recordings import RecordingsScreen
+
+        if RECORDINGS_VIEW not in self._installed_screens:
+            self.install_screen(RecordingsScreen(), RECORDINGS_VIEW)
+            self._get_screen(RECORDINGS_VIEW)  # registered now: mounted unseen
+
+    def show_recordings(self) -> None:
+        from .screens.recordings import RecordingsScreen
+
+        if RECORDINGS_VIEW not in self._installed_screens:
+            self.install_screen(RecordingsScreen(), RECORDINGS_VIEW)
+        self.push_screen(RECORDINGS_VIEW)
 
     def _follow_tick(self) -> None:
         """Reconcile unknown starts first (never a StartRecord: a DescribeTaskInfo of the
@@ -409,6 +426,10 @@ class GmeApp(App[int]):
             await self._client.aclose()
         if self.history is not None:
             self.history.close()
+
+
+#: the name the recordings view is installed under (built once, kept)
+RECORDINGS_VIEW = "recordings"
 
 
 def _settled_text(settled: Settled) -> str:

@@ -51,7 +51,7 @@ def cut_row(tmp_path):
 
 
 async def test_an_answer_the_history_cut_reads_back_as_cut_not_as_a_crash(make_app, cut_row):
-    app = make_app()
+    app = make_app(endpoint=cut_row.endpoint)  # the panel shows the rows of its own endpoint
     async with app.run_test(size=(100, 30)) as pilot:
         await after_first_frame(pilot)
         panel = app.screen.response

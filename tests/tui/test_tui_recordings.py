@@ -27,13 +27,12 @@ from gme_tui.calls import send
 from gme_tui.context import Context, make_client
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.history import History
-from gme_tui.recordings import State
+from gme_tui.recordings import State, duration_text
 from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.recordings import (
     PAGE_SIZE,
     RecordingsScreen,
     StopConfirmScreen,
-    duration_text,
     started_text,
 )
 
@@ -486,3 +485,26 @@ def test_snapshot(snap_compare, snapshot_app, size):
 def test_snapshot_every_endpoint(snap_compare, snapshot_app):
     """`a`: the endpoint and profile columns, and the header saying where actions go."""
     assert snap_compare(snapshot_app(), terminal_size=(120, 40), run_before=every_endpoint)
+
+
+async def test_the_quick_cell_drawing_draws_what_the_table_would(snapshot_app):
+    """RecordingsTable draws its cells itself (the view's opening is mostly cell drawing):
+    segment for segment what DataTable draws, for every kind of cell, the cursor's too."""
+    from textual.widgets import DataTable
+
+    app = snapshot_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        wide = dict(room_id="房间-a-very-long-room-name", task_id="4461922363309279126", files='["x"]')
+        insert(app, [{"endpoint": SHOWN_ENDPOINT, **row} for row in [*fixed_rows(), wide]])
+        screen = await open_view(pilot)
+        await pilot.press("down", "space")
+        table = screen.table
+        base = table.rich_style
+        for row in range(table.row_count):
+            for column, width in enumerate(c.get_render_width(table) for c in table.ordered_columns):
+                for cursor in (False, True):
+                    table._cell_render_cache.clear()
+                    ours = table._render_cell(row, column, base, width, cursor)
+                    table._cell_render_cache.clear()
+                    theirs = DataTable._render_cell(table, row, column, base, width, cursor)
+                    assert ours == theirs, (row, column, cursor)

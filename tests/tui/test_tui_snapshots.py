@@ -30,7 +30,7 @@ from gme_tui.api.fields import RecordMode
 from gme_tui.context import Context
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.tui.app import GmeApp
-from gme_tui.tui.widgets.history_panel import HistoryPanel
+from gme_tui.tui.widgets.history_panel import HistoryFilter, HistoryPanel
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 
 KEY = DEMO_KEY
@@ -84,6 +84,9 @@ async def steady(pilot: Pilot) -> None:
     await after_first_frame(pilot)  # the history panel is in every picture
     assert app.theme == "gme-dark"
     app.sub_title = app.sub_title.replace(app.config.endpoint, SHOWN_ENDPOINT)
+    shown_host, host = (url.split("://", 1)[1] for url in (SHOWN_ENDPOINT, app.config.endpoint))
+    for widget in app.screen.query(HistoryFilter):  # its placeholder names the endpoint's host
+        widget.placeholder = widget.placeholder.replace(host, shown_host)
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
     for widget in app.screen.query(TextArea):
@@ -112,6 +115,9 @@ async def normalise_volatile(pilot: Pilot) -> None:
     app = pilot.app
     screen = app.screen
     assert app.history is not None
+    view = screen.response.view  # the answer shown, before the panel is read again
+    assert view is not None
+    app.clear_notifications()  # what they say names the TaskId the emulator drew
     db = sqlite3.connect(Path(app.history.path))
     try:
         with db:
@@ -134,13 +140,11 @@ async def normalise_volatile(pilot: Pilot) -> None:
         db.close()
     screen.query_one(HistoryPanel).refresh_rows()
     await pilot.pause()
-    view = screen.response.view
-    assert view is not None
     screen.response.show(
         replace(
             view,
             task_id=TASK_ID if view.task_id is not None else None,
-            request_id=REQUEST_IDS[len(ids) - 1] if view.request_id else None,
+            request_id=REQUEST_IDS[ids.index(view.row_id) % len(REQUEST_IDS)] if view.request_id else None,
             duration_ms=DURATION_MS,
         )
     )

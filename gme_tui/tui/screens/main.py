@@ -541,9 +541,7 @@ class MainScreen(Screen[None]):
             self.action_modify()
 
     def action_recordings(self) -> None:
-        from .recordings import RecordingsScreen
-
-        self.app.push_screen(RecordingsScreen())
+        self.app.show_recordings()
 
     def action_copy_task_id(self) -> None:
         view = self.response.view

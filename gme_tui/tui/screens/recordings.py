@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import on
@@ -40,7 +42,7 @@ from textual.widgets import DataTable, Header, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...api.errors import OutcomeKind
-from ...recordings import Change, Recording, State
+from ...recordings import Change, Recording, State, duration_text
 from ...safe_text import clean
 from ...words import heading, mode_text
 from ..shown import content
@@ -51,8 +53,8 @@ if TYPE_CHECKING:
     from ...calls import Outcome
     from ..app import GmeApp
 
-#: rows per read: several screenfuls, about a millisecond to fetch however big the store
-PAGE_SIZE = 100
+#: rows per read: a tall terminal's screenful and some; each row added costs the opening
+PAGE_SIZE = 80
 #: seconds between re-reads of the rows in sight (SQLite only, never the network)
 TICK = 1.0
 #: the newest rows each re-read looks at for recordings new to the table
@@ -112,31 +114,8 @@ def started_text(started_at: float, today: dt.date) -> str:
     return when.strftime("%Y-%m-%d %H:%M")
 
 
-def duration_text(seconds: float) -> str:
-    """`45s`, `12m04s`, `3h07m`, `2d05h`: two units at most, the larger first."""
-    total = max(0, int(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
-
-
 def elapsed_text(recording: Recording, now: float) -> str:
-    """How long it recorded: until it stopped, or until now while it records; empty where
-    the end is not known (a start whose outcome is unknown, a task gone unseen)."""
-    if recording.stopped_at is not None:
-        end = recording.stopped_at
-    elif recording.state in (State.RECORDING, State.STARTING):
-        end = now
-    else:
-        return ""
-    return duration_text(end - recording.started_at)
+    return duration_text(recording.elapsed(now))
 
 
 def endpoint_text(endpoint: str) -> str:
@@ -195,6 +174,70 @@ class RecordingsTable(DataTable):
         self.state_styles: dict[str, Style] = {}
         self.on_restyle: Callable[[], None] | None = None
 
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A body cell, which is always one line of plain `Text` here, made straight into its
+        segments: what DataTable's own way (Rich's Padding and Styled, through the console)
+        draws, at a tenth of its cost, which is most of what the view's opening costs."""
+        cell = None
+        if row_index >= 0 and column_index >= 0 and self.cell_padding == 1:
+            row_key = self._row_locations.get_key(row_index)
+            column_key = self._column_locations.get_key(column_index)
+            key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                   self._update_count, self._pseudo_class_state)  # fmt: skip
+            cached = self._cell_render_cache.get(key)
+            if cached is not None:
+                return cached
+            cell = self._get_row_renderables(row_index).cells[column_index]
+        if (
+            not isinstance(cell, Text)
+            or cell.spans
+            or "\n" in cell.plain
+            or width < 2
+            or cell.justify not in (None, "default", "left", "right")
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        inner, text = width - 2, cell.plain
+        padding = pre + post_style
+        own = (
+            pre
+            + (cell.style if isinstance(cell.style, Style) else Style.parse(cell.style or "none"))
+            + post_style
+        )
+        fill = inner - cell_len(text)
+        # As Rich lays a line out: a justified text's fill takes the text's style, the rest
+        # of the cell (an unjustified text's) the cell's.
+        if fill <= 0:
+            body = [Segment(set_cell_size(text, inner), own)]
+        elif cell.justify == "right":
+            body = [Segment(" " * fill + text, own)]
+        elif cell.justify == "left":
+            body = [Segment(text + " " * fill, own)]
+        else:
+            body = [Segment(text, own), Segment(" " * fill, padding)]
+        lines = [[Segment(" ", padding), *body, Segment(" ", padding)]]
+        self._cell_render_cache[key] = lines
+        return lines
+
     def state_style(self, state: State) -> Style:
         if not self.state_styles:
             self.state_styles = self._read_styles()
@@ -248,7 +291,8 @@ class StopConfirmScreen(ConfirmScreen):
 class RecordingsScreen(Screen[None]):
     app: GmeApp
 
-    CSS_PATH = "recordings.tcss"
+    # Its rules (recordings.tcss) are in the app's CSS_PATH: a screen's own CSS is parsed as
+    # it is first pushed, and the whole app restyled, which would cost the view its opening.
     BINDINGS = [
         Binding("s", "stop", "Stop", id="recordings.stop"),
         Binding("space", "mark", "Mark", id="recordings.mark"),
@@ -276,6 +320,8 @@ class RecordingsScreen(Screen[None]):
         self._exhausted = False
         self._stopping = False
         self._where = ""
+        #: the endpoint whose recordings the table was read for
+        self._loaded_for: str | None = None
 
     # --- building -----------------------------------------------------------------
 
@@ -293,6 +339,14 @@ class RecordingsScreen(Screen[None]):
             id="recordings-empty",
         )
         yield KeyBar()
+
+    def on_screen_resume(self) -> None:
+        """Shown (the app builds the view ahead and keeps it): the rows as the store has them
+        now; all of them again if what it shows is another endpoint's since (a profile switch)."""
+        if self._loaded_for != self.endpoint:
+            self._reload()
+        else:
+            self.reread()
 
     def on_mount(self) -> None:
         table = self.table
@@ -321,6 +375,7 @@ class RecordingsScreen(Screen[None]):
     def _reload(self) -> None:
         """From the newest again (the view changed what it shows), the cursor kept on its recording."""
         selected = self.selected
+        self._loaded_for = self.endpoint
         self._shown.clear()
         self._elapsed.clear()
         self._after, self._exhausted = None, False
@@ -358,13 +413,14 @@ class RecordingsScreen(Screen[None]):
         self.call_after_refresh(self._load_if_near_end)  # a very tall screen may want more
 
     def _load_if_near_end(self) -> None:
-        """Read the next page once fewer than a screenful of unread rows lie below."""
+        """Read the next page once fewer than half a screenful of unread rows lie below (more,
+        and the opening would read a second page, and draw every row twice)."""
         table = self.table
         if self._exhausted or not table.row_count:
             return
         height = table.scrollable_content_region.height
         bottom = max(table.cursor_row, int(table.scroll_y) + height)
-        if bottom >= table.row_count - max(PAGE_SIZE // 5, height):
+        if bottom >= table.row_count - max(PAGE_SIZE // 5, height // 2):
             self._load_page()
 
     def reread(self) -> None:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 OPERATOR_SLOTS = 8
 #: the most recordings one refresh round asks about
 ROUND = 200
+#: seconds after a StartRecord left before its unknown outcome is looked up: a service slow
+#: to answer may still act on it after the client gave up waiting, and a look before that
+#: would call "not started" a start that is still on its way
+SETTLE_AFTER = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,22 @@ class Settled:
         return self.now.state is not State.UNKNOWN
 
 
+def unknown_due(history: History, scope: str, profile: str) -> list[Recording]:
+    """The unknown starts of this endpoint and profile old enough to look up (`SETTLE_AFTER`)."""
+    cutoff = time.time() - SETTLE_AFTER
+    return [r for r in history.unknown_starts(scope, profile) if r.started_at <= cutoff]
+
+
+def unknown_too_recent(history: History, scope: str, profile: str) -> list[Recording]:
+    """The unknown starts still too recent to look up: the service may be acting on them."""
+    cutoff = time.time() - SETTLE_AFTER
+    return [r for r in history.unknown_starts(scope, profile) if r.started_at > cutoff]
+
+
 def reconcile_asks(history: History, scope: str, profile: str) -> Iterator[tuple[list[Recording], Action]]:
-    """One DescribeTaskInfo per room with unknown starts, with the recordings it settles."""
+    """One DescribeTaskInfo per room with unknown starts old enough, with the recordings it settles."""
     rooms: dict[tuple[str, str], list[Recording]] = {}
-    for recording in history.unknown_starts(scope, profile):
+    for recording in unknown_due(history, scope, profile):
         if recording.room_id:
             rooms.setdefault((recording.biz_id, recording.room_id), []).append(recording)
     for (biz, room), waiting in rooms.items():

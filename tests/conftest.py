@@ -22,6 +22,13 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
+@pytest.fixture(autouse=True)
+def reconcile_at_once(monkeypatch):
+    """An unknown start is looked up as soon as it is unknown: the emulator acts at once (or,
+    with a delay fault, when the test says), where the real service may act later."""
+    monkeypatch.setattr("gme_tui.tracking.SETTLE_AFTER", 0.0)
+
+
 # --- end of emulator ----------------------------------------------------------
 
 # --- app settings -------------------------------------------------------------

@@ -157,7 +157,7 @@ def _why(outcome: Outcome) -> str:
 def reconcile(args: argparse.Namespace, ctx: Context) -> int:
     """Settle now every StartRecord of this endpoint and profile whose outcome is unknown."""
     from ..calls import HistoryUnavailable
-    from ..tracking import reconcile_sync
+    from ..tracking import SETTLE_AFTER, reconcile_sync, unknown_too_recent
     from .output import print_settled
 
     key = key_for(ctx)
@@ -165,12 +165,19 @@ def reconcile(args: argparse.Namespace, ctx: Context) -> int:
     with open_history(ctx) as history, make_client(ctx, key, blocking=True) as client:
         try:
             found = reconcile_sync(client, history, profile=ctx.profile)
+            waiting = unknown_too_recent(history, ctx.scope, ctx.profile)
         except HistoryUnavailable as error:
             raise CannotRun(str(error)) from None
         except KeyboardInterrupt:
             _say("interrupted; what was settled before is kept, the rest is still unknown")
             return EXIT_INTERRUPTED
     problem = emit(lambda: print_settled(found, args.output, scope=ctx.scope, profile=ctx.profile))
+    for recording in waiting:
+        _say(
+            f"the StartRecord of room {recording.room_id} (history row {recording.start_row}) left less than "
+            f"{SETTLE_AFTER:g} s ago: the service may still act on it, so it is looked up only after "
+            f"that; run gme-tui reconcile again then"
+        )
     if problem:
         _say(f"what the reconcile found could not be printed ({problem}); `gme-tui history` shows it")
     return _worst(list({id(s.outcome): s.outcome for s in found}.values()))

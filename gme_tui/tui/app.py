@@ -346,9 +346,11 @@ class GmeApp(App[int]):
         history = self.history
         if self._following or history is None or self.config.key is None:
             return
+        from ..tracking import unknown_due
+
         scope, profile = self.config.scope, self.config.profile
         try:
-            unknown = time.monotonic() >= self._reconcile_after and history.unknown_starts(scope, profile)
+            unknown = time.monotonic() >= self._reconcile_after and unknown_due(history, scope, profile)
             due = unknown or history.due(
                 scope, profile, older_than=time.time() - self.settings.recordings_refresh, limit=1
             )

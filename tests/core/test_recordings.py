@@ -205,3 +205,16 @@ def test_a_damaged_recording_reads_as_damaged_not_a_crash(history, client):
     recording = only(history)
     assert recording.task_id is None and recording.state is State.GONE
     assert {d.split(":")[0] for d in recording.damaged} >= {"task_id", "state", "files"}
+
+
+def test_an_unknown_start_is_not_looked_up_while_the_service_may_still_act(
+    client, history, emulator, monkeypatch
+):
+    monkeypatch.setattr("gme_tui.tracking.SETTLE_AFTER", 30.0)
+    emulator.faults.add(Fault("drop", count=1, action="StartRecord"))
+    send(client, history, StartRecord(BIZ, "r13", RecordMode.MIXED))
+    assert reconcile_sync(client, history, profile="ops") == []  # too soon: nothing asked
+    assert [name for name, _p, _h in emulator.requests] == ["StartRecord"]
+    assert only(history).state is State.UNKNOWN
+    monkeypatch.setattr("gme_tui.tracking.SETTLE_AFTER", 0.0)  # as if 30 s went by
+    assert [s.now.state for s in reconcile_sync(client, history, profile="ops")] == [State.RECORDING]

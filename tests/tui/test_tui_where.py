@@ -78,9 +78,21 @@ async def test_an_action_never_reaches_an_endpoint_other_than_its_recordings(two
         assert emulator.service.tasks()[0].stopped_at is not None and second.requests == []
 
 
-async def test_a_dropped_answer_is_reconciled_and_never_sent_again(make_app, emulator):
-    emulator.faults.add(Fault("drop", count=1, action="StartRecord"))  # the service acts, the answer is lost
-    app = make_app()
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault("drop", count=1, action="StartRecord"), id="dropped"),
+        pytest.param(Fault("delay", count=1, seconds=3.0, action="StartRecord"), id="delayed"),
+    ],
+)
+async def test_an_answer_lost_or_late_is_reconciled_and_never_sent_again(
+    make_app, emulator, fault, monkeypatch
+):
+    # The service acts; its answer is lost, or comes after the timeout (it acts 3 s late):
+    # the look waits until it would have acted.
+    monkeypatch.setattr("gme_tui.tracking.SETTLE_AFTER", fault.seconds + 1.0 if fault.seconds else 0.0)
+    emulator.faults.add(fault)
+    app = make_app(timeout=1.0)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await fill(pilot, room="dropped")
         await send_confirmed(pilot)
@@ -159,3 +171,25 @@ async def test_modify_opens_on_the_lists_it_has_and_keeps_the_untouched_one(make
         assert task.subscription == {"SubscribeUserIds": ["10001", "10002"]}
         modifies = [p for name, p, _h in emulator.requests if name == "ModifyRecordInfo"]
         assert modifies[-1]["SubscribeRecordUserIds"] == {"SubscribeUserIds": ["10001", "10002"]}
+
+
+async def test_loading_a_describe_task_row_keeps_the_mode_and_lists_it_found(make_app, emulator):
+    app = make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await fill(pilot, room="loaded", mode="1", allow="10001, 10002")
+        await send_confirmed(pilot)
+        await pilot.press("f3")  # DescribeTaskInfo: the room's task, its mode and lists
+        await wait_idle(pilot)
+        form = app.screen.form
+        form.query_one("#room-id").value = ""  # the form emptied but for the BizId
+        form.query_one("#record-mode").value = None
+        form.query_one("#allow").text = ""
+        await pilot.pause()
+        table = app.screen.query_one("#history-table")
+        table.focus()
+        table.move_cursor(row=0)  # the newest row: the DescribeTaskInfo
+        await pilot.pause()
+        await pilot.press("l")
+        await until(lambda: form.query_one("#room-id").value == "loaded", "the row loaded", pilot)
+        assert form.query_one("#record-mode").value == 1
+        assert form.query_one("#allow").text == "10001, 10002"

@@ -344,7 +344,8 @@ class MainScreen(Screen[None]):
         if biz is None:
             return None
         params = view.params
-        lists = params.get(fields.SUBSCRIPTION) if isinstance(params.get(fields.SUBSCRIPTION), dict) else {}
+        sub = params.get(fields.SUBSCRIPTION)
+        lists: dict = sub if isinstance(sub, dict) else {}
         mode = params.get("RecordMode") if isinstance(params.get("RecordMode"), int) else None
         allow, block = (tuple(str(i) for i in lists.get(k) or ()) for k in (fields.ALLOW, fields.BLOCK))
         target = Target(endpoint, profile, biz, view.room, view.task_id, mode, allow, block)

@@ -74,8 +74,11 @@ class ModifyScreen(ModalScreen[ModifyRecordInfo | None]):
                 ],
                 encode_body(action.params()).decode("utf-8"),
             ),
-            lambda yes: self.dismiss(action) if yes else None,
+            lambda yes: self._sent(action) if yes else None,
         )
+
+    def _sent(self, action: ModifyRecordInfo) -> None:
+        self.dismiss(action)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

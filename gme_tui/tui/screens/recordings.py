@@ -26,7 +26,7 @@ import datetime as dt
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -190,8 +190,8 @@ class RecordingsTable(DataTable):
         if row_index >= 0 and column_index >= 0 and self.cell_padding == 1:
             row_key = self._row_locations.get_key(row_index)
             column_key = self._column_locations.get_key(column_index)
-            key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
-                   self._update_count, self._pseudo_class_state)  # fmt: skip
+            key: Any = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                        self._update_count, self._pseudo_class_state)  # fmt: skip
             cached = self._cell_render_cache.get(key)
             if cached is not None:
                 return cached
@@ -282,7 +282,8 @@ class StopConfirmScreen(ConfirmScreen):
     @property
     def text(self) -> str:
         """Everything the dialog says, as plain text."""
-        return "\n".join([self.title_text, self.question, *self.lines])
+        question = [self.question] if isinstance(self.question, str) else list(self.question)
+        return "\n".join([self.title_text, *question, *self.lines])
 
 
 # --- the screen --------------------------------------------------------------------
@@ -402,7 +403,7 @@ class RecordingsScreen(Screen[None]):
             self._after = (found[-1].started_at, found[-1].id)
         table = self.table
         had = table.row_count
-        now = self.clock()
+        now = type(self).clock()
         today = dt.date.fromtimestamp(now)
         for recording in found:
             if recording.id not in self._shown:  # a change may have shown it already
@@ -434,7 +435,7 @@ class RecordingsScreen(Screen[None]):
             newest = history.recordings(endpoint=self.endpoint, limit=NEWEST)
         except sqlite3.Error:
             return  # busy or broken for a moment: the next tick tries again
-        now = self.clock()
+        now = type(self).clock()
         today = dt.date.fromtimestamp(now)
         added = False
         for recording_id, recording in fresh:
@@ -455,7 +456,7 @@ class RecordingsScreen(Screen[None]):
         a recording new to the table sorted in (at the top: it is the newest)."""
         if not self.is_mounted:
             return
-        now = self.clock()
+        now = type(self).clock()
         today = dt.date.fromtimestamp(now)
         added = False
         for change in changes:
@@ -546,7 +547,7 @@ class RecordingsScreen(Screen[None]):
 
     def _redraw(self) -> None:
         """Every row read, drawn again (new theme colours)."""
-        now = self.clock()
+        now = type(self).clock()
         today = dt.date.fromtimestamp(now)
         for recording in list(self._shown.values()):
             self._shown[recording.id] = None  # type: ignore[assignment]  # differs: every cell redrawn
@@ -691,7 +692,8 @@ class RecordingsScreen(Screen[None]):
             self._refuse("Nothing is marked: Space marks the selected recording.", title)
             return
         config = self.app.config
-        offered, left_out = [], []
+        offered: list[tuple[Recording, str | None]] = []
+        left_out: list[tuple[Recording, str | None]] = []
         for recording in marked:
             reason = recording.elsewhere(config.scope, config.profile) or why_not_stoppable(recording)
             (left_out if reason else offered).append((recording, reason))

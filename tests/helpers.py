@@ -12,6 +12,22 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
+class ManualClock:
+    """A clock moved by the test (an emulator's), starting on a whole second so steps are exact;
+    emulators sharing one read the same time."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def started(emulator, action: str = "StartRecord") -> int:
     """How many requests of one action reached the emulator."""
     return sum(1 for name, _params, _headers in emulator.requests if name == action)

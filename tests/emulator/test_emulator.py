@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import ManualClock
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -47,19 +48,6 @@ _HTTP = httpx.Client(trust_env=False, timeout=5)
 
 
 # --- helpers -----------------------------------------------------------------
-
-
-class ManualClock:
-    """The emulator's clock, moved by the test. Starts on a whole second so steps are exact."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ManualClock
 
 from gme_tui.api.actions import (
     DescribeRecordInfo,
@@ -33,19 +34,6 @@ from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, Emulator
 from gme_tui.emulator.store import MAX_FILE_BYTES
 
 BIZ = DEMO_BIZ_ID
-
-
-class ManualClock:
-    """Wall-clock seconds, moved by the test: both emulators read the same one."""
-
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Side:

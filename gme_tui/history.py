@@ -19,12 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import recordings
 from .api.errors import OutcomeKind
-from .recordings import Change, Recording, State
+from .recordings import State
 from .stored import Checked
+
+if TYPE_CHECKING:
+    from .recordings import Change, Recording
 
 FILE_NAME = "history.sqlite3"
 

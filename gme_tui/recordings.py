@@ -22,22 +22,14 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api.actions import (
-    ACTIONS,
-    DescribeRecordInfo,
-    DescribeTaskInfo,
-    ModifyRecordInfo,
-    RecordInfoResult,
-    ResponseShapeError,
-    StartRecord,
-    StopRecord,
-    TaskInfoResult,
-)
 from .api.errors import OutcomeKind
 from .api.fields import ALLOW, BLOCK, SUBSCRIPTION, RecordMode, Subscription
 from .stored import Checked, stored_json
+
+if TYPE_CHECKING:  # the actions load with the first request, not with the history (start-up)
+    from .api.actions import ModifyRecordInfo, RecordInfoResult, TaskInfoResult
 
 
 class State(StrEnum):
@@ -281,6 +273,8 @@ CREATE INDEX IF NOT EXISTS recordings_state ON recordings (state)
 def begun(db: sqlite3.Connection, row_id: int, action: str, profile: str, endpoint: str,
           params: dict[str, Any], now: float, purpose: str | None) -> None:  # fmt: skip
     """A request is about to leave: a StartRecord is a recording, starting."""
+    from .api.actions import StartRecord
+
     if action != StartRecord.name or purpose == CHECK:
         return
     biz, room, mode = params.get("BizId"), params.get("RoomId"), params.get("RecordMode")
@@ -297,6 +291,18 @@ def begun(db: sqlite3.Connection, row_id: int, action: str, profile: str, endpoi
 
 def answered(db: sqlite3.Connection, row_id: int, now: float) -> list[Change]:
     """A history row was just completed: what it tells about recordings, applied."""
+    from .api.actions import (
+        ACTIONS,
+        DescribeRecordInfo,
+        DescribeTaskInfo,
+        ModifyRecordInfo,
+        RecordInfoResult,
+        ResponseShapeError,
+        StartRecord,
+        StopRecord,
+        TaskInfoResult,
+    )
+
     found = db.execute(
         "SELECT action, profile, endpoint, params, outcome, response, task_id, error_code, room_id,"
         " purpose FROM requests WHERE id=?",

@@ -170,12 +170,10 @@ class Emulator:
         self.verbose = verbose
         self.warnings: list[str] = []
         self._warn = warn or _to_stderr
-        self.service = RecordingService(
-            clock=clock,
-            status_step=status_step,
-            store=open_store(state_file, self._warning),
-            warn=self._warning,
-        )
+        # The state file opens when the emulator starts serving: the demo console takes
+        # its port before the first frame and serves after it, and the file can wait.
+        self._state_file = state_file
+        self.service = RecordingService(clock=clock, status_step=status_step, warn=self._warning)
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
@@ -197,6 +195,10 @@ class Emulator:
         if self._server is not None:
             return self
         from .transport import Server  # the HTTP side: only once serving
+
+        if self._state_file is not None:
+            self.service.store = open_store(self._state_file, self._warning)
+            self._state_file = None
 
         self.reserve()
         assert self._listener is not None

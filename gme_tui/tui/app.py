@@ -19,7 +19,6 @@ from ..api.errors import OutcomeKind
 from ..api.signing import SigningKey
 from ..context import Context, make_client
 from ..history import History
-from ..recordings import Change, State
 from ..safe_text import clean
 from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
 from .commands import ConsoleCommands
@@ -27,11 +26,12 @@ from .themes import find_theme, load_all_themes
 
 if TYPE_CHECKING:
     from ..calls import Outcome
+    from ..recordings import Change
     from ..tracking import Settled
 
 
 class GmeApp(App[int]):
-    CSS_PATH = ["app.tcss", "widgets/history_panel.tcss", "screens/recordings.tcss"]
+    CSS_PATH = ["app.tcss", "widgets/history_panel.tcss"]
     TITLE = "gme-tui"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
@@ -329,8 +329,12 @@ class GmeApp(App[int]):
         from .screens.recordings import RecordingsScreen
 
         if RECORDINGS_VIEW not in self._installed_screens:
-            self.install_screen(RecordingsScreen(), RECORDINGS_VIEW)
-            self._get_screen(RECORDINGS_VIEW)  # registered now: mounted unseen
+            screen = RecordingsScreen()
+            self.install_screen(screen, RECORDINGS_VIEW)
+            # Its CSS read (the whole app restyled once) and the screen registered now,
+            # mounted unseen: Textual's own steps of a first push, taken ahead.
+            self._load_screen_css(screen)
+            self._get_screen(RECORDINGS_VIEW)
 
     def show_recordings(self) -> None:
         from .screens.recordings import RecordingsScreen
@@ -407,6 +411,8 @@ class GmeApp(App[int]):
     def recordings_moved(self, changes: list[Change]) -> None:
         if not changes:
             return
+        from ..recordings import State
+
         for change in changes:
             recording = change.recording
             if change.moved and recording.state is State.DONE:
@@ -435,6 +441,8 @@ RECORDINGS_VIEW = "recordings"
 
 
 def _settled_text(settled: Settled) -> str:
+    from ..recordings import State
+
     recording, now = settled.recording, settled.now
     where = f"StartRecord of room {recording.room_id} (history row {recording.start_row})"
     if now.state is State.NOT_STARTED:

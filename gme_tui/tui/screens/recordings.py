@@ -292,8 +292,10 @@ class StopConfirmScreen(ConfirmScreen):
 class RecordingsScreen(Screen[None]):
     app: GmeApp
 
-    # Its rules (recordings.tcss) are in the app's CSS_PATH: a screen's own CSS is parsed as
-    # it is first pushed, and the whole app restyled, which would cost the view its opening.
+    # Read by the app when it builds the view ahead (`GmeApp._build_recordings_view`): a
+    # screen's CSS is parsed and the whole app restyled as it is first pushed, which would
+    # cost the view its opening; and the app's own CSS would cost the start-up.
+    CSS_PATH = "recordings.tcss"
     BINDINGS = [
         Binding("s", "stop", "Stop", id="recordings.stop"),
         Binding("space", "mark", "Mark", id="recordings.mark"),

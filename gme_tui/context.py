@@ -151,6 +151,18 @@ def is_local(endpoint: str) -> bool:
     return host == "localhost" or host.endswith(".localhost") or host.startswith("127.") or host == "::1"
 
 
+def endpoint_host(endpoint: str) -> str:
+    """An endpoint as the console names it: its host and port (`127.0.0.1:8080`), never a
+    user or password a URL may carry; the name as it is where it is no URL (`demo`)."""
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(endpoint).netloc
+    except ValueError:
+        netloc = ""
+    return netloc.rpartition("@")[2] or endpoint
+
+
 def destination(endpoint: str, profile: str, *, demo: bool = False) -> str:
     """`profile ops → gme.tencentcloudapi.com · REAL SERVICE (Tencent Cloud)`, or a local
     emulator said as such: the words a confirmation names where it acts with."""
@@ -159,7 +171,7 @@ def destination(endpoint: str, profile: str, *, demo: bool = False) -> str:
     from .safe_text import clean
 
     parts = urlsplit(endpoint)
-    host = parts.netloc or endpoint
+    host = endpoint_host(endpoint)
     if demo:
         kind = "DEMO · local emulator, nothing reaches Tencent Cloud"
     elif is_local(endpoint):

@@ -42,10 +42,12 @@ from textual.widgets import DataTable, Header, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from ...api.errors import OutcomeKind
+from ...context import endpoint_host
 from ...recordings import Change, Recording, State, duration_text
 from ...safe_text import clean
 from ...words import heading, mode_text
 from ..shown import content
+from ..widgets.history_panel import time_text
 from ..widgets.key_bar import KeyBar
 from .dialogs import ConfirmScreen
 
@@ -104,26 +106,16 @@ _WHERE = (("Endpoint", "endpoint"), ("Profile", "profile"))
 
 
 def started_text(started_at: float, today: dt.date) -> str:
-    """Local time: to the second today, with the day (and the minute) before that, and the year
-    before this one."""
+    """As the history says a time (`time_text`), with the year before this one: a recording
+    can run on, or be remembered, for longer than a request is looked at."""
     when = dt.datetime.fromtimestamp(started_at)
-    if when.date() == today:
-        return when.strftime("%H:%M:%S")
-    if when.year == today.year:
-        return when.strftime("%m-%d %H:%M")
-    return when.strftime("%Y-%m-%d %H:%M")
+    if when.year != today.year:
+        return when.strftime("%Y-%m-%d %H:%M")
+    return time_text(started_at, today)
 
 
 def elapsed_text(recording: Recording, now: float) -> str:
     return duration_text(recording.elapsed(now))
-
-
-def endpoint_text(endpoint: str) -> str:
-    """An endpoint as a column shows it: its host and path, the scheme left out (`demo` as it is)."""
-    for scheme in ("https://", "http://"):
-        if endpoint.startswith(scheme):
-            return endpoint[len(scheme) :]
-    return endpoint
 
 
 def task_words(recording: Recording) -> str:
@@ -510,7 +502,7 @@ class RecordingsScreen(Screen[None]):
         ]
         if self.show_all:
             cells += [
-                cell(endpoint_text(recording.endpoint), ENDPOINT_WIDTH),
+                cell(endpoint_host(recording.endpoint), ENDPOINT_WIDTH),
                 cell(recording.profile, PROFILE_WIDTH),
             ]
         return cells

@@ -30,7 +30,6 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -46,6 +45,7 @@ from textual.widgets.data_table import RowKey
 from textual.worker import Worker
 
 from ...api.errors import OutcomeKind
+from ...context import endpoint_host
 from ...history import History, Row
 from ...safe_text import clean
 from ...words import mode_text, outcome_label
@@ -91,13 +91,8 @@ def time_text(started_at: float, today: dt.date | None = None) -> str:
 
 
 def endpoint_text(endpoint: str) -> str:
-    """An endpoint as the panel names it: its host and port (`127.0.0.1:8080`), or the
-    name as it is where it is no URL (the demo's `demo`)."""
-    try:
-        netloc = urlsplit(endpoint).netloc
-    except ValueError:
-        netloc = ""
-    return clean(netloc.rpartition("@")[2] or endpoint, one_line=True)
+    """An endpoint as the panel names it (`context.endpoint_host`), safe to show."""
+    return clean(endpoint_host(endpoint), one_line=True)
 
 
 def _read(

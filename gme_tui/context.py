@@ -275,6 +275,30 @@ def resolve(
     )
 
 
+def aimed_command(ctx: Context) -> str:
+    """`gme-tui` with the global options that send a command where this context's went
+    (shell-quoted): each whose value is not what a bare `gme-tui` (no flags, environment or
+    settings file) would use, whichever of those chose it. The demo's endpoint is its own
+    emulator's, gone with this process, so the hint says `--demo` instead: a later demo
+    command starts an emulator of its own on the same state file (beside the demo history),
+    so it finds the tasks this one started."""
+    import shlex
+
+    words = ["gme-tui"]
+    if ctx.demo:
+        words.append("--demo")
+    if ctx.flags.profile or ctx.profile != (DEMO_PROFILE if ctx.demo else DEFAULT_PROFILE):
+        words += ["--profile", ctx.profile]
+    if not ctx.demo and ctx.endpoint != DEFAULT_ENDPOINT:
+        words += ["--endpoint", ctx.endpoint]
+    if ctx.region:
+        words += ["--region", ctx.region]
+    folder = ctx.data_dir.parent if ctx.demo else ctx.data_dir  # the demo's is `demo/` below it
+    if folder != data_dir(None, {}):
+        words += ["--data-dir", str(folder)]
+    return shlex.join(words)
+
+
 @overload
 def make_client(ctx: Context, key: SigningKey, *, blocking: Literal[False] = False) -> GmeClient: ...
 @overload

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..api import fields
-from ..context import DEMO_PROFILE, Context, make_client
+from ..context import Context, aimed_command, make_client
 from ..safe_text import clean
 from .exits import EXIT_INTERRUPTED, EXIT_OK, CannotRun, exit_for
 
@@ -146,34 +146,6 @@ def _interrupted(outcome: Outcome | None, ctx: Context) -> int:
         return EXIT_INTERRUPTED
     print_outcome(outcome, "text", command=aimed_command(ctx))  # text: its failure lines only, on stderr
     return exit_for(outcome.kind)
-
-
-def aimed_command(ctx: Context) -> str:
-    """`gme-tui` with the global options that send a command where this context's went
-    (shell-quoted): each whose value is not what a bare `gme-tui` (no flags, environment or
-    settings file) would use, whichever of those chose it. The demo's endpoint is its own
-    emulator's, gone with this process, so the hint says `--demo` instead: a later demo
-    command starts an emulator of its own on the same state file (beside the demo history),
-    so it finds the tasks this one started."""
-    import shlex
-
-    from ..options import DEFAULT_ENDPOINT
-    from ..paths import data_dir
-    from ..settings import DEFAULT_PROFILE
-
-    words = ["gme-tui"]
-    if ctx.demo:
-        words.append("--demo")
-    if ctx.flags.profile or ctx.profile != (DEMO_PROFILE if ctx.demo else DEFAULT_PROFILE):
-        words += ["--profile", ctx.profile]
-    if not ctx.demo and ctx.endpoint != DEFAULT_ENDPOINT:
-        words += ["--endpoint", ctx.endpoint]
-    if ctx.region:
-        words += ["--region", ctx.region]
-    folder = ctx.data_dir.parent if ctx.demo else ctx.data_dir  # the demo's is `demo/` below it
-    if folder != data_dir(None, {}):
-        words += ["--data-dir", str(folder)]
-    return shlex.join(words)
 
 
 def emit(write: Callable[[], None]) -> str | None:

@@ -8,17 +8,18 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..api.actions import Action, RecordInfoResult, Result, TaskInfoResult, ids_text
+from ..answers import FILE_HEADERS, LABEL_WIDTH, file_rows, footer_rows, ok_rows
+from ..api.actions import Action, RecordInfoResult, Result
 from ..api.errors import GmeError, ServiceError
-from ..api.fields import Subscription
 from ..calls import Outcome
 from ..history import Row
 from ..recordings import Recording, State, duration_text
 from ..safe_text import clean
-from ..words import advice, check_by, mode_label, mode_text, outcome_label
+from ..words import advice, check_by, mode_text, outcome_label
 
 if TYPE_CHECKING:
     from ..api.client import Prepared
@@ -75,30 +76,32 @@ def print_outcome(
 
 
 def _print_result(outcome: Outcome, result: Result, out: TextIO) -> None:
-    rows: list[tuple[str, object]] = [("Action", f"{outcome.action.name} ok")]
-    if result.task_id_value is not None:
-        rows.append(("TaskId", result.task_id_value))
-    if isinstance(result, TaskInfoResult):
-        rows.append(("RecordMode", mode_label(result.mode)))
-        sub = result.subscription or Subscription()
-        rows.append(("Allowlist", ids_text(sub.allow)))
-        rows.append(("Blocklist", ids_text(sub.block)))
-    if isinstance(result, RecordInfoResult):
-        rows.append(("RoomId", result.room))
-        rows.append(("RecordMode", mode_label(result.mode)))
-    rows.append(("RequestId", result.request_id))
-    rows.append(("Duration", f"{outcome.duration_ms:.0f} ms"))
+    action = outcome.action
+    rows = [
+        ("Action", f"{action.name} ok"),
+        *ok_rows(action.name, action.params(), result, task_id=_task_of(action, result), room=action.room_id),
+        *footer_rows(result.request_id, outcome.duration_ms),
+    ]
     for name, value in rows:
-        print(f"{name:<11} {clean(value, one_line=True)}", file=out)  # a break would fake a row
+        print(f"{name:<{LABEL_WIDTH}} {clean(value, one_line=True)}", file=out)  # a break would fake a row
     if isinstance(result, RecordInfoResult):
         print(file=out)
-        print(f"{'UserId':<22} {'Status':<27} {'Began (UTC)':<20} FileName", file=out)
-        for record in result.records:
-            print(
-                f"{clean(record.user_text):<22} {record.status_text:<27} {record.begin_text:<20} "
-                f"{clean(record.file_name)}",
-                file=out,
-            )
+        print(_file_line(FILE_HEADERS), file=out)
+        for cells in file_rows(result):
+            print(_file_line([clean(cell, one_line=True) for cell in cells]), file=out)
+
+
+def _file_line(cells: Sequence[str]) -> str:
+    user, status, began, name = cells
+    return f"{user:<22} {status:<27} {began:<20} {name}"
+
+
+def _task_of(action: Action, result: Result) -> int | None:
+    """The task an answer is about: the one it names, else the one the request named."""
+    if result.task_id_value is not None:
+        return result.task_id_value
+    task = getattr(action, "task_id", None)
+    return task if isinstance(task, int) else None
 
 
 def failure_lines(action: Action, error: GmeError, *, command: str = "gme-tui") -> list[str]:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from ..api import fields
 from ..api.errors import OutcomeKind
-from ..context import Context, make_client
+from ..context import Context, aimed_command, make_client
 from ..options import given, parse_limit, parse_seconds
 from ..recordings import NOT_FOUND, PROGRESS, REFRESH, State
 from ..safe_text import clean
-from .commands import aimed_command, emit, key_for, open_history, refuse_elsewhere
+from .commands import emit, key_for, open_history, refuse_elsewhere
 from .exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMED_OUT, CannotRun, exit_for
 from .parser import MAX_INTERVAL, MAX_WAIT
 

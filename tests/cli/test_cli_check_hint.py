@@ -10,8 +10,7 @@ import shlex
 from pathlib import Path
 
 from gme_tui.cli import main
-from gme_tui.cli.commands import aimed_command
-from gme_tui.context import Flags, resolve
+from gme_tui.context import Flags, aimed_command, resolve
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY
 from gme_tui.settings import Settings
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -67,7 +67,10 @@ class GmeApp(App[int]):
         self._install_themes()
 
     def _show_where(self) -> None:
-        """The header names the profile, where its key comes from, the endpoint and region."""
+        """The header names the profile, where its key comes from, the endpoint and region,
+        shortened to the width (`Where.fit`)."""
+        from .where import Where
+
         config = self.config
         source = config.key_source or (
             "looking in the keyring…"
@@ -76,20 +79,18 @@ class GmeApp(App[int]):
             if config.key
             else "no credentials"
         )
-        self.sub_title = clean(  # from flags, the environment and the settings file
-            " · ".join(
-                part
-                for part in (
-                    "DEMO" if config.demo else None,
-                    config.profile,
-                    source,
-                    config.endpoint,
-                    config.region,
-                )
-                if part
-            ),
-            one_line=True,
-        )
+        # from flags, the environment and the settings file: `Where` cleans each
+        self._where = Where(config.profile, source, config.endpoint, config.region, config.demo)
+        self._fit_where(self.size.width)
+
+    #: the header's icon and clock space (8 + 10 columns), the title and its dash
+    _HEADER_SPENT = 18 + len(TITLE) + 3 + 2
+
+    def _fit_where(self, width: int) -> None:
+        self.sub_title = self._where.fit(width - self._HEADER_SPENT)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_where(event.size.width)
 
     def notify(
         self,

@@ -31,11 +31,13 @@ class ResponseView:
     sent: dict[str, Any] | None = None
     row_id: int | None = None
     history_error: str | None = None
+    #: the room the history filed a request under that names only a task (Stop, Modify, ...)
+    filed_room: str | None = None
 
     @property
     def room(self) -> str | None:
         room = self.params.get("RoomId")
-        return room if isinstance(room, str) else None
+        return room if isinstance(room, str) else self.filed_room
 
     @property
     def idempotent(self) -> bool:
@@ -77,7 +79,9 @@ def pending_view(action_name: str, params: dict[str, Any]) -> ResponseView:
     return ResponseView(action=action_name, kind=OutcomeKind.PENDING, params=params)
 
 
-def view_from_outcome(outcome: Outcome) -> ResponseView:
+def view_from_outcome(outcome: Outcome, filed_room: str | None = None) -> ResponseView:
+    """`filed_room`: the room of the history row (`History.begin` files a request that names
+    only a task under its room), so a live answer names the room as its row does."""
     sent = outcome.last_sent.redacted() if outcome.last_sent is not None else None
     common: dict[str, Any] = dict(
         action=outcome.action.name,
@@ -86,15 +90,21 @@ def view_from_outcome(outcome: Outcome) -> ResponseView:
         sent=sent,
         row_id=outcome.row_id,
         history_error=outcome.history_error,
+        filed_room=filed_room,
     )
     columns = outcome.columns()
+    task = common["params"].get("TaskId")
+    if columns.get("task_id") is None and isinstance(task, int):  # Stop, Modify: the task asked about
+        columns["task_id"] = task
     kind = columns.pop("outcome")
     if kind.is_transport:  # a transport failure: its message is the detail
         columns["detail"] = columns.pop("error_message")
     return ResponseView(kind=kind, **columns, **common)
 
 
-def view_after_failure(action: Action, outcome: Outcome | None, cause: str) -> ResponseView:
+def view_after_failure(
+    action: Action, outcome: Outcome | None, cause: str, filed_room: str | None = None
+) -> ResponseView:
     """A send whose worker ended by an exception or a cancel (`cause` says which): what the
     call had written on the outcome (unknown if a request was on its way, not sent if not),
     with the cause beside it; with no outcome, or one the call never reached, nothing was
@@ -107,7 +117,7 @@ def view_after_failure(action: Action, outcome: Outcome | None, cause: str) -> R
             detail=f"not sent: {cause}",
             row_id=outcome.row_id if outcome is not None else None,
         )
-    view = view_from_outcome(outcome)
+    view = view_from_outcome(outcome, filed_room)
     if view.kind.is_transport:
         return replace(view, detail=f"{view.detail} ({cause})")
     # The answer came, then something of ours failed (completing the row, showing it).
@@ -127,4 +137,5 @@ def view_from_row(row: Row) -> ResponseView:
         error_message=row.error_message,
         detail=row.error_message if row.outcome.is_transport else None,
         row_id=row.id,
+        filed_room=row.room_id,
     )

@@ -13,6 +13,7 @@ from gme_tui.api.fields import RecordMode
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_KEY
 from gme_tui.history import History
 from gme_tui.tui.app import GmeApp
+from gme_tui.tui.screens.copy import CopyScreen
 from gme_tui.tui.screens.dialogs import ConfirmScreen, RawScreen
 from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.screens.profiles import ProfileScreen
@@ -236,7 +237,9 @@ async def test_a_send_shows_the_exact_task_id_after_confirming_the_exact_body(ma
         assert shown == f"TaskId {task.task_id}"
         assert app.screen.query_one("#task-id").region.width >= len(shown)  # whole, on one line
         app.screen.query_one("#allow", TextArea).focus()  # TextArea has F7 of its own
-        await pilot.press("f7")
+        await pilot.press("f7")  # the copy menu, its first choice the TaskId
+        await until(lambda: isinstance(app.screen, CopyScreen), "the copy menu", pilot)
+        await pilot.press("enter")
         assert app.clipboard == str(task.task_id)
 
 

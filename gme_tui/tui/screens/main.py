@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static
 
 from ...api import fields
@@ -84,7 +85,7 @@ class MainScreen(Screen[None]):
         Binding("f3", "describe_task", "Task", priority=True, id="main.describe_task"),
         Binding("f4", "describe_record", "Rec", priority=True, id="main.describe_record"),
         Binding("f6", "modify", "Mod", priority=True, id="main.modify"),
-        Binding("f7", "copy_task_id", "Copy", priority=True, id="main.copy_task_id"),
+        Binding("f7", "copy", "Copy", priority=True, id="main.copy"),
         Binding("f8", "raw_response", "Raw", priority=True, id="main.raw_response"),
         Binding("f9", "raw_request", "Sent", priority=True, id="main.raw_request"),
         Binding("ctrl+f", "filter_history", "Find", priority=True, id="main.filter_history"),
@@ -93,7 +94,10 @@ class MainScreen(Screen[None]):
         # Off the key bar until the bar is laid out anew (it must hold the rest at 80 columns):
         # the palette and the help name it.
         Binding("ctrl+r", "recordings", "Recordings", priority=True, id="main.recordings", show=False),
+        Binding("f11", "maximize_panel", "Max", priority=True, id="main.maximize", show=False),
     ]
+    #: what stays on screen beside a maximised panel: where it acts (the header says DEMO), the keys
+    ALLOW_IN_MAXIMIZED_VIEW = "Header, KeyBar"
 
     def __init__(self) -> None:
         super().__init__()
@@ -130,6 +134,8 @@ class MainScreen(Screen[None]):
         yield KeyBar()
 
     WIDE = 110
+    #: from here the answer panel is wide enough for a TaskId and a RequestId whole
+    ROOMY = 100
 
     _first_resume = True
 
@@ -143,7 +149,8 @@ class MainScreen(Screen[None]):
             event.refresh_styles = False
 
     def on_resize(self, event: events.Resize) -> None:
-        self.query_one("#lower").set_class(event.size.width >= self.WIDE, "-wide")
+        width = event.size.width
+        self.query_one("#lower").update_classes({"-wide": width >= self.WIDE, "-roomy": width >= self.ROOMY})
 
     def on_mount(self) -> None:
         self.query_one("#biz-id").focus()
@@ -158,8 +165,10 @@ class MainScreen(Screen[None]):
                 timeout=10,
             )
 
-    _NEEDS_TASK = {"stop", "describe_record", "modify", "copy_task_id"}
+    _NEEDS_TASK = {"stop", "describe_record", "modify"}
     _NEEDS_VIEW = {"raw_response", "raw_request"}
+    #: the panels a maximise fills the screen with, by the id of the widget or its ancestor
+    _PANELS = ("response", "history")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The key bar shows only what can act now, so it fits a narrow terminal."""
@@ -167,6 +176,8 @@ class MainScreen(Screen[None]):
             return self.target is not None and self.target.task_id is not None
         if action in self._NEEDS_VIEW:
             return self.is_mounted and self.response.view is not None
+        if action == "copy":
+            return self.is_mounted and (self.response.view is not None or self.target is not None)
         return True
 
     # --- sending -----------------------------------------------------------------
@@ -197,7 +208,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             ConfirmScreen(
                 "Send StartRecord?",
-                [f"To {self.app.config.destination}", "This exact body is signed and sent:"],
+                [f"To {self.app.config.destination}"],
                 body,
             ),
             lambda yes: self.dispatch(action) if yes else None,
@@ -278,11 +289,12 @@ class MainScreen(Screen[None]):
         self.sending = False
         self.form.busy = False
         self._in_flight = self._outcome = None
+        room = self._filed_room(outcome)
         if cause is None:
             assert outcome is not None, "a send that returned has its outcome"
-            view = view_from_outcome(outcome)
+            view = view_from_outcome(outcome, room)
         else:
-            view = view_after_failure(action, outcome, cause)
+            view = view_after_failure(action, outcome, cause, room)
         self.response.show(view)
         self.refresh_bindings()
         panel = self._history_panel()
@@ -306,6 +318,19 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
         if modify is not None and view.action == "DescribeTaskInfo":
             self._open_modify(modify, view)
+
+    def _filed_room(self, outcome: Outcome | None) -> str | None:
+        """The room the history filed this request under (a Stop names only its task)."""
+        history = self.app.history
+        if outcome is None or history is None:
+            return None
+        import sqlite3
+
+        try:
+            row = history.get(outcome.row_id)
+        except sqlite3.Error:  # the answer is shown without it
+            return None
+        return row.room_id if row is not None else None
 
     @work(group="lookup", exit_on_error=False, name="Room lookup")
     async def _look_up_room(self, biz: int, room: str) -> None:
@@ -544,16 +569,60 @@ class MainScreen(Screen[None]):
     def action_recordings(self) -> None:
         self.app.show_recordings()
 
-    def action_copy_task_id(self) -> None:
+    def action_copy(self) -> None:
+        """A menu of what an operator pastes elsewhere: ids, files, the raw answer, and the
+        same request as a gme-tui and a tccli command line, aimed where it went."""
+        from .copy import CopyScreen, copy_choices
+
         view = self.response.view
         task_id = view.task_id if view is not None else None
         if task_id is None and self.target is not None:
             task_id = self.target.task_id
-        if task_id is None:
-            self.notify("No TaskId to copy.", severity="warning")
+        endpoint, profile = self._where_of(view)
+        choices = copy_choices(view, task_id, self.app.config, endpoint, profile)
+        if not choices:
+            self.notify("Nothing to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(str(task_id))
-        self.notify(f"TaskId {task_id} copied to the clipboard.")
+        self.app.push_screen(CopyScreen(choices), self._copied)
+
+    def _copied(self, chosen: tuple[str, str] | None) -> None:
+        if chosen is None:
+            return
+        what, text = chosen
+        self.app.copy_to_clipboard(text)
+        self.notify(f"{what} copied to the clipboard.")
+
+    def _where_of(self, view: ResponseView | None) -> tuple[str, str]:
+        """The endpoint and profile a view's request went to: its history row's, else here."""
+        config = self.app.config
+        history = self.app.history
+        if view is not None and view.row_id is not None and history is not None:
+            import sqlite3
+
+            try:
+                row = history.get(view.row_id)
+            except sqlite3.Error:
+                row = None
+            if row is not None:
+                return row.endpoint, row.profile
+        return config.scope, config.profile
+
+    def action_maximize_panel(self) -> None:
+        """The focused panel (the answer, when the focus is in the form) fills the screen;
+        the same key, or Escape, gives the room back."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        panel: Widget = self.response
+        focused = self.focused
+        if focused is not None:
+            for widget in focused.ancestors_with_self:
+                if isinstance(widget, Widget) and widget.id in self._PANELS:
+                    panel = widget
+                    break
+        self.maximized = panel
+        if focused is None or panel not in focused.ancestors_with_self:
+            panel.focus()
 
     def action_raw_response(self) -> None:
         from .dialogs import RawScreen
@@ -674,7 +743,7 @@ class MainScreen(Screen[None]):
                     self.action_describe_record,
                 ),
                 (f"Modify task {task}", "ModifyRecordInfo: mode and lists (F6)", self.action_modify),
-                (f"Copy TaskId {task}", "to the clipboard (F7)", self.action_copy_task_id),
+                ("Copy…", "TaskId, RequestId, files, raw answer, command lines (F7)", self.action_copy),
             ]
         if self.response.view is not None:
             commands += [

@@ -70,7 +70,6 @@ class ModifyScreen(ModalScreen[ModifyRecordInfo | None]):
                     f"Task {action.task_id}: the mode and both lists are replaced.",
                     *(f"  {line}" for line in modify_diff(*self.before, action)),
                     f"To {self.destination}",
-                    "This exact body is signed and sent:",
                 ],
                 encode_body(action.params()).decode("utf-8"),
             ),

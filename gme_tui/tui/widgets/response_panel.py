@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from ...api.errors import OutcomeKind
 from ...safe_text import clean
-from ...words import advice, check_by, heading, mode_label
+from ...words import advice, check_by, heading
 
 if TYPE_CHECKING:
     from ..views import ResponseView
@@ -67,21 +67,24 @@ def _state_class(kind: OutcomeKind) -> str:
 
 
 def _title(view: ResponseView) -> Text:
-    # The action and room may be read back from the store, the code is the service's.
+    # The action may be read back from the store, the code is the service's. The room and
+    # task are rows of the body, as on the command line.
     action = clean(view.action, one_line=True)
-    room = clean(f" · room {view.room}", one_line=True) if view.room else ""
     if view.kind is OutcomeKind.OK:
-        return Text.assemble((f"{action} ok", "bold"), room)
+        return Text(f"{action} ok", "bold")
     if view.kind is OutcomeKind.SERVICE_ERROR:
         return Text.assemble(
-            (f"{action} failed: ", "bold"), (clean(view.error_code or "", one_line=True), "bold"), room
+            (f"{action} failed: ", "bold"), (clean(view.error_code or "", one_line=True), "bold")
         )
-    return Text.assemble((f"{action}: {heading(view.kind)}", "bold"), room)
+    return Text(f"{action}: {heading(view.kind)}", "bold")
 
 
 def _rows(pairs: list[tuple[str, object]]) -> Table:
+    from ...answers import LABEL_WIDTH
+
+    # One label width for every answer (the command line's too), not the longest label of each.
     table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style="bold", no_wrap=True, width=LABEL_WIDTH - 1)
     table.add_column(overflow="fold")
     for name, value in pairs:
         # One line each: a line break in a value would draw a row of its own.
@@ -90,11 +93,9 @@ def _rows(pairs: list[tuple[str, object]]) -> Table:
 
 
 def _body(view: ResponseView) -> RenderableType:
-    footer: list[tuple[str, object]] = []
-    if view.request_id:
-        footer.append(("RequestId", view.request_id))
-    if view.duration_ms is not None:
-        footer.append(("Duration", f"{view.duration_ms:.0f} ms"))
+    from ...answers import footer_rows
+
+    footer: list[tuple[str, object]] = list(footer_rows(view.request_id, view.duration_ms))
     if view.kind is OutcomeKind.OK:
         return _ok_body(view, footer)
     if view.kind is OutcomeKind.SERVICE_ERROR:
@@ -106,7 +107,7 @@ def _body(view: ResponseView) -> RenderableType:
             ("Meaning", entry.meaning),
             ("Next", entry.next_step),
         ]
-        return _with_warning(view, _rows(parts + footer))
+        return _with_warning(view, _rows(_task_and_room(view) + parts + footer))
     parts = [("What", view.detail or heading(view.kind))]
     said = advice(view.kind, view.action, idempotent=view.idempotent)
     if said:
@@ -125,39 +126,31 @@ def _body(view: ResponseView) -> RenderableType:
         )
     elif by == "task":
         parts.append(("Check", Text.assemble("press ", ("F4", "bold"), " to describe the recording")))
-    return _with_warning(view, _rows(parts + footer))
+    return _with_warning(view, _rows(_task_and_room(view) + parts + footer))
+
+
+def _task_and_room(view: ResponseView) -> list[tuple[str, object]]:
+    """What a failed request was about, as the rows of a success name it."""
+    rows: list[tuple[str, object]] = []
+    if view.task_id is not None:
+        rows.append(("TaskId", str(view.task_id)))
+    if view.room:
+        rows.append(("RoomId", view.room))
+    return rows
 
 
 def _ok_body(view: ResponseView, footer: list[tuple[str, object]]) -> RenderableType:
-    from ...api.actions import RecordInfoResult, TaskInfoResult, ids_text
-    from ...api.fields import Subscription
+    from ...answers import file_rows, ok_rows
+    from ...api.actions import RecordInfoResult
 
     result = view.result()
-    parts: list[tuple[str, object]] = []
-    if isinstance(result, TaskInfoResult):
-        sub = result.subscription or Subscription()
-        parts += [
-            ("RecordMode", mode_label(result.mode)),
-            ("Allowlist", ids_text(sub.allow)),
-            ("Blocklist", ids_text(sub.block)),
-        ]
-    elif view.action in ("StartRecord", "ModifyRecordInfo"):
-        parts.append(("RecordMode", mode_label(view.params.get("RecordMode"))))
+    # The TaskId has its own line above (`#task-id`).
+    parts: list[tuple[str, object]] = list(
+        ok_rows(view.action, view.params, result, task_id=None, room=view.room)
+    )
     if isinstance(result, RecordInfoResult):
-        parts.append(("RecordMode", mode_label(result.mode)))
-        table = Table(expand=True, show_edge=False, pad_edge=False)
-        table.add_column("UserId", no_wrap=True)
-        table.add_column("Status", no_wrap=True)
-        table.add_column("FileName", overflow="fold")
-        for record in result.records:
-            # Strings here would be read as markup: a file name "[/x]" would raise.
-            table.add_row(
-                *(
-                    Text(clean(cell, one_line=True))
-                    for cell in (record.user_text, record.status_text, record.file_name)
-                )
-            )
-        return _with_warning(view, Group(_rows(parts + footer), table))
+        files = [tuple(clean(cell, one_line=True) for cell in cells) for cells in file_rows(result)]
+        return _with_warning(view, Group(_rows(parts + footer), _Files(files)))
     return _with_warning(view, _rows(parts + footer))
 
 
@@ -165,3 +158,31 @@ def _with_warning(view: ResponseView, renderable: RenderableType) -> RenderableT
     if not view.history_error:
         return renderable
     return Group(renderable, Text(clean(f"warning: {view.history_error}", one_line=True), style="bold"))
+
+
+class _Files:
+    """A recording's files: a table where the panel is wide, else two lines a file (its
+    user, status and start; then its name whole), so that no name folds into a column of
+    a few characters."""
+
+    TABLE_FROM = 90
+
+    def __init__(self, files: list[tuple[str, ...]]) -> None:
+        self.files = files  # cleaned
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from ...answers import FILE_HEADERS
+
+        if options.max_width >= self.TABLE_FROM:
+            table = Table(expand=True, show_edge=False, pad_edge=False)
+            for header in FILE_HEADERS[:-1]:
+                table.add_column(header, no_wrap=True)
+            table.add_column(FILE_HEADERS[-1], overflow="fold")
+            for cells in self.files:
+                table.add_row(*(Text(cell) for cell in cells))  # never markup: "[/x]" would raise
+            yield table
+            return
+        yield Text(f"Files ({len(self.files)})", style="bold")
+        for user, status, began, name in self.files:
+            yield Text(f"{user} · {status} · began {began} UTC")
+            yield Text(f"  {name}", overflow="fold")

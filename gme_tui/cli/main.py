@@ -130,6 +130,11 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "emulator":
             long_running()
             return commands.emulator(args)
+        if args.command == "completion":  # needs no settings, profile or history
+            from .completion import script
+
+            print(script(args.shell, build_parser()), end="")
+            return EXIT_OK
         ctx, warnings = context_for(args)
         return _dispatch(args, ctx, warnings)
     except fields.FieldError as error:

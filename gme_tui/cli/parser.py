@@ -7,7 +7,7 @@ import re
 import sys
 
 from .. import __version__
-from ..api.fields import quote
+from ..api.fields import RecordMode, quote
 from ..context import Flags
 from ..options import LANGUAGES
 from .exits import EXIT_INVALID
@@ -17,6 +17,14 @@ WATCH_UNTIL = ("recording", "uploaded", "done")
 #: the most seconds `watch --interval` and `--max-wait` take
 MAX_INTERVAL = 600.0
 MAX_WAIT = 7 * 24 * 3600.0
+
+#: the shells `gme-tui completion` writes a script for
+SHELLS = ("bash", "zsh", "fish")
+#: the attribute of an option that tells the completion what its value can be, beyond argparse's
+#: choices: a tuple of words, or "file" / "directory" for a path
+COMPLETES = "gme_tui_completes"
+#: what `--mode` takes: the numbers the API takes, then their names
+MODE_WORDS = (*(str(int(mode)) for mode in RecordMode), *(mode.short for mode in RecordMode))
 
 #: argparse's messages repeat the words it did not understand: they are cut to this
 MESSAGE_MAX = 300
@@ -41,9 +49,21 @@ def _port_number(text: str) -> int:
     return int(text)
 
 
+def _completes(action: argparse.Action, what: tuple[str, ...] | str) -> None:
+    """Say what the shell completion offers for this option's value (see `COMPLETES`)."""
+    setattr(action, COMPLETES, what)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="gme-tui", description="A console for Tencent Cloud GME voice recording.")
-    parser.add_argument("--version", action="version", version=f"gme-tui {__version__}")
+    parser = _Parser(
+        prog="gme-tui",
+        description="A console for Tencent Cloud GME voice recording. With no COMMAND, gme-tui opens "
+        "the console: the StartRecord form, the answers and the history of every request.",
+        epilog="`gme-tui COMMAND --help` shows a command's options; global options go before COMMAND.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"gme-tui {__version__}", help="print the version and exit"
+    )
     parser.add_argument(
         "--profile",
         default=None,
@@ -59,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="X-TC-Region (optional for GME; default: TENCENTCLOUD_REGION, then the profile's)",
     )
     parser.add_argument("--language", choices=LANGUAGES, help="language of service messages")
-    parser.add_argument(
+    data_dir = parser.add_argument(
         "--data-dir", help="folder of the history (default: GME_TUI_DATA_DIR or the user data folder)"
     )
+    _completes(data_dir, "directory")
     parser.add_argument(
         "--timeout",
         default=None,
@@ -73,16 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run against a local emulator with demo credentials (no cloud account)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        parser_class=_Parser,
+        help="what to do (default: none, which opens the console)",
+    )
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--output", choices=["text", "json"], default="text")
+        cmd.add_argument(
+            "--output",
+            choices=["text", "json"],
+            default="text",
+            help="how results print: text for people, json for scripts (default: %(default)s)",
+        )
         return cmd
 
     def biz(cmd: argparse.ArgumentParser) -> None:
         # None, not "": an empty --biz-id (an unset variable) must not mean the profile's default
-        cmd.add_argument("--biz-id", default=None, help="BizId: the application ID (decimal)")
+        cmd.add_argument(
+            "--biz-id",
+            default=None,
+            help="BizId: the application ID (decimal; default: the profile's default_biz_id)",
+        )
 
     def lists(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument(
@@ -111,7 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     start = command("start", "StartRecord: start recording a room")
     biz(start)
     start.add_argument("--room-id", default="", help="RoomId (1 to 127 characters)")
-    start.add_argument("--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both (or the words)")
+    _completes(
+        start.add_argument("--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both (or the words)"),
+        MODE_WORDS,
+    )
     lists(start)
 
     stop = command("stop", "StopRecord: stop a recording task")
@@ -129,11 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     modify = command("modify", "ModifyRecordInfo: change a running task's mode and lists")
     biz(modify)
     modify.add_argument("--task-id", default="", help="TaskId")
-    modify.add_argument("--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both")
+    _completes(
+        modify.add_argument(
+            "--mode", default="", help="RecordMode: 1 single, 2 mixed, 3 both (or the words)"
+        ),
+        MODE_WORDS,
+    )
     lists(modify)
 
     history = command("history", "the requests sent, newest first")
-    history.add_argument("--limit", default="20", help="how many rows (default 20)")
+    history.add_argument("--limit", default="20", help="how many rows (default %(default)s)")
 
     recordings = command(
         "recordings",
@@ -148,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="first ask the service (DescribeTaskInfo, DescribeRecordInfo) about this endpoint's and "
         "profile's recordings, and reconcile its unknown starts; others are shown as last known",
     )
-    recordings.add_argument("--limit", default="50", help="how many recordings (default 50)")
+    recordings.add_argument("--limit", default="50", help="how many recordings (default %(default)s)")
 
     watch = command(
         "watch",
@@ -167,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval",
         default="2",
         metavar="SECONDS",
-        help=f"seconds between two asks (default 2, fractions allowed, at most {MAX_INTERVAL:g})",
+        help=f"seconds between two asks (default %(default)s, fractions allowed, at most {MAX_INTERVAL:g})",
     )
     watch.add_argument(
         "--max-wait",
@@ -189,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "No option takes a secret: keys are read from a hidden prompt or stdin.",
     )
     creds_sub = creds.add_subparsers(
-        dest="creds_command", metavar="ACTION", parser_class=_Parser, required=True
+        dest="creds_command", metavar="ACTION", parser_class=_Parser, required=True, help="what to do"
     )
 
     def creds_command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -210,15 +253,22 @@ def build_parser() -> argparse.ArgumentParser:
     creds_command("delete", "remove the profile's credentials from the keyring")
     creds_sub.add_parser("list", help="profiles with credentials in the keyring")
     creds_import = creds_command("import-tccli", "copy ~/.tccli/NAME.credential into the keyring")
-    creds_import.add_argument("--tccli-profile", default="default", help="tccli profile (default: default)")
+    creds_import.add_argument(
+        "--tccli-profile", default="default", help="tccli profile (default: %(default)s)"
+    )
 
     emulator = sub.add_parser(
         "emulator",
         help="serve a local GME emulator",
         description="Serve the five recording actions on loopback for demos and tests.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=_port_number, default=8765, help="0 picks a free port")
+    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    emulator.add_argument(
+        "--port",
+        type=_port_number,
+        default=8765,
+        help="port to listen on (default: %(default)s; 0 picks a free one)",
+    )
     emulator.add_argument("--secret-id", default=None, help="SecretId it accepts (default: the demo one)")
     emulator.add_argument(
         "--secret-key", default=None, help="its SecretKey (a test key only; default: the demo one)"
@@ -232,7 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. drop:1@StartRecord (repeatable)",
     )
     emulator.add_argument("--verbose", action="store_true", help="log every request")
-    emulator.add_argument("--state-file", metavar="PATH", help="keep the tasks in this SQLite file")
+    state_file = emulator.add_argument(
+        "--state-file", metavar="PATH", help="keep the tasks in this SQLite file (default: in memory only)"
+    )
+    _completes(state_file, "file")
+
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description="Print the completion script of a shell to stdout; the README says where it goes.",
+    )
+    completion.add_argument("shell", choices=SHELLS, metavar="SHELL", help="one of %(choices)s")
     return parser
 
 

@@ -105,7 +105,9 @@ def _summary(help_text: str) -> str:
 def script(shell: str, parser: argparse.ArgumentParser) -> str:
     writers: dict[str, Callable[[list[Place]], str]] = {"bash": _bash, "zsh": _zsh, "fish": _fish}
     header = f"# {shell} completion for gme-tui {__version__}, written by `gme-tui completion {shell}`.\n"
-    return header + writers[shell](list(places(parser)))
+    # zsh's compinit reads only a file's first line for its `#compdef`
+    first = "#compdef gme-tui\n" if shell == "zsh" else ""
+    return first + header + writers[shell](list(places(parser)))
 
 
 def _walk_cases(tree: list[Place], quote: Callable[[str], str]) -> tuple[list[str], list[str]]:
@@ -213,8 +215,7 @@ def _zsh(tree: list[Place]) -> str:
         offers.append(f"{q(place.key)})")
         offers.append(f"    options=({' '.join(options)})")
         offers.append(f"    commands=({' '.join(words)}) ;;")
-    return f"""#compdef gme-tui
-
+    return f"""
 _gme_tui() {{
     # `at`, not `path`: zsh ties $path to $PATH
     local at=gme-tui option="" word i cur=${{words[CURRENT]}}

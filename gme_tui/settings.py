@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,9 @@ class Settings:
     """The profile used when --profile is not given."""
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per profile, the keys it sets over the ones above (only those it sets)."""
+    keymap: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Binding id -> (the keys it gets, comma-separated; the file's line), as Posting's
+    keymap. Which ids exist is the console's to check (`tui.keys`): it warns with the line."""
 
     def for_profile(self, name: str) -> Settings:
         """The settings as seen from one profile: its own keys over the shared ones."""
@@ -207,7 +211,7 @@ _PROFILE_CHECKS: dict[str, Callable[..., Any]] = {
     "language": _check_language,
 }
 _CHECKS: dict[str, Callable[..., Any]] = {**_PROFILE_CHECKS, "profile": _check_profile}
-assert set(_CHECKS) | {"profiles"} == {f.name for f in dataclasses.fields(Settings)}
+assert set(_CHECKS) | {"profiles", "keymap"} == {f.name for f in dataclasses.fields(Settings)}
 
 _DEFAULTS = Settings()
 
@@ -341,6 +345,10 @@ def _read_keys(
             values["profiles"], more = _read_profiles(value_node, loader, path)
             warnings += more
             continue
+        if key == "keymap" and allow_profiles:
+            values["keymap"], more = _read_keymap(value_node, path)
+            warnings += more
+            continue
         if key not in checks:
             warnings.append(f"{path}:{line}: {prefix}{_unknown_key(key, checks)}; it is ignored")
             continue
@@ -358,6 +366,34 @@ def _read_keys(
                 f"{path}:{value_line}: {prefix}{key} {error}; using the default {_default_words(key)}"
             )
     return values, warnings
+
+
+#: a key as Textual names it: `f5`, `ctrl+s`, `question_mark`; several separated by commas
+_KEY = re.compile(r"((ctrl|shift|alt|meta|super|hyper)\+)*[a-z0-9_]+")
+
+
+def _read_keymap(node: yaml.Node, path: Path) -> tuple[dict[str, tuple[str, int]], list[str]]:
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        return {}, [f"{path}:{line}: keymap must be a mapping of binding ids to keys; it is ignored"]
+    keymap: dict[str, tuple[str, int]] = {}
+    warnings: list[str] = []
+    for id_node, keys_node in node.value:
+        where = f"{path}:{id_node.start_mark.line + 1}"
+        binding_id = id_node.value if isinstance(id_node, yaml.ScalarNode) else None
+        keys = keys_node.value if isinstance(keys_node, yaml.ScalarNode) else None
+        if not isinstance(binding_id, str) or not binding_id:
+            warnings.append(f"{where}: keymap: a binding id must be plain text; it is ignored")
+            continue
+        parts = [part.strip() for part in keys.split(",")] if isinstance(keys, str) else []
+        if not parts or not all(_KEY.fullmatch(part) for part in parts):
+            warnings.append(
+                f"{where}: keymap.{binding_id} must be keys such as f5, ctrl+t or "
+                f"ctrl+t,f12 (got {quote(keys) if isinstance(keys, str) else 'no text'}); the default key stays"
+            )
+            continue
+        keymap[binding_id] = (",".join(parts), id_node.start_mark.line + 1)
+    return keymap, warnings
 
 
 def _read_profiles(

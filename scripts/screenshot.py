@@ -52,7 +52,7 @@ async def take(output: Path, folder: Path) -> str:
             screen = app.screen
             for widget in [*screen.query(Input), *screen.query(TextArea)]:
                 widget.cursor_blink = False  # a blinking cursor may be caught off
-            await pilot.press("tab", *"lobby", "tab", "2")  # BizId (prefilled) -> RoomId -> RecordMode: mixed
+            await pilot.press(*"lobby", "tab", "2")  # RoomId (BizId is prefilled) -> RecordMode: mixed
             await pilot.press("tab", *"10001", "comma", "space", *"10002")  # the allowlist
             await pilot.pause()
             await pilot.press("ctrl+s")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..api.errors import OutcomeKind
@@ -34,7 +35,13 @@ class GmeApp(App[int]):
     CSS_PATH = ["app.tcss", "widgets/history_panel.tcss"]
     TITLE = "gme-tui"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit")]
+    BINDINGS = [
+        Binding("f1", "help", "Help", priority=True, id="app.help"),
+        # Not priority: where a text field has the focus, "?" is typed there.
+        Binding("question_mark", "help", "Help", show=False, id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+p", "command_palette", "palette", show=False, id="app.palette"),
+    ]
 
     def __init__(
         self,
@@ -65,6 +72,8 @@ class GmeApp(App[int]):
         self._show_where()
         self.theme_warnings: list[str] = []
         self._install_themes()
+        self._told_clashes: set[frozenset[str]] = set()
+        self._apply_keymap()
 
     def _show_where(self) -> None:
         """The header names the profile, where its key comes from, the endpoint and region,
@@ -110,6 +119,24 @@ class GmeApp(App[int]):
             timeout=timeout,
             markup=False,
         )
+
+    def action_help(self) -> None:
+        """Every key of the screen in front, in force now, one sentence each."""
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):  # F1 again closes it
+            self.screen.dismiss(None)
+            return
+        title = "Keys of the main screen" if self.screen is self.screen_stack[0] else "Keys of this screen"
+        self.push_screen(HelpScreen(self.screen, title))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own, but its "Keys" panel (mostly text editing keys, no words) gives
+        way to gme-tui's help."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand("Help", "Every key of this screen, one sentence each (F1)", self.action_help)
 
     def action_help_quit(self) -> None:
         """Textual's own hint for Ctrl+C, which it writes in markup (every toast here is plain)."""
@@ -276,6 +303,47 @@ class GmeApp(App[int]):
     def themes_loaded(self) -> bool:
         """Every theme is registered (the palette lists them all) and its warnings are out."""
         return not self._themes_pending
+
+    def _apply_keymap(self) -> None:
+        """The settings' `keymap:` over the default keys; an id no binding has is a warning
+        naming its line (a clash is told as it is met: `handle_bindings_clash`)."""
+        from ..paths import settings_path
+        from .keys import KEYS
+
+        where = self.config.settings_path or settings_path()
+        keymap: dict[str, str] = {}
+        for binding_id, (keys, line) in self.all_settings.keymap.items():
+            if binding_id not in KEYS:
+                import difflib
+
+                close = difflib.get_close_matches(binding_id, list(KEYS), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                self.setting_warnings.append(
+                    clean(f"{where}:{line}: keymap: no binding has the id {binding_id}{hint}; it is ignored")
+                )
+                continue
+            keymap[binding_id] = keys
+        if keymap:
+            self.set_keymap(keymap)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
+        """The keymap gave one key to two bindings where both act: said once, with the lines."""
+        from ..paths import settings_path
+
+        ids = frozenset(b.id for b in clashed_bindings if b.id)
+        if ids in self._told_clashes:
+            return
+        self._told_clashes.add(ids)
+        lines = self.all_settings.keymap
+        named = ", ".join(f"{i} (line {lines[i][1]})" if i in lines else i for i in sorted(ids))
+        key = next(iter(clashed_bindings)).key
+        self.notify(
+            f"{self.config.settings_path or settings_path()}: keymap: {key} is bound to more than one action here: {named}; "
+            "only one of them acts",
+            title="Settings",
+            severity="warning",
+            timeout=10,
+        )
 
     def _warn(self) -> None:
         for warning in [*self.setting_warnings, *self.theme_warnings]:

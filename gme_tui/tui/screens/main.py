@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Header, Static
+from textual.widgets import Header, Input, Static
 
 from ...api import fields
 from ...api.errors import OutcomeKind
@@ -86,10 +86,12 @@ class MainScreen(Screen[None]):
         Binding("f4", "describe_record", "Rec", priority=True, id="main.describe_record"),
         Binding("f6", "modify", "Mod", priority=True, id="main.modify"),
         Binding("f7", "copy", "Copy", priority=True, id="main.copy"),
-        Binding("f8", "raw_response", "Raw", priority=True, id="main.raw_response"),
-        Binding("f9", "raw_request", "Sent", priority=True, id="main.raw_request"),
+        # Off the key bar, which must hold the rest on one line at 120 columns: F1 and the
+        # palette name them.
+        Binding("f8", "raw_response", "Raw", priority=True, id="main.raw_response", show=False),
+        Binding("f9", "raw_request", "Sent", priority=True, id="main.raw_request", show=False),
         Binding("ctrl+f", "filter_history", "Find", priority=True, id="main.filter_history"),
-        Binding("f5", "credentials", "Keys", priority=True, id="main.credentials"),
+        Binding("f5", "credentials", "Creds", priority=True, id="main.credentials"),
         Binding("ctrl+o", "switch_profile", "Profile", priority=True, id="main.switch_profile"),
         # Off the key bar until the bar is laid out anew (it must hold the rest at 80 columns):
         # the palette and the help name it.
@@ -153,7 +155,10 @@ class MainScreen(Screen[None]):
         self.query_one("#lower").update_classes({"-wide": width >= self.WIDE, "-roomy": width >= self.ROOMY})
 
     def on_mount(self) -> None:
-        self.query_one("#biz-id").focus()
+        # A BizId prefilled (the profile's default) is kept: the first key typed goes to the
+        # room, not over the BizId (an Input selects its text as it takes the focus).
+        biz = self.query_one("#biz-id", Input)
+        (self.query_one("#room-id") if biz.value else biz).focus()
         if self.app.history is not None:
             self.app.after_first_frame(self._mount_history)
         config = self.app.config
@@ -707,47 +712,97 @@ class MainScreen(Screen[None]):
 
     # --- the palette ---------------------------------------------------------------
 
+    def key_of(self, binding_id: str) -> str:
+        from ..keys import key_in_force
+
+        return key_in_force((self, self.app), binding_id)
+
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        """What fits now: commands that cannot act are left out, as in Posting."""
+        """What fits now: commands that cannot act are left out, as in Posting. Each names
+        the key in force for it."""
+        key = self.key_of
         commands: list[tuple[str, str, Callable[[], object]]] = [
-            ("Send StartRecord", "validate the form and send it (Ctrl+S)", self.action_send),
-            ("Describe the room's running task", "DescribeTaskInfo (F3)", self.action_describe_task),
-            ("Filter the history", "narrow the history by text (Ctrl+F)", self.action_filter_history),
-            ("Credentials of this profile", "store, replace, delete, check (F5)", self.action_credentials),
+            ("Send StartRecord", f"check the form and send it ({key('main.send')})", self.action_send),
+            (
+                "Describe the room's running task",
+                f"DescribeTaskInfo ({key('main.describe_task')})",
+                self.action_describe_task,
+            ),
+            ("Filter the history", f"by text ({key('main.filter_history')})", self.action_filter_history),
+            (
+                "Credentials of this profile",
+                f"store, replace, delete, check ({key('main.credentials')})",
+                self.action_credentials,
+            ),
             (
                 "Switch profile",
-                "profile, settings and credentials in place (Ctrl+O)",
+                f"profile, settings and credentials in place ({key('main.switch_profile')})",
                 self.action_switch_profile,
             ),
-            ("Recordings", "every recording of this endpoint, followed (Ctrl+R)", self.action_recordings),
+            (
+                "Recordings",
+                f"every recording of this endpoint, followed ({key('main.recordings')})",
+                self.action_recordings,
+            ),
+            (
+                "Maximise the focused panel",
+                f"or give the room back ({key('main.maximize')})",
+                self.action_maximize_panel,
+            ),
         ]
         panel = self._history_panel()
         if panel is not None and panel.selected_row is not None:
+            from ..keys import key_in_force
             from ..widgets.history_panel import HistoryPanel
 
             row = panel.selected_row
             commands.append(
                 (
-                    f"Load history row {row.id} into the form",
-                    markup(f"{row.action} {row.room_id or ''} (l)"),  # read back from the store
+                    "Load the selected history row into the form",
+                    markup(
+                        f"{row.action} {row.room_id or ''} ({key_in_force([panel], 'history.load')})"
+                    ),  # read back from the store
                     lambda: self.on_history_panel_load_requested(HistoryPanel.LoadRequested(panel, row)),
                 )
             )
         if self.target is not None and self.target.task_id is not None:
             task = self.target.task_id
             commands += [
-                (f"Stop task {task}", "StopRecord, after a confirmation (F2)", self.action_stop),
                 (
-                    f"Describe recording of task {task}",
-                    "DescribeRecordInfo (F4)",
+                    f"Stop task {task}",
+                    f"StopRecord, after a confirmation ({key('main.stop')})",
+                    self.action_stop,
+                ),
+                (
+                    f"Describe the recording of task {task}",
+                    f"DescribeRecordInfo ({key('main.describe_record')})",
                     self.action_describe_record,
                 ),
-                (f"Modify task {task}", "ModifyRecordInfo: mode and lists (F6)", self.action_modify),
-                ("Copy…", "TaskId, RequestId, files, raw answer, command lines (F7)", self.action_copy),
+                (
+                    f"Modify task {task}",
+                    f"ModifyRecordInfo: mode and lists ({key('main.modify')})",
+                    self.action_modify,
+                ),
             ]
+        if self.response.view is not None or self.target is not None:
+            commands.append(
+                (
+                    "Copy…",
+                    f"TaskId, RequestId, files, raw answer, command lines ({key('main.copy')})",
+                    self.action_copy,
+                )
+            )
         if self.response.view is not None:
             commands += [
-                ("Show the raw response", "syntax-highlighted JSON (F8)", self.action_raw_response),
-                ("Show the request as sent", "signature redacted (F9)", self.action_raw_request),
+                (
+                    "Show the raw response",
+                    f"syntax-highlighted JSON ({key('main.raw_response')})",
+                    self.action_raw_response,
+                ),
+                (
+                    "Show the request as sent",
+                    f"signature redacted ({key('main.raw_request')})",
+                    self.action_raw_request,
+                ),
             ]
         return commands

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 class ProfileScreen(ModalScreen[str | None]):
     app: GmeApp
 
-    BINDINGS = [Binding("escape", "close", "Back", id="profiles.close")]
+    BINDINGS = [
+        # The list and the name box take Enter themselves; this shows it, and acts where neither has the focus.
+        Binding("enter", "pick", "Switch", id="profiles.pick"),
+        Binding("escape", "close", "Back", id="profiles.close"),
+    ]
 
     def __init__(self, current: str) -> None:
         super().__init__(classes="dialog-screen")
@@ -87,6 +91,11 @@ class ProfileScreen(ModalScreen[str | None]):
             self.query_one("#profile-status", Static).update(content(error))
             return
         self.dismiss(name)
+
+    def action_pick(self) -> None:
+        options = self.query_one("#profile-list", OptionList)
+        if options.highlighted is not None:
+            self.dismiss(self.names[options.highlighted])
 
     def action_close(self) -> None:
         self.dismiss(None)

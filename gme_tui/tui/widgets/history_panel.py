@@ -117,11 +117,16 @@ class _Stamp(Text):
 
 
 class HistoryFilter(Input):
-    """The filter box; Escape empties it, or passes on to the screen when it is empty."""
+    """The filter box; Escape empties it, or passes on to the screen when it is empty;
+    Down goes on into the rows it found."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "clear_filter", "Clear filter", id="history.clear_filter"),
+        Binding("down", "to_rows", "To the rows", id="history.to_rows", show=False),
     ]
+
+    def action_to_rows(self) -> None:
+        self.screen.focus_next()  # the table, which follows the filter
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
@@ -143,6 +148,8 @@ class HistoryPanel(Widget):
         Binding("l", "load_row", "Load into form", id="history.load"),
         Binding("slash", "focus_filter", "Filter", id="history.filter"),
         Binding("a", "toggle_all", "All", id="history.all"),
+        # From the rows: the filter cleared there too (the filter box's own Escape acts first).
+        Binding("escape", "clear_filter", "Clear filter", id="history.rows_clear_filter"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {*_OUTCOME_CLASS.values(), _ERROR_CLASS}
 
@@ -543,6 +550,8 @@ class HistoryPanel(Widget):
     # --- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":  # an empty filter: Escape passes on
+            return bool(self.query_one(HistoryFilter).value)
         if action in ("load_row", "focus_filter", "toggle_all") and self.query_one(HistoryFilter).has_focus:
             return False  # the keys type into the filter there
         if action == "load_row" and not self._table.row_count:
@@ -556,6 +565,9 @@ class HistoryPanel(Widget):
 
     def action_focus_filter(self) -> None:
         self.query_one(HistoryFilter).focus()
+
+    def action_clear_filter(self) -> None:
+        self.query_one(HistoryFilter).value = ""
 
     def action_toggle_all(self) -> None:
         self.show_all(not self._everything)

@@ -35,6 +35,8 @@ class Key(NamedTuple):
     display: str
     description: str
     enabled: bool
+    #: the app's own (help, quit): kept in the bar, others left out first where it is full
+    essential: bool = False
 
 
 class KeyBar(Widget):
@@ -61,7 +63,13 @@ class KeyBar(Widget):
         ranked: list[tuple[tuple[int, int], Key]] = []
         palette, seen = None, set()
         for n, (node, binding, enabled, _tooltip) in enumerate(screen.active_bindings.values()):
-            key = Key(binding.key.split(",")[0], app.get_key_display(binding), binding.description, enabled)
+            key = Key(
+                binding.key.split(",")[0],
+                app.get_key_display(binding),
+                binding.description,
+                enabled,
+                node is app,
+            )
             if binding.key == app.COMMAND_PALETTE_BINDING:  # hidden from lists, shown here as in the Footer
                 palette = key if app.ENABLE_COMMAND_PALETTE else None
             elif binding.show and binding.action not in seen:
@@ -98,9 +106,20 @@ class KeyBar(Widget):
         they fit, then on the next line; the palette's key at the first line's right end
         after a bar."""
         width = self.size.width if width is None else width
+        keys = list(self.keys)
+        while True:
+            placed = self._place(keys, width)
+            kept = {key for _row, _at, key in placed}
+            missing = [key for key in keys if key.essential and key not in kept]
+            others = [n for n, key in enumerate(keys) if not key.essential]
+            if not missing or not others:
+                return placed
+            del keys[others[-1]]  # the last of the others makes room for the app's own
+
+    def _place(self, keys: list[Key], width: int) -> list[tuple[int, int, Key]]:
         right = _width(self.palette) + 1 if self.palette is not None else 0
         placed, row, at = [], 0, 0
-        for key in self.keys:
+        for key in keys:
             if at + _width(key) > width - right and at:
                 row, at = row + 1, 0
             if row >= MAX_LINES or _width(key) > width - right:

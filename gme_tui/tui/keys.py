@@ -1,0 +1,85 @@
+"""Every binding of the console by its id: the group it belongs to and one sentence of
+what it does. The help screen reads this; a new binding needs its `Binding` line and
+one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+FORM, RECORDING, HISTORY, APP = "Form", "Recording", "History", "App"
+GROUPS = (FORM, RECORDING, HISTORY, APP)
+
+#: binding id -> (group, what the key does)
+KEYS: dict[str, tuple[str, str]] = {
+    "main.send": (FORM, "Check the form and send StartRecord (after a confirmation)."),
+    "form.clear_list": (FORM, "Empty the user ID list that has the focus."),
+    "main.describe_task": (RECORDING, "DescribeTaskInfo: the task running in the form's (or selected) room."),
+    "main.stop": (RECORDING, "StopRecord on the current task, after a confirmation naming where."),
+    "main.describe_record": (RECORDING, "DescribeRecordInfo: the current task's files and their status."),
+    "main.modify": (RECORDING, "ModifyRecordInfo: change the current task's mode and lists."),
+    "main.copy": (RECORDING, "Copy the TaskId, RequestId, a file name, the raw answer or a command line."),
+    "main.raw_response": (RECORDING, "The raw answer as JSON."),
+    "main.raw_request": (RECORDING, "The request as it was sent (signature redacted)."),
+    "main.recordings": (RECORDING, "Every recording of this endpoint, followed to its files."),
+    "main.filter_history": (HISTORY, "Filter the history by room, action, outcome or TaskId."),
+    "history.load": (HISTORY, "Load the selected row's request into the form."),
+    "history.filter": (HISTORY, "Go to the filter box."),
+    "history.all": (HISTORY, "Show every endpoint's rows, or only this endpoint's."),
+    "history.clear_filter": (HISTORY, "Empty the filter."),
+    "history.rows_clear_filter": (HISTORY, "Empty the filter from the rows."),
+    "history.to_rows": (HISTORY, "From the filter box into the rows it found."),
+    "main.maximize": (APP, "The focused panel fills the screen; again (or Escape) gives the room back."),
+    "main.credentials": (APP, "This profile's credentials: store, replace, delete, check."),
+    "main.switch_profile": (APP, "Switch to another profile (its settings and credentials)."),
+    "app.help": (APP, "This help."),
+    "app.quit": (APP, "Quit gme-tui."),
+    "app.palette": (APP, "The command palette: every action that fits now, by name."),
+    "recordings.stop": (RECORDING, "Stop the selected recording, after a confirmation."),
+    "recordings.mark": (RECORDING, "Mark the selected recording (for Stop marked)."),
+    "recordings.stop_marked": (RECORDING, "Stop every marked recording, after one confirmation."),
+    "recordings.describe": (RECORDING, "DescribeRecordInfo on the selected recording."),
+    "recordings.modify": (RECORDING, "Modify the selected recording's mode and lists."),
+    "recordings.copy_task_id": (RECORDING, "Copy the selected recording's TaskId."),
+    "recordings.toggle_all": (RECORDING, "Show every endpoint's recordings, or only this one's."),
+    "recordings.back": (APP, "Back to the main screen."),
+    "confirm.yes": (APP, "Confirm: send it."),
+    "confirm.no": (APP, "Go back; nothing is sent."),
+    "confirm.bytes": (APP, "Show the exact bytes that are signed and sent, or the body pretty-printed."),
+    "raw.close": (APP, "Close."),
+    "copy.close": (APP, "Close; nothing is copied."),
+    "profiles.pick": (APP, "Switch to the highlighted profile."),
+    "profiles.close": (APP, "Go back; the profile stays."),
+    "credentials.save": (APP, "Store the credentials in the OS keyring."),
+    "credentials.delete": (APP, "Delete this profile's credentials from the keyring."),
+    "credentials.check": (APP, "Check the credentials with a harmless request."),
+    "credentials.close": (APP, "Go back."),
+    "modify.send": (APP, "Review the change, then send it."),
+    "modify.back": (APP, "Go back; nothing is sent."),
+    "help.close": (APP, "Close this help."),
+}
+
+
+def key_in_force(nodes: Iterable[DOMNode], binding_id: str) -> str:
+    """The key bound now to `binding_id` on the first of `nodes` that has it (after the
+    settings' keymap), as the key bar shows it."""
+    for node in nodes:
+        for key, binding in node._bindings:
+            if binding.id == binding_id:
+                return " / ".join(keys_in_force(node, key, binding))
+    return "no key"
+
+
+def keys_in_force(node: DOMNode, key: str, binding: Binding) -> list[str]:
+    """What the key bar shows for `binding` (bound to `key` in `node`'s class): the keymap's
+    keys where it remaps the binding's id (Textual applies it only as a key is pressed)."""
+    from textual.binding import Binding
+
+    app = node.app
+    remapped = app._keymap.get(binding.id) if binding.id else None
+    keys = remapped.split(",") if remapped else [key]
+    return [app.get_key_display(Binding(k.strip(), binding.action)) for k in keys]

@@ -27,7 +27,14 @@ async def test_f1_shows_every_key_of_the_main_screen_grouped_with_a_sentence(mak
         shown = help_text(app)
         for group in GROUPS:
             assert group in shown
-        for binding_id in ("main.send", "main.stop", "main.copy", "main.maximize", "app.quit", "main.recordings"):
+        for binding_id in (
+            "main.send",
+            "main.stop",
+            "main.copy",
+            "main.maximize",
+            "app.quit",
+            "main.recordings",
+        ):
             assert KEYS[binding_id][1] in shown
         assert "^s" in shown and "f11" in shown and "f1 / ?" in shown
         await pilot.press(close)
@@ -60,7 +67,9 @@ async def test_the_palette_offers_our_help_not_textual_s_keys_panel(make_app):
 
 async def test_a_remapped_key_acts_and_shows_in_the_help_key_bar_and_palette(make_app, settings_path):
     settings_path.parent.mkdir(parents=True)
-    settings_path.write_text("theme: gme-dark\nkeymap:\n  main.send: ctrl+t\n  main.nope: f12\n  main.stop: 'ctrl+'\n")
+    settings_path.write_text(
+        "theme: gme-dark\nkeymap:\n  main.send: ctrl+t\n  main.nope: f12\n  main.stop: 'ctrl+'\n"
+    )
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await after_first_frame(pilot)

@@ -9,17 +9,19 @@ this file: callers hand it parameters and the service's answer, nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import socket
 import sqlite3
 import stat
+import string
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import recordings
 from .api.errors import OutcomeKind
@@ -71,7 +73,7 @@ CREATE INDEX IF NOT EXISTS requests_own ON requests (endpoint, started_at DESC, 
 STALE_AFTER = 15 * 60
 
 #: what `PRAGMA user_version` says once `_SCHEMA` and its migrations are in; raise it when they change
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: seconds a write waits for another (the console and a command line writing at once
 #: each hold the lock for milliseconds); read when a store is opened
@@ -90,6 +92,8 @@ class Row:
     params: dict[str, Any]
     biz_id: str | None
     room_id: str | None
+    #: the request's RecordMode, else its recording's (a Stop's, as the recordings knew it;
+    #: a DescribeTaskInfo's, as its answer said); None where neither is known
     record_mode: int | None
     outcome: OutcomeKind
     error_code: str | None
@@ -123,8 +127,12 @@ class History:
         self.path = path
         self.read_only = read_only
         timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        #: the filter asks the text index `_TEXT` (there, and readable by this SQLite); False: LIKE
+        #: over every row, as before it (what the benchmark compares it with)
+        self.text_index = False
         if read_only:
             self._db = _connect_read_only(path, timeout)
+            self.text_index = _text_index_works(self._db)
             return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _tighten(path.parent, 0o700)
@@ -148,24 +156,61 @@ class History:
         # panel, `gme-tui history`) never waits on a writer, and a store another
         # writer holds fails at the first row written, where `calls.send` says
         # that nothing was sent.
-        if self._db.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        if self._version() >= SCHEMA_VERSION:
+            if not text_index_possible():
+                self._drop_text_index()
+                return
+            if _text_index_works(self._db):
+                self.text_index = True
+                return
+        with self._write():
+            if not self._up_to_date():  # another opener may have migrated while this one waited
+                self._migrate()
+        self.text_index = _text_index_works(self._db)
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _up_to_date(self) -> bool:
+        """At this version, with the text index wherever this SQLite can keep one."""
+        return self._version() >= SCHEMA_VERSION and (
+            not text_index_possible() or _text_index_works(self._db)
+        )
+
+    def _migrate(self) -> None:
+        """Every step is idempotent: a store at any version (or with its text index missing)
+        comes out at `SCHEMA_VERSION`."""
+        version = self._version()
+        for statement in _SCHEMA.strip().split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+        for column in ("pid_start", "note", "purpose"):  # a store made before each came
+            if column not in columns:
+                self._db.execute(f"ALTER TABLE requests ADD COLUMN {column} TEXT")
+        had_recordings = bool(
+            self._db.execute("SELECT 1 FROM sqlite_master WHERE name='recordings'").fetchone()
+        )
+        for statement in recordings.SCHEMA.strip().split(";"):
+            self._db.execute(statement)
+        if not had_recordings:
+            recordings.replay(self._db, time.time())
+        if version < 4:
+            _fill_modes(self._db)
+        if text_index_possible():
+            _index_text(self._db)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _drop_text_index(self) -> None:
+        """This SQLite has no FTS5 trigram but the store's triggers feed an index (a store made
+        by another build of SQLite): with them every write would fail, so they go. The index
+        is then stale, and an open by a SQLite that can keep it builds it again from the rows
+        (`_text_index_works` trusts it only while its triggers are there)."""
+        if not _text_triggers(self._db):
             return
         with self._write():
-            for statement in _SCHEMA.strip().split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
-            for column in ("pid_start", "note", "purpose"):  # a store made before each came
-                if column not in columns:
-                    self._db.execute(f"ALTER TABLE requests ADD COLUMN {column} TEXT")
-            had_recordings = bool(
-                self._db.execute("SELECT 1 FROM sqlite_master WHERE name='recordings'").fetchone()
-            )
-            for statement in recordings.SCHEMA.strip().split(";"):
-                self._db.execute(statement)
-            if not had_recordings:
-                recordings.replay(self._db, time.time())
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            for trigger in _TEXT_TRIGGERS:
+                self._db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
 
     @classmethod
     def for_reading(cls, data_dir: Path) -> History:
@@ -221,7 +266,9 @@ class History:
 
         A request that names a task and no room (Stop, Modify, DescribeRecordInfo)
         is filed under the room the history saw that task started in, so its row
-        shows the room and the filter finds it by the room's name. A StartRecord is a
+        shows the room and the filter finds it by the room's name; one that names no
+        mode takes the mode its recording has (`recordings`), so that a Stop's row says
+        which recording it ended. A StartRecord is a
         recording from here on (`recordings.begun`), in the same transaction. `purpose`:
         `recordings.CHECK` for a credentials check, which is never a recording.
         """
@@ -237,6 +284,8 @@ class History:
                     (task_id,),
                 ).fetchone()
                 room_id = found[0] if found else None
+            if not _is_mode(mode) and task_id is not None:
+                mode = self._mode_of(task_id, endpoint)
             cursor = self._db.execute(
                 "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
                 " room_id, record_mode, task_id, pid, pid_start, host, purpose)"
@@ -250,7 +299,7 @@ class History:
                     _dump(params),
                     _text(params.get("BizId")),
                     room_id,
-                    mode if isinstance(mode, int) else None,
+                    mode if _is_mode(mode) else None,
                     task_id,
                     os.getpid(),
                     _process_start(os.getpid()),
@@ -282,7 +331,8 @@ class History:
         with self._write():
             self._db.execute(
                 "UPDATE requests SET finished_at=?, outcome=?, duration_ms=?, response=?, request_id=?,"
-                " task_id=COALESCE(?, task_id), error_code=?, error_message=? WHERE id=?",
+                " task_id=COALESCE(?, task_id), error_code=?, error_message=?,"
+                " record_mode=COALESCE(record_mode, ?) WHERE id=?",
                 (
                     now,
                     outcome,
@@ -292,10 +342,20 @@ class History:
                     _text(task_id),
                     error_code,
                     error_message,
+                    # A DescribeTaskInfo (or RecordInfo) says the mode of the task it found.
+                    answered if _is_mode(answered := (response or {}).get("RecordMode")) else None,
                     row_id,
                 ),
             )
             return recordings.answered(self._db, row_id, now)
+
+    def _mode_of(self, task_id: str, endpoint: str) -> int | None:
+        found = self._db.execute(
+            "SELECT record_mode FROM recordings WHERE task_id = ? AND endpoint = ? AND record_mode IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (task_id, endpoint),
+        ).fetchone()
+        return found[0] if found and _is_mode(found[0]) else None
 
     def rows(self, limit: int = 50, offset: int = 0) -> list[Row]:
         """Newest first."""
@@ -329,21 +389,62 @@ class History:
         and throw away every row before it). See `matches` for what `text` matches;
         `endpoint`: that endpoint's rows only (None: every endpoint's); `own`: without the
         console's own asks (credentials checks, the recordings' refresh; see `BACKGROUND`).
+
+        How a filter is answered (the rows are the same whichever way, see `_matching`):
+        with the text index (`_TEXT`), when it names at most `FEW` rows, those rows are
+        read and sorted (a millisecond at a million rows); when it names more, they are
+        probably dense among the newest, so the newest `WINDOW` rows are tried first, and
+        only a page they cannot fill walks the time index probing the index's rows. A
+        needle of under 3 characters (no trigram), or a store without the index, walks the
+        time index with LIKE, as it always did.
         """
-        where, matching = _matching(text, endpoint, own)
-        args: tuple[object, ...] = matching
+        keyset, after = "1", cast("tuple[object, ...]", ())
         if before is not None:
             # The row's stored time, not the one its Row shows: a damaged one (a text,
             # 1e300) reads as 0.0 but sorts where SQLite keeps it.
-            where += (
-                " AND (started_at, id) < (COALESCE((SELECT started_at FROM requests WHERE id = ?), ?), ?)"
-            )
-            args = (*args, before[1], before[0], before[1])
+            keyset = "(started_at, id) < (COALESCE((SELECT started_at FROM requests WHERE id = ?), ?), ?)"
+            after = (before[1], before[0], before[1])
+        order = "ORDER BY started_at DESC, id DESC LIMIT ?"
+        plan = self._plan(text)
+        found: list[Row] = []
+        if plan == "broad":
+            scope, scoped = _matching("", endpoint, own)
+            where, args = _matching(text)
+            # Where the newest `WINDOW` rows end, read from the index alone.
+            edge = self._db.execute(
+                f"SELECT started_at, id FROM requests WHERE {scope} AND {keyset} {order} OFFSET ?",
+                (*scoped, *after, 1, WINDOW - 1),
+            ).fetchone()
+            if edge is not None:
+                cursor = self._db.execute(
+                    f"SELECT * FROM requests WHERE {scope} AND {keyset} AND (started_at, id) >= (?, ?)"
+                    f" AND {where} {order}",
+                    (*scoped, *after, *edge, *args, limit),
+                )
+                found = [self._row(record, cursor.description) for record in cursor.fetchall()]
+                if len(found) == limit:
+                    return found
+                # The rest lies beyond the window: on from its edge.
+                keyset, after, limit = "(started_at, id) < (?, ?)", tuple(edge), limit - len(found)
+        where, args = _matching(text, endpoint, own, fts=plan != "like")
+        # A few rows named by the index: read those (by rowid), never the time index.
+        source = "requests NOT INDEXED" if plan == "few" else "requests"
         cursor = self._db.execute(
-            f"SELECT * FROM requests WHERE {where} ORDER BY started_at DESC, id DESC LIMIT ?",
-            (*args, limit),
+            f"SELECT * FROM {source} WHERE {where} AND {keyset} {order}", (*args, *after, limit)
         )
-        return [self._row(record, cursor.description) for record in cursor.fetchall()]
+        return found + [self._row(record, cursor.description) for record in cursor.fetchall()]
+
+    def _plan(self, text: str) -> str:
+        """ "like" (no index or no trigram in `text`), "few" (the index names at most `FEW`
+        rows) or "broad" (more)."""
+        phrase = _phrase(text.strip()) if self.text_index else None
+        if phrase is None:
+            return "like"
+        found = self._db.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ? LIMIT ?)",
+            (phrase, FEW + 1),
+        )
+        return "few" if int(found.fetchone()[0]) <= FEW else "broad"
 
     # --- recordings (the table `recordings` keeps up to date) -------------------------
 
@@ -537,22 +638,141 @@ _OWN = "(purpose IS NULL OR purpose NOT IN ('check', 'refresh'))"
 assert _OWN == "(purpose IS NULL OR purpose NOT IN (" + ", ".join(f"'{p}'" for p in BACKGROUND) + "))"
 
 
-def _matching(text: str, endpoint: str | None = None, own: bool = False) -> tuple[str, tuple[str, ...]]:
+#: the full-text index of what the filter looks in: a contentless FTS5 table, trigram
+#: tokenizer (any substring of 3+ characters, case-folded), its rowid the request's id,
+#: kept in step by the triggers `_TEXT_TRIGGERS`
+_TEXT = "requests_text"
+_TEXT_COLUMNS = ("room_id", "action", "outcome", "outcome_words", "error_code", "task_id", "request_id")
+_TEXT_TRIGGERS = ("requests_text_insert", "requests_text_delete", "requests_text_update")
+#: a filter whose index lookup names at most this many rows reads them and sorts them
+FEW = 5_000
+#: the newest rows a broader filter looks in first (a page of its matches is usually there)
+WINDOW = 20_000
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _text_values(prefix: str) -> str:
+    """What `_TEXT` holds for a row, in its columns' order: `_SEARCHED` read from `prefix`."""
+    return ", ".join(
+        f"replace({prefix}outcome, '_', ' ')" if column == "outcome_words" else prefix + column
+        for column in _TEXT_COLUMNS
+    )
+
+
+def _index_text(db: sqlite3.Connection) -> None:
+    """Create `_TEXT`, its triggers, and fill it from the rows there are (the migration to
+    version 4, in its transaction). A SQLite without FTS5 or its trigram tokenizer (before
+    3.34) gets no index: the filter reads every row with LIKE, as before."""
+    for trigger in _TEXT_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    try:
+        db.execute(f"DROP TABLE IF EXISTS {_TEXT}")
+        db.execute(
+            f"CREATE VIRTUAL TABLE {_TEXT} USING fts5({', '.join(_TEXT_COLUMNS)},"
+            " content='', tokenize='trigram')"
+        )
+    except sqlite3.OperationalError:
+        return
+    columns = ", ".join(_TEXT_COLUMNS)
+    insert = f"INSERT INTO {_TEXT} (rowid, {columns}) VALUES (new.id, {_text_values('new.')});"
+    delete = (
+        f"INSERT INTO {_TEXT} ({_TEXT}, rowid, {columns}) VALUES ('delete', old.id, {_text_values('old.')});"
+    )
+    watched = ", ".join(["id", *(c for c in _TEXT_COLUMNS if c != "outcome_words")])
+    db.execute(f"CREATE TRIGGER requests_text_insert AFTER INSERT ON requests BEGIN {insert} END")
+    db.execute(f"CREATE TRIGGER requests_text_delete AFTER DELETE ON requests BEGIN {delete} END")
+    db.execute(
+        f"CREATE TRIGGER requests_text_update AFTER UPDATE OF {watched} ON requests BEGIN {delete} {insert} END"
+    )
+    db.execute(f"INSERT INTO {_TEXT} (rowid, {columns}) SELECT id, {_text_values('')} FROM requests")
+
+
+@functools.cache
+def text_index_possible() -> bool:
+    """Can this SQLite keep the text index (FTS5 with its trigram tokenizer, SQLite 3.34+)?"""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute("CREATE VIRTUAL TABLE probe USING fts5(x, tokenize='trigram')")
+    except sqlite3.Error:
+        return False
+    finally:
+        db.close()
+    return True
+
+
+def _fill_modes(db: sqlite3.Connection) -> None:
+    """The migration to version 4: a row's mode is its recording's where the request did not
+    say one (`History.begin`, `History.finish`), for the rows stored before."""
+    try:
+        db.execute(
+            "UPDATE requests SET record_mode = json_extract(response, '$.RecordMode')"
+            " WHERE record_mode IS NULL AND action IN ('DescribeTaskInfo', 'DescribeRecordInfo')"
+            " AND json_valid(response) AND json_type(response, '$.RecordMode') = 'integer'"
+        )
+    except sqlite3.OperationalError:  # a SQLite built without JSON: those rows keep no mode
+        pass
+    db.execute(
+        "UPDATE requests SET record_mode = (SELECT c.record_mode FROM recordings c"
+        " WHERE c.task_id = requests.task_id AND c.endpoint = requests.endpoint ORDER BY c.id DESC LIMIT 1)"
+        " WHERE record_mode IS NULL AND task_id IS NOT NULL AND action <> 'StartRecord'"
+    )
+
+
+def _text_triggers(db: sqlite3.Connection) -> bool:
+    marks = ",".join("?" * len(_TEXT_TRIGGERS))
+    found = db.execute(
+        f"SELECT 1 FROM sqlite_master WHERE type='trigger' AND name IN ({marks})", _TEXT_TRIGGERS
+    )
+    return found.fetchone() is not None
+
+
+def _text_index_works(db: sqlite3.Connection) -> bool:
+    """Is `_TEXT` there, kept by its triggers, and readable by this SQLite (FTS5, trigram)?"""
+    if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION or not _text_triggers(db):
+        return False
+    try:
+        db.execute(f"SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH '\"abc\"' LIMIT 0").fetchall()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _phrase(needle: str) -> str | None:
+    """The FTS5 query for rows containing `needle` (a quoted phrase, its quotes doubled), or
+    None where the index cannot answer as LIKE does: a needle under 3 characters (no trigram),
+    or one "unknown" contains (a pending row matches it without holding it)."""
+    if len(needle) < 3 or needle.translate(_ASCII_LOWER) in "unknown":
+        return None
+    return '"' + needle.replace('"', '""') + '"'
+
+
+def _matching(
+    text: str, endpoint: str | None = None, own: bool = False, *, fts: bool = False
+) -> tuple[str, tuple[str, ...]]:
     """A WHERE clause (and its arguments) keeping the rows that contain `text` (and were sent
-    to `endpoint`, unless None; and are the operator's own, with `own`)."""
+    to `endpoint`, unless None; and are the operator's own, with `own`). `fts`: narrow the
+    rows first with the index `_TEXT` where it can answer; the LIKE tests still decide, so the
+    rows are the same either way (the index folds case beyond ASCII, so it names a few more)."""
+    # With the index, the scope is tested on the rows it names (`+` keeps SQLite from
+    # walking an endpoint's index instead, testing every row of it against the index's list).
     if own:
-        where, args = _matching(text, endpoint)
-        return f"{_OWN} AND {where}", args
+        where, args = _matching(text, endpoint, fts=fts)
+        return f"{'+' if fts else ''}{_OWN} AND {where}", args
     if endpoint is not None:
-        where, args = _matching(text)
-        return f"endpoint = ? AND {where}", (endpoint, *args)
+        where, args = _matching(text, fts=fts)
+        return f"{'+' if fts else ''}endpoint = ? AND {where}", (endpoint, *args)
     needle = text.strip()
     if not needle:
         return "1", ()
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     tests = [f"{column} LIKE ? ESCAPE '\\'" for column in _SEARCHED]
     tests.append("(outcome = 'pending' AND 'unknown' LIKE ? ESCAPE '\\')")
-    return "(" + " OR ".join(tests) + ")", (pattern,) * len(tests)
+    where, args = "(" + " OR ".join(tests) + ")", (pattern,) * len(tests)
+    phrase = _phrase(needle) if fts else None
+    if phrase is not None:
+        where = f"id IN (SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ?) AND {where}"
+        args = (phrase, *args)
+    return where, args
 
 
 def _writer_alive(data: dict[str, Any], started_at: float) -> bool:
@@ -588,6 +808,10 @@ def _process_start(pid: int) -> str | None:
     if not fields or fields[0] in ("Z", "X"):
         return None
     return fields[19]  # field 22 of stat: start time in clock ticks since boot
+
+
+def _is_mode(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _dump(value: Any) -> str:

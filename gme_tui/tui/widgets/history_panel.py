@@ -41,7 +41,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 from textual.worker import Worker
 
 from ...api.errors import OutcomeKind
@@ -69,6 +69,54 @@ ALL_COLUMNS = (
     ("Endpoint", "endpoint"),
     ("Profile", "profile"),
 )
+#: key -> (fewest cells it is shown in, most it takes); None: always whole (a time, a
+#: TaskId, a mode), shown at its width or not at all. The others end in an ellipsis.
+_WIDTHS: dict[str, tuple[int, int] | None] = {
+    "time": None,
+    "action": (6, 18),
+    "room": (6, 24),
+    "outcome": (6, 32),
+    "task": None,
+    "mode": None,
+    "endpoint": (8, 30),
+    "profile": (4, 16),
+}
+#: which columns a narrow panel keeps first: what the row is (time, action, room, outcome);
+#: what it leaves out the answer panel shows for the highlighted row (its TaskId, its mode)
+PRIORITY = ("time", "action", "room", "outcome", "task", "mode", "endpoint", "profile")
+#: cells of padding each side of a cell (DataTable's `cell_padding`)
+_PADDING = 1
+
+
+def fit_columns(width: int, natural: dict[str, int], keys: tuple[str, ...]) -> dict[str, int]:
+    """The columns shown in `width` cells and the width of each: by `PRIORITY`, each that fits
+    at its fewest cells is in (the time always), then the room left is shared out as water
+    fills a vessel: the narrowest column that wants more gets the next cell, up to what its
+    longest cell needs (`natural`) or its most. Pure, so that it is tested on its own."""
+    shown: dict[str, int] = {}
+    used = 0
+    for key in sorted(keys, key=PRIORITY.index):
+        bounds = _WIDTHS[key]
+        least = natural.get(key, 1) if bounds is None else min(bounds[0], natural.get(key, 1))
+        if not shown or used + least + 2 * _PADDING <= width:
+            shown[key] = least
+            used += least + 2 * _PADDING
+    wants = {
+        key: min(natural.get(key, 1), bounds[1])
+        for key, bounds in _WIDTHS.items()
+        if key in shown and bounds is not None
+    }
+    room = width - used
+    while room > 0:
+        growing = [key for key, most in wants.items() if shown[key] < most]
+        if not growing:
+            break
+        key = min(growing, key=lambda k: (shown[k], PRIORITY.index(k)))
+        shown[key] += 1
+        room -= 1
+    return shown
+
+
 #: what the filter box says it looks in; the scope is said after it
 FILTER_HINT = "filter: room, action, outcome, task id"
 #: the scope's words while every endpoint's rows (and the console's own asks) are shown
@@ -88,6 +136,11 @@ def time_text(started_at: float, today: dt.date | None = None) -> str:
     if when.date() == (today or dt.date.today()):
         return when.strftime("%H:%M:%S")
     return when.strftime("%m-%d %H:%M")
+
+
+def _cut(text: str, style: Style | str = "") -> Text:
+    """A cell that ends in an ellipsis where its column is narrower (never wraps)."""
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
 def endpoint_text(endpoint: str) -> str:
@@ -114,6 +167,16 @@ class _Stamp(Text):
     def __init__(self, text: str, order: tuple[float, int]) -> None:
         super().__init__(text, end="", no_wrap=True)
         self.order = order
+
+
+class _Rows(DataTable):
+    """The table, telling its panel when its size changes: the columns are fitted to it."""
+
+    class Resized(Message):
+        pass
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
 
 
 class HistoryFilter(Input):
@@ -200,6 +263,10 @@ class HistoryPanel(Widget):
         #: the row last announced with Selected, so a reload does not announce it again
         self._announced: int | None = None
         self._styles: dict[str, Style] = {}
+        #: key -> cells its longest cell (or its label) takes, over the rows read
+        self._natural: dict[str, int] = {}
+        #: key -> width, of the columns the table has now (`fit_columns`)
+        self._fitted: dict[str, int] = {}
 
     # --- public ---------------------------------------------------------------
 
@@ -260,6 +327,7 @@ class HistoryPanel(Widget):
         self._exhausted = False
         self._loading = False
         self._table.clear()
+        self._natural = {}
         self._load_page()
         self.refresh_bindings()
 
@@ -283,8 +351,9 @@ class HistoryPanel(Widget):
                 return
             assert row is not None
             self._rows[row_id] = row
-            for (_, column), cell in zip(self._columns, self._cells(row), strict=True):
-                table.update_cell(str(row_id), column, cell, update_width=True)
+            for column, cell in zip(self._fitted, self._cells(row), strict=True):
+                table.update_cell(str(row_id), column, cell)
+            self._measure([row])
             return
         if row is None or not wanted:
             return
@@ -293,13 +362,14 @@ class HistoryPanel(Widget):
         self._rows[row_id] = row
         self._table.add_row(*self._cells(row), key=str(row_id))
         self._sort()
+        self._measure([row])
         self.refresh_bindings()
 
     # --- building ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield HistoryFilter(placeholder=self._placeholder(), id="history-filter", highlighter=MARKED)
-        yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield _Rows(id="history-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -317,11 +387,48 @@ class HistoryPanel(Widget):
         return (None, False) if self._everything else (self._endpoint, True)
 
     def _add_columns(self) -> None:
+        """The columns that fit the table's width now, and the rows read again into them."""
+        labels = {key: label for label, key in self._columns}
+        natural = {key: max(self._natural.get(key, 0), len(label)) for label, key in self._columns}
+        width = self._table.scrollable_content_region.width or self._table.size.width
+        fitted = fit_columns(width, natural, tuple(labels)) if width else {k: natural[k] for k in labels}
         table = self._table
+        if set(fitted) == set(self._fitted) and table.columns:
+            # The same columns: only their widths (DataTable has no public call for that).
+            for key, cells in fitted.items():
+                column = table.columns[ColumnKey(key)]
+                column.width, column.auto_width = cells, False
+            if fitted != self._fitted:
+                self._fitted = {key: fitted[key] for key in self._fitted}  # in the table's order
+                table._require_update_dimensions = True
+                table.refresh()
+            return
+        highlighted = self.selected_row
         table.clear(columns=True)
-        for label, key in self._columns:
-            # A TaskId is 19 or 20 digits and must always show whole.
-            table.add_column(label, key=key)
+        self._fitted = {key: fitted[key] for key in labels if key in fitted}  # shown in their order
+        for key, cells in self._fitted.items():
+            table.add_column(labels[key], key=key, width=cells)
+        rows = sorted(self._rows.values(), key=lambda row: (row.started_at, row.id), reverse=True)
+        for row in rows:
+            table.add_row(*self._cells(row), key=str(row.id))
+        if highlighted is not None and str(highlighted.id) in table.rows:
+            table.move_cursor(row=table.get_row_index(str(highlighted.id)), scroll=False)
+
+    def _measure(self, rows: list[Row]) -> None:
+        """Note how wide the rows' cells are; fit the columns again if one grew."""
+        grew = False
+        for row in rows:
+            for key, cell in self._all_cells(row).items():
+                if cell.cell_len > self._natural.get(key, 0):
+                    self._natural[key] = cell.cell_len
+                    grew = True
+        if grew:
+            self._add_columns()
+
+    @on(_Rows.Resized)
+    def _resized(self, event: _Rows.Resized) -> None:
+        event.stop()
+        self._add_columns()
 
     def _placeholder(self) -> str:
         scope = self.scope_text
@@ -423,6 +530,7 @@ class HistoryPanel(Widget):
             if row.id not in self._rows:  # an upsert may have shown it already
                 self._rows[row.id] = row
                 table.add_row(*self._cells(row), key=str(row.id))
+        self._measure(rows)
         if had and table.row_count > had and self._order(had - 1) < self._order(had):
             self._sort()  # a row upserted while the first page was on its way is older than some of it
         self.refresh_bindings()
@@ -451,32 +559,33 @@ class HistoryPanel(Widget):
             table.move_cursor(row=table.get_row_index(str(highlighted.id)), scroll=False)
 
     def _cells(self, row: Row) -> tuple[Text, ...]:
+        """The row's cells of the columns shown, in their order."""
+        cells = self._all_cells(row)
+        return tuple(cells[key] for key in self._fitted)
+
+    def _all_cells(self, row: Row) -> dict[str, Text]:
         today = dt.date.today()
-        cells = (
-            _Stamp(time_text(row.started_at, today), (row.started_at, row.id)),
+        cells = {
+            "time": _Stamp(time_text(row.started_at, today), (row.started_at, row.id)),
             # Every cell is read back from the store; the outcome's code came from the service.
-            Text(clean(row.action, one_line=True), no_wrap=True),
-            Text(clean(row.room_id or "", one_line=True), no_wrap=True),
-            Text(clean(mode_text(row.record_mode), one_line=True), no_wrap=True),
-            self._outcome_cell(row),
-            Text(clean(row.task_id or "", one_line=True), no_wrap=True),  # stored as text: every digit exact
-        )
-        if not self._everything:
-            return cells
-        return (
-            *cells,
-            Text(endpoint_text(row.endpoint), no_wrap=True),
-            Text(clean(row.profile, one_line=True), no_wrap=True),
-        )
+            "action": _cut(clean(row.action, one_line=True)),
+            "room": _cut(clean(row.room_id or "", one_line=True)),
+            "mode": Text(clean(mode_text(row.record_mode), one_line=True), no_wrap=True),
+            "outcome": self._outcome_cell(row),
+            "task": Text(clean(row.task_id or "", one_line=True), no_wrap=True),  # text: every digit exact
+        }
+        if self._everything:
+            cells["endpoint"] = _cut(endpoint_text(row.endpoint))
+            cells["profile"] = _cut(clean(row.profile, one_line=True))
+        return cells
 
     def _outcome_cell(self, row: Row) -> Text:
         if not self._styles:
             self._styles = self._read_styles()
         style = self._styles[_OUTCOME_CLASS.get(row.outcome, _ERROR_CLASS)]
-        return Text(
+        return _cut(
             clean(outcome_label(row.outcome, row.error_code, damaged=bool(row.damaged)), one_line=True),
             style=style,
-            no_wrap=True,
         )
 
     def _read_styles(self) -> dict[str, Style]:
@@ -494,6 +603,8 @@ class HistoryPanel(Widget):
         if styles != self._styles:
             self._styles = styles
             table = self._table
+            if "outcome" not in self._fitted:
+                return
             for row in self._rows.values():
                 table.update_cell(str(row.id), "outcome", self._outcome_cell(row))
 
@@ -508,6 +619,8 @@ class HistoryPanel(Widget):
     @on(DataTable.RowHighlighted, "#history-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
+        if event.cursor_row != self._table.cursor_row:
+            return  # the cursor has moved on since (the columns were fitted again)
         row = self._row_for(event.row_key)
         if row is not None and row.id != self._announced:
             self._announced = row.id

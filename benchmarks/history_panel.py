@@ -12,10 +12,17 @@ meanwhile (the panel runs filtered reads in a thread so that typing never waits
 on a scan). Last, the store's queries alone: the first page, a page deep in the
 store (keyset against OFFSET), filters, and count(*) for scale.
 
-Prints figures; asserts nothing about time (it does check that the rows it timed
-really were on screen).
+Then the filter at `--filter-rows` (default 1,000,000; 0 skips it) in a store of its
+own, filled once as version 3 (no text index) and opened, so that the migration
+builds the FTS5 trigram index from its rows (timed): each of several filters,
+`History.page` in the console's scope, through the index and through LIKE alone (the
+reference, what a SQLite without FTS5 does), alternating in the same run; medians
+of `--filter-runs`, the median over the filters against the target (at most 50 ms).
 
-    .venv/bin/python benchmarks/history_panel.py [--runs 15] [--rows 100000]
+Prints figures; asserts nothing about time (it does check that the rows it timed
+really were on screen, and that the index and LIKE found the same rows).
+
+    .venv/bin/python benchmarks/history_panel.py [--runs 15] [--rows 100000] [--filter-rows 1000000]
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from gme_tui import history as store
 from gme_tui.history import History
 from gme_tui.tui.widgets import history_panel
 from gme_tui.tui.widgets.history_panel import PAGE_SIZE, HistoryPanel
@@ -207,10 +215,90 @@ def median_ms(call: Callable[[], object], runs: int) -> float:
     return statistics.median(times) * 1000
 
 
+#: the filters timed at a million rows: what they find, from one row to the whole store
+FILTERS = (
+    ("room-0", "the oldest row only"),
+    ("no-such-room", "nothing"),
+    ("req-123456", "one row, by RequestId"),
+    ("room-12345", "11 rooms"),
+    ("room-9", "a ninth of the rows, the newest among them"),
+    ("TaskExist", "a seventh, spread everywhere"),
+    ("bad answer", "a seventh, in words"),
+    ("room-1", "a ninth, none among the newest 80%"),
+)
+#: the issue's target for a filter's page at a million rows
+TARGET_MS = 50.0
+SCOPE = {"endpoint": "https://gme.tencentcloudapi.com", "own": True}
+
+
+def as_version_3(path: Path) -> None:
+    """The store as the version before made it: no text index (and none kept while filling)."""
+    db = sqlite3.connect(path)
+    with db:
+        for name in store._TEXT_TRIGGERS:
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute(f"DROP TABLE IF EXISTS {store._TEXT}")
+        db.execute("PRAGMA user_version=3")
+    db.close()
+
+
+def filter_at_scale(folder: str, rows: int, runs: int) -> None:
+    path = Path(folder, f"store-{rows}-v3.sqlite3")
+    History(path).close()
+    as_version_3(path)
+    print(f"\nfilter at {rows:,} rows: filled in {fill(path, rows):.1f} s (version 3, no text index)")
+    started = time.perf_counter()
+    big = History(path)
+    print(
+        f"  migration to version {store.SCHEMA_VERSION} (builds the index): {time.perf_counter() - started:.1f} s"
+    )
+    if not big.text_index:
+        print("  this SQLite has no FTS5 trigram tokenizer: the filter scans with LIKE, as before")
+        big.close()
+        return
+    try:
+        times: dict[str, dict[bool, list[float]]] = {needle: {True: [], False: []} for needle, _ in FILTERS}
+        for run in range(runs + 1):  # run 0 warms up
+            for needle, _ in FILTERS:
+                found = {}
+                for indexed in (True, False):  # alternating: the same cache, the same moment
+                    big.text_index = indexed
+                    took = time.perf_counter()
+                    page = big.page(PAGE_SIZE, text=needle, **SCOPE)  # type: ignore[arg-type]
+                    took = time.perf_counter() - took
+                    found[indexed] = [row.id for row in page]
+                    if run:
+                        times[needle][indexed].append(took)
+                if found[True] != found[False]:
+                    raise SystemExit(f"the index and LIKE found different rows for {needle!r}")
+        big.text_index = True
+        print(f"  History.page({PAGE_SIZE}, text=...), the console's scope, median of {runs}:")
+        print(f"    {'filter':<14} {'finds':<44} {'index':>9} {'LIKE':>10}")
+        medians = []
+        for needle, finds in FILTERS:
+            indexed, like = (statistics.median(times[needle][way]) * 1000 for way in (True, False))
+            medians.append(indexed)
+            print(f"    {needle!r:<14} {finds:<44} {indexed:7.2f} ms {like:8.1f} ms")
+        overall = statistics.median(medians)
+        print(
+            f"  median over the filters: {overall:.2f} ms (target {TARGET_MS:.0f} ms: {overall / TARGET_MS:.2f} of it);"
+            f" slowest {max(medians):.1f} ms ({max(medians) / TARGET_MS:.1f} times the target)"
+        )
+    finally:
+        big.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_runs(parser, 15, "timed runs of each measurement")
     parser.add_argument("--rows", type=int, default=100_000, help="rows in the big store")
+    parser.add_argument(
+        "--filter-rows",
+        type=int,
+        default=1_000_000,
+        help="rows in the store the filter is timed on, index against LIKE (0: skip; default 1000000)",
+    )
+    parser.add_argument("--filter-runs", type=int, default=5, help="timed runs of each filter at scale")
     args = parser.parse_args()
     runs = args.runs
     with tempfile.TemporaryDirectory() as folder:
@@ -260,6 +348,8 @@ def main() -> None:
         finally:
             for history in histories:
                 history.close()
+        if args.filter_rows:
+            filter_at_scale(folder, args.filter_rows, args.filter_runs)
 
 
 if __name__ == "__main__":

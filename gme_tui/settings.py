@@ -368,31 +368,109 @@ def _read_keys(
     return values, warnings
 
 
-#: a key as Textual names it: `f5`, `ctrl+s`, `question_mark`; several separated by commas
-_KEY = re.compile(r"((ctrl|shift|alt|meta|super|hyper)\+)*[a-z0-9_]+")
+# --- the keymap --------------------------------------------------------------------
+# Keys as Textual spells them: modifiers joined by "+" before one key, which is a
+# printable character ("?", "S") or a name ("f5", "escape", "question_mark"). Checked
+# here, without Textual, so that a typo is told with its line like any other setting;
+# which binding ids exist, and which keys clash, is the console's to check (`tui.keys`).
+
+_MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+_NAMED_KEYS = frozenset(
+    "escape enter tab space backspace delete insert home end pageup pagedown up down left right".split()
+    + [f"f{n}" for n in range(1, 25)]
+)
+#: Textual's short names of some characters' Unicode names
+_SHORT_NAMES = {
+    "solidus": "slash",
+    "reverse_solidus": "backslash",
+    "commercial_at": "at",
+    "hyphen_minus": "minus",
+    "plus_sign": "plus",
+    "low_line": "underscore",
+}
+#: how many keys one binding may take, and how long one key may be written
+MAX_KEYS_PER_BINDING = 4
+MAX_KEY_TEXT = 40
+#: a binding id as the console names them: `main.send`, `history.load`
+_BINDING_ID = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
+
+
+def check_key(text: str) -> str:
+    """One key in Textual's spelling (`?` becomes `question_mark`, as Textual makes it);
+    ValueError says what is wrong with it."""
+    import unicodedata
+
+    if not text or len(text) > MAX_KEY_TEXT:
+        raise ValueError(f"{quote(text)} is not a key")
+    *modifiers, base = [text] if len(text) == 1 else text.split("+")
+    if any(m not in _MODIFIERS for m in modifiers) or len(set(modifiers)) != len(modifiers):
+        raise ValueError(f"{quote(text)}: a key's modifiers are {', '.join(_MODIFIERS)}, each once")
+    if not base or (len(base) == 1 and (not base.isprintable() or base.isspace())):
+        raise ValueError(f"{quote(text)} is not a key")
+    if len(base) == 1:
+        if not base.isalnum():
+            base = unicodedata.name(base, base).lower().replace("-", "_").replace(" ", "_")
+            base = _SHORT_NAMES.get(base, base)
+    elif base not in _NAMED_KEYS and base not in _SHORT_NAMES.values():
+        try:
+            if len(unicodedata.lookup(base.replace("_", " "))) != 1:
+                raise KeyError(base)
+        except KeyError:
+            raise ValueError(
+                f"{quote(text)}: {quote(base)} is not a key (f1 to f24, escape, enter, tab, space, "
+                "up, a letter or digit, a character such as ? or its name such as question_mark)"
+            ) from None
+    return "+".join([*modifiers, base])
+
+
+def check_keys(value: object) -> str:
+    """A binding's keys: one, or several separated by commas (`f5,ctrl+k`), in Textual's spelling."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a key such as f5 or ctrl+t, or several separated by commas")
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) > MAX_KEYS_PER_BINDING:
+        raise ValueError(f"takes at most {MAX_KEYS_PER_BINDING} keys (got {len(parts)})")
+    keys = [check_key(part) for part in parts]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"names the same key twice (got {quote(value)})")
+    return ",".join(keys)
 
 
 def _read_keymap(node: yaml.Node, path: Path) -> tuple[dict[str, tuple[str, int]], list[str]]:
-    line = node.start_mark.line + 1
+    """`binding.id: keys` lines, each with its line number; a bad one is left out with a warning."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return {}, []  # `keymap:` with nothing under it
     if not isinstance(node, yaml.MappingNode):
-        return {}, [f"{path}:{line}: keymap must be a mapping of binding ids to keys; it is ignored"]
+        return {}, [
+            f"{path}:{node.start_mark.line + 1}: keymap must be a mapping of binding ids to keys; it is ignored"
+        ]
     keymap: dict[str, tuple[str, int]] = {}
     warnings: list[str] = []
     for id_node, keys_node in node.value:
-        where = f"{path}:{id_node.start_mark.line + 1}"
+        line = id_node.start_mark.line + 1
         binding_id = id_node.value if isinstance(id_node, yaml.ScalarNode) else None
-        keys = keys_node.value if isinstance(keys_node, yaml.ScalarNode) else None
-        if not isinstance(binding_id, str) or not binding_id:
-            warnings.append(f"{where}: keymap: a binding id must be plain text; it is ignored")
-            continue
-        parts = [part.strip() for part in keys.split(",")] if isinstance(keys, str) else []
-        if not parts or not all(_KEY.fullmatch(part) for part in parts):
+        if not isinstance(binding_id, str) or not _BINDING_ID.fullmatch(binding_id):
+            shown = quote(binding_id) if isinstance(binding_id, str) else "a key that is not plain text"
             warnings.append(
-                f"{where}: keymap.{binding_id} must be keys such as f5, ctrl+t or "
-                f"ctrl+t,f12 (got {quote(keys) if isinstance(keys, str) else 'no text'}); the default key stays"
+                f"{path}:{line}: keymap: {shown} is not a binding id such as main.send; it is ignored"
             )
             continue
-        keymap[binding_id] = (",".join(parts), id_node.start_mark.line + 1)
+        if binding_id in keymap:
+            warnings.append(
+                f"{path}:{line}: keymap.{binding_id} is set twice (also on line {keymap[binding_id][1]}); "
+                "the later one is used"
+            )
+            del keymap[binding_id]
+        # The text as written, never a YAML reading of it: `1` is the key 1, `no` the keys n, o.
+        plain = isinstance(keys_node, yaml.ScalarNode) and keys_node.tag != "tag:yaml.org,2002:null"
+        try:
+            keys = check_keys(keys_node.value if plain else None)
+        except ValueError as error:
+            warnings.append(
+                f"{path}:{keys_node.start_mark.line + 1}: keymap.{binding_id} {error}; the default key stays"
+            )
+            continue
+        keymap[binding_id] = (keys, line)
     return keymap, warnings
 
 
@@ -482,7 +560,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     """
     path = Path(path) if path is not None else settings_path()
     target = _writable_target(path)
-    body = _HEADER + yaml.safe_dump(dataclasses.asdict(settings), sort_keys=False, allow_unicode=True)
+    saved = dataclasses.asdict(settings)
+    saved["keymap"] = {binding_id: keys for binding_id, (keys, _line) in settings.keymap.items()}
+    if not saved["keymap"]:
+        del saved["keymap"]  # the file says only what the operator chose
+    body = _HEADER + yaml.safe_dump(saved, sort_keys=False, allow_unicode=True)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(target, body.encode("utf-8"))

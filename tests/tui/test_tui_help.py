@@ -75,7 +75,7 @@ async def test_a_remapped_key_acts_and_shows_in_the_help_key_bar_and_palette(mak
         await after_first_frame(pilot)
         warnings = "\n".join(app.setting_warnings)
         assert f"{settings_path}:4: keymap: no binding has the id main.nope" in warnings
-        assert f"{settings_path}:5: keymap.main.stop must be keys" in warnings
+        assert f"{settings_path}:5: keymap.main.stop 'ctrl+' is not a key" in warnings
         assert "^t Send" in keys_shown(app) and "^s Send" not in keys_shown(app)
         (send,) = [c for c in app.screen.palette_commands() if c[0] == "Send StartRecord"]
         assert "(^t)" in send[1]

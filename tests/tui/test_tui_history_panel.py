@@ -400,3 +400,38 @@ async def test_a_damaged_row_says_so_in_its_outcome(history):
         outcomes = {row[2]: row[4] for row in shown(app)}
     assert outcomes["sound"] == "ok"
     assert outcomes["broken"] == "ok (damaged row)"
+
+
+class EscapeApp(PanelApp):
+    """An app whose own Escape says when a key got past the panel."""
+
+    BINDINGS = [("escape", "escaped", "Back")]
+
+    def __init__(self, history: History) -> None:
+        super().__init__(history)
+        self.escaped = 0
+
+    def action_escaped(self) -> None:
+        self.escaped += 1
+
+
+async def test_down_from_the_filter_then_escape_clears_it_and_a_second_escape_passes_on(history):
+    for room in ("alpha", "beta", "alpine"):
+        record(history, room=room, outcome="ok", task_id=1)
+    app = EscapeApp(history)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.query_one("#history-table", DataTable)
+        await pilot.click("#history-table")
+        await pilot.press("slash", *"alp")
+        await until(lambda: table.row_count == 2, "the two rooms that match", pilot)
+        await pilot.press("down")
+        assert app.focused is table
+        await pilot.press("down")  # and on within the rows
+        assert table.cursor_row == 1
+        await pilot.press("escape")
+        await until(lambda: table.row_count == 3, "every row again", pilot)
+        assert app.query_one("#history-filter", Input).value == ""
+        assert app.escaped == 0 and app.focused is table
+        await pilot.press("escape")  # no filter now: what Escape did before
+        await until(lambda: app.escaped == 1, "the app's own Escape", pilot)

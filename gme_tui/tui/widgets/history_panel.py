@@ -12,12 +12,17 @@ reads them all: it reads one page when it mounts and the next one when the curso
 or the scroll nears the end. Paging is keyset (`History.page`), so the hundredth
 page costs what the first does, and the text filter runs in SQLite, paged the same way.
 
+The columns are fitted to the table's width whenever it changes (`fit_columns`): a
+narrow panel keeps what a row is (time, action, room, outcome) and the answer panel
+shows the rest for the highlighted row; cut text ends in an ellipsis, a TaskId never.
+
 Where the reads run: an unfiltered page walks the index and takes about a
 millisecond however big the store, so it runs on the event loop (a thread hop
 would cost more than the read, and the first page is in the table when the panel
-mounts). A filtered page can make SQLite scan many rows (about 80 ms for a text
-that matches nothing in 100,000, see benchmarks/history_panel.py), and typing must
-not stall on it: those reads run in a thread, on a second connection of the
+mounts). A filtered page mostly asks the store's trigram index (a few milliseconds
+at a million rows), but a needle under 3 characters, a store without the index, or
+a broad needle whose matches are all old still make SQLite scan many rows (up to a
+second at a million, see benchmarks/history_panel.py), and typing must not stall on it: those reads run in a thread, on a second connection of the
 panel's own, one at a time; a read whose answer is no longer wanted (the filter
 changed again) is interrupted and its rows dropped. `upsert` reads one row by
 primary key, on the loop.

@@ -260,14 +260,30 @@ class GmeApp(App[int]):
         self._themes_pending = chosen is not None
         if chosen is not None:
             self.register_theme(chosen)
-            self.theme = chosen.name
+            self._use_theme(chosen.name)
             return
         self._register_all_themes()
         wanted = self.settings.theme
         if wanted not in self.available_themes:
             self.theme_warnings.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self.theme = wanted
+        self._use_theme(wanted)
+
+    def _use_theme(self, name: str) -> None:
+        """The theme the app starts in, set as Textual's own watcher sets it but without the
+        re-parse of the whole CSS that the watcher queues for once the app runs: the
+        stylesheet is not parsed yet, so its variables are all it needs (a full parse and
+        restyle of every widget before the first frame, benchmarks/startup.py)."""
+        if self.is_running:
+            self.theme = name
+            return
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {cls: False for cls in self.classes if cls.startswith("-theme-")}
+        classes.update({f"-theme-{name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def _register_all_themes(self) -> None:
         themes, self.theme_warnings = load_all_themes()

@@ -1,4 +1,5 @@
-"""Snapshots of the main screen (pytest-textual-snapshot): empty, invalid, success, service error.
+"""Snapshots of the main screen (pytest-textual-snapshot): empty, invalid, success, service
+error; the help and the confirmation.
 
 Each state at 80x24 (the smallest terminal the console promises to fit) and at
 120x40. The requests are real: StartRecord goes to the emulator over loopback,
@@ -34,7 +35,7 @@ from gme_tui.tui.widgets.history_panel import HistoryFilter, HistoryPanel
 from gme_tui.tui.widgets.mode_choice import ModeChoice
 
 KEY = DEMO_KEY
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [pytest.param(size, id=f"{size[0]}x{size[1]}") for size in ((80, 24), (120, 40), (200, 50))]
 
 #: what the header shows for the endpoint: the emulator's port is free-chosen each run
 SHOWN_ENDPOINT = "http://127.0.0.1:8765"
@@ -185,7 +186,7 @@ async def service_error(pilot: Pilot) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_empty(snap_compare, make_app, size):
-    """A fresh form: BizId prefilled and focused, RoomId and RecordMode still to fill."""
+    """A fresh form: BizId prefilled, RoomId focused, RecordMode still to fill."""
     assert snap_compare(make_app(), terminal_size=size, run_before=empty)
 
 
@@ -205,3 +206,28 @@ def test_success(snap_compare, make_app, size):
 def test_service_error(snap_compare, make_app, size):
     """A second StartRecord on the same room: ResourceInUse.TaskInUse, its meaning and next step."""
     assert snap_compare(make_app(), terminal_size=size, run_before=service_error)
+
+
+async def help_screen(pilot: Pilot) -> None:
+    await steady(pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+
+
+async def confirmation(pilot: Pilot) -> None:
+    await steady(pilot)
+    await fill(pilot, room="lobby", mode="2", allow="10001, 10002")
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, make_app, size):
+    """F1: every key of the main screen in force, one sentence each, grouped."""
+    assert snap_compare(make_app(), terminal_size=size, run_before=help_screen)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_confirmation(snap_compare, make_app, size):
+    """Ctrl+S: where it goes, and the body pretty-printed (b shows the exact bytes)."""
+    assert snap_compare(make_app(), terminal_size=size, run_before=confirmation)

@@ -14,9 +14,8 @@ import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
 from textual.css.tokenize import tokenize_values
@@ -27,6 +26,9 @@ from gme_tui.api.fields import quote
 from gme_tui.paths import UnreadableFile, bundled_themes_dir, read_text
 from gme_tui.paths import themes_dir as user_themes_dir
 from gme_tui.settings import bounded, first_line, yaml_loader, yaml_problem
+
+if TYPE_CHECKING:
+    import yaml
 
 COLOUR_KEYS = (
     "primary",
@@ -136,6 +138,14 @@ def load_theme_file(path: Path) -> Theme:
         text = read_text(path, "theme file")
     except UnreadableFile as error:
         raise ThemeFileError(str(error)) from None
+    simple = simple_mapping(text)
+    if simple is not None:
+        try:
+            return theme_from_mapping(simple)
+        except ThemeFileError:
+            pass  # said again below, with the line YAML knows
+    import yaml  # a theme beyond `simple_mapping`, or a broken one: after the first frame
+
     try:
         loader = yaml_loader(text)
         try:
@@ -157,8 +167,71 @@ def load_theme_file(path: Path) -> Theme:
         raise ThemeFileError(f"{where}: {error}") from None
 
 
+#: the lines of a theme file as they are written: `key: value`, the variables indented
+#: by two spaces below `variables:`, comments and blank lines
+_TOP = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(?P<value>.*))?")
+_NESTED = re.compile(r"  (?P<key>[A-Za-z_][A-Za-z0-9_-]*):[ ]+(?P<value>.+)")
+_VALUE = re.compile(
+    r"""(?:"(?P<double>[^"\\]*)"|'(?P<single>[^']*)'|(?P<bare>[A-Za-z][A-Za-z0-9_-]*))(?:[ ]+\#.*)?"""
+)
+#: bare words YAML 1.1 reads as something other than the word
+_NOT_WORDS = {"y", "n", "yes", "no", "on", "off", "null", "true", "false"}
+
+
+def simple_mapping(text: str) -> dict[str, Any] | None:
+    """A theme file read without YAML, or None where it is written in any way that
+    YAML might read otherwise (then YAML reads it).
+
+    YAML (the parser and its import) is the slowest part of reading the chosen theme
+    before the first frame (benchmarks/startup.py); every bundled theme, and a theme
+    written as they are, is plain `key: "value"` lines. What is read here is what YAML
+    reads: quoted strings without escapes, `true`/`false`, and bare words that YAML
+    keeps as words; a duplicate key, a tab, a number, an escape or any other shape
+    goes to YAML."""
+    if not text.replace("\n", "").replace("\r", "").isprintable():
+        return None  # control or separator characters: YAML's reader has its own rules
+    data: dict[str, Any] = {}
+    variables: dict[str, Any] | None = None
+    for line in text.splitlines():
+        line = line.rstrip(" ")
+        if not line or line.lstrip(" ").startswith("#"):
+            continue
+        nested = _NESTED.fullmatch(line) if variables is not None else None
+        top = None if nested else _TOP.fullmatch(line)
+        match = nested or top
+        if match is None:
+            return None
+        key, raw = match["key"], match["value"]
+        target = variables if nested else data
+        if target is None or key in target or key in data:
+            return None
+        if top is not None:
+            variables = None
+            if raw is None:
+                if key != "variables":
+                    return None
+                variables = data[key] = {}
+                continue
+        value = _VALUE.fullmatch(raw)
+        if value is None:
+            return None
+        if value["bare"] is not None:
+            word = value["bare"]
+            if word in ("true", "false"):
+                target[key] = word == "true"
+                continue
+            if word.lower() in _NOT_WORDS:
+                return None
+            target[key] = word
+        else:
+            target[key] = value["double"] if value["double"] is not None else value["single"]
+    return data
+
+
 def _line_of(node: yaml.Node, key: tuple[str, ...]) -> int | None:
     """The line of a key, walking mappings by key text; None when it is not in the file."""
+    import yaml
+
     line = None
     for part in key:
         if not isinstance(node, yaml.MappingNode):

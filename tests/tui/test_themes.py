@@ -26,6 +26,7 @@ from gme_tui.tui.themes import (
     load_all_themes,
     load_theme_file,
     load_themes,
+    simple_mapping,
     user_themes_dir,
 )
 
@@ -492,3 +493,44 @@ def test_a_theme_name_is_kept_short(tmp_path):
     themes, warnings = load_themes([tmp_path])
     assert [t.name for t in themes] == ["n" * NAME_MAX]
     assert len(warnings) == 1 and f"at most {NAME_MAX} characters" in warnings[0]
+
+
+# --- the chosen theme read without YAML before the first frame --------------------------
+
+
+@pytest.mark.parametrize("path", sorted(bundled_themes_dir().glob("*.yaml")), ids=lambda p: p.name)
+def test_every_bundled_theme_is_read_without_yaml_as_yaml_reads_it(path):
+    import yaml
+
+    text = path.read_text()
+    assert simple_mapping(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "name: a\nprimary: #ff0000\n",  # a comment in YAML: the key is empty
+        "name: a\ndark: yes\n",  # YAML 1.1 reads yes as true
+        "name: a\nname: b\n",
+        'name: a\nprimary: "a\\"b"\n',
+        "name: a\nvariables:\n  x: 1\n",
+        "name: a\x1cprimary: red\n",
+        "---\nname: a\n",
+        "name: 'it''s'\n",
+    ],
+)
+def test_anything_yaml_might_read_otherwise_goes_to_yaml(text):
+    assert simple_mapping(text) is None
+
+
+def test_a_simple_file_with_comments_and_variables(tmp_path):
+    text = '# mine\nname: mine\ndark: false # light\nprimary: "#112233"\nvariables:\n  footer-key-foreground: red\n'
+    assert simple_mapping(text) == {
+        "name": "mine",
+        "dark": False,
+        "primary": "#112233",
+        "variables": {"footer-key-foreground": "red"},
+    }
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    assert load_theme_file(path).primary == "#112233"

@@ -72,7 +72,6 @@ class GmeApp(App[int]):
         self._show_where()
         self.theme_warnings: list[str] = []
         self._install_themes()
-        self._told_clashes: set[frozenset[str]] = set()
         self._apply_keymap()
 
     def _show_where(self) -> None:
@@ -127,7 +126,9 @@ class GmeApp(App[int]):
         if isinstance(self.screen, HelpScreen):  # F1 again closes it
             self.screen.dismiss(None)
             return
-        title = "Keys of the main screen" if self.screen is self.screen_stack[0] else "Keys of this screen"
+        from .screens.main import MainScreen
+
+        title = "Keys of the main screen" if isinstance(self.screen, MainScreen) else "Keys of this screen"
         self.push_screen(HelpScreen(self.screen, title))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -321,45 +322,19 @@ class GmeApp(App[int]):
         return not self._themes_pending
 
     def _apply_keymap(self) -> None:
-        """The settings' `keymap:` over the default keys; an id no binding has is a warning
-        naming its line (a clash is told as it is met: `handle_bindings_clash`)."""
+        """The settings' `keymap:` over the default keys, checked first (`keys.checked_keymap`):
+        an unknown id or a key another binding has where it acts is a warning naming its line,
+        and that entry is left out, so every key does one thing."""
+        keymap = self.all_settings.keymap
+        if not keymap:
+            return  # the check reads every screen's bindings: nothing to pay for without one
         from ..paths import settings_path
-        from .keys import KEYS
+        from .keys import checked_keymap
 
-        where = self.config.settings_path or settings_path()
-        keymap: dict[str, str] = {}
-        for binding_id, (keys, line) in self.all_settings.keymap.items():
-            if binding_id not in KEYS:
-                import difflib
-
-                close = difflib.get_close_matches(binding_id, list(KEYS), n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                self.setting_warnings.append(
-                    clean(f"{where}:{line}: keymap: no binding has the id {binding_id}{hint}; it is ignored")
-                )
-                continue
-            keymap[binding_id] = keys
-        if keymap:
-            self.set_keymap(keymap)
-
-    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
-        """The keymap gave one key to two bindings where both act: said once, with the lines."""
-        from ..paths import settings_path
-
-        ids = frozenset(b.id for b in clashed_bindings if b.id)
-        if ids in self._told_clashes:
-            return
-        self._told_clashes.add(ids)
-        lines = self.all_settings.keymap
-        named = ", ".join(f"{i} (line {lines[i][1]})" if i in lines else i for i in sorted(ids))
-        key = next(iter(clashed_bindings)).key
-        self.notify(
-            f"{self.config.settings_path or settings_path()}: keymap: {key} is bound to more than one action here: {named}; "
-            "only one of them acts",
-            title="Settings",
-            severity="warning",
-            timeout=10,
-        )
+        applied, warnings = checked_keymap(keymap, self.config.settings_path or settings_path())
+        self.setting_warnings += [clean(warning) for warning in warnings]
+        if applied:
+            self.set_keymap(applied)
 
     def _warn(self) -> None:
         for warning in [*self.setting_warnings, *self.theme_warnings]:

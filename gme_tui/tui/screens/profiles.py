@@ -23,8 +23,8 @@ class ProfileScreen(ModalScreen[str | None]):
     app: GmeApp
 
     BINDINGS = [
-        # The list and the name box take Enter themselves; this shows it, and acts where neither has the focus.
-        Binding("enter", "pick", "Switch", id="profiles.pick"),
+        # Priority: the list and the name box would take Enter themselves, out of the key bar.
+        Binding("enter", "pick", "Switch", priority=True, id="profiles.pick"),
         Binding("escape", "close", "Back", id="profiles.close"),
     ]
 
@@ -82,17 +82,25 @@ class ProfileScreen(ModalScreen[str | None]):
         self.dismiss(self.names[event.option_index])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        self._pick_typed(event.value)
+
+    def _pick_typed(self, typed: str) -> None:
         from ...api.fields import FieldError
         from ...credentials import check_profile
 
         try:
-            name = check_profile(event.value.strip())
+            name = check_profile(typed.strip())
         except FieldError as error:
             self.query_one("#profile-status", Static).update(content(error))
             return
         self.dismiss(name)
 
     def action_pick(self) -> None:
+        """Enter: the name typed where the name box has the focus, else the highlighted profile."""
+        typed = self.query_one("#profile-name", Input)
+        if typed.has_focus:
+            self._pick_typed(typed.value)
+            return
         options = self.query_one("#profile-list", OptionList)
         if options.highlighted is not None:
             self.dismiss(self.names[options.highlighted])

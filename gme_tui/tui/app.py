@@ -137,7 +137,10 @@ class GmeApp(App[int]):
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command
-        yield SystemCommand("Help", "Every key of this screen, one sentence each (F1)", self.action_help)
+        from .keys import key_in_force
+
+        keys = key_in_force([self], "app.help")
+        yield SystemCommand("Help", f"Every key of this screen, one sentence each ({keys})", self.action_help)
 
     def action_help_quit(self) -> None:
         """Textual's own hint for Ctrl+C, which it writes in markup (every toast here is plain)."""

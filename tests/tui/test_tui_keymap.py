@@ -56,6 +56,24 @@ async def test_ctrl_t_sends_once_remapped_and_ctrl_s_no_longer_does(make_app, ke
         assert send.endswith("(^t)")
 
 
+async def test_the_help_itself_can_move_and_the_palette_names_its_key(make_app, keymap):
+    keymap("app.help: f12")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await after_first_frame(pilot)
+        assert "f12 Help" in keys_shown(app) and "f1 " not in keys_shown(app)
+        (hint,) = [c.help for c in app.get_system_commands(app.screen) if c.title == "Help"]
+        assert hint.endswith("(f12)")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f12")
+        await until(lambda: isinstance(app.screen, HelpScreen), "the help from f12", pilot)
+        assert help_row(app, KEYS["app.help"][1]).split()[0] == "f12"
+        await pilot.press("q")
+        await until(lambda: not isinstance(app.screen, HelpScreen), "the help closed by q", pilot)
+
+
 async def test_an_unknown_id_and_a_taken_key_are_warnings_naming_the_line(make_app, keymap, settings_path):
     keymap("main.sned: ctrl+t", "main.stop: ctrl+o", "recordings.stop: tab")
     app = make_app()

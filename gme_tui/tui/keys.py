@@ -37,7 +37,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "main.maximize": (APP, "The focused panel fills the screen; again (or Escape) gives the room back."),
     "main.credentials": (APP, "This profile's credentials: store, replace, delete, check."),
     "main.switch_profile": (APP, "Switch to another profile (its settings and credentials)."),
-    "app.help": (APP, "This help."),
+    "app.help": (APP, "This help (? opens it where no text field has the focus)."),
     "app.quit": (APP, "Quit gme-tui."),
     "app.palette": (APP, "The command palette: every action that fits now, by name."),
     "recordings.stop": (RECORDING, "Stop the selected recording, after a confirmation."),

@@ -74,6 +74,40 @@ async def test_the_help_itself_can_move_and_the_palette_names_its_key(make_app, 
         await until(lambda: not isinstance(app.screen, HelpScreen), "the help closed by q", pilot)
 
 
+async def test_the_palette_key_can_move_and_the_bar_keeps_it_at_its_end(make_app, keymap):
+    from textual.command import CommandPalette
+
+    keymap("app.palette: f10")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await after_first_frame(pilot)
+        assert app.setting_warnings == []
+        assert keys_shown(app).rstrip().endswith("│ f10 palette")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+        await pilot.press("f10")
+        await until(lambda: isinstance(app.screen, CommandPalette), "the palette from f10", pilot)
+
+
+async def test_the_help_of_a_dialog_lists_only_what_acts_there(make_app):
+    """In a dialog the app's ? does not act (only its priority keys reach past a dialog)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await after_first_frame(pilot)
+        await fill(pilot, room="dialog-help", mode="2")
+        await pilot.press("ctrl+s")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "the confirmation", pilot)
+        await pilot.press("f1")
+        await until(lambda: isinstance(app.screen, HelpScreen), "the help of the confirmation", pilot)
+        assert app.screen.query_one("#help").border_title == "Keys of this screen"
+        assert help_row(app, KEYS["confirm.yes"][1]).split()[0] == "⏎"
+        assert help_row(app, KEYS["app.help"][1]).split()[:2] == ["f1", "This"]
+        assert KEYS["main.send"][1] not in text_of(app.screen.query_one("#help-keys"))
+        await pilot.press("escape")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), "back at the confirmation", pilot)
+
+
 async def test_an_unknown_id_and_a_taken_key_are_warnings_naming_the_line(make_app, keymap, settings_path):
     keymap("main.sned: ctrl+t", "main.stop: ctrl+o", "recordings.stop: tab")
     app = make_app()

@@ -24,6 +24,8 @@ def keys_of(screen: Screen) -> dict[str, list[tuple[str, str]]]:
     found: dict[str, list[str]] = {}
     for node in nodes:
         for key, binding in node._bindings:
+            if node is screen.app and screen.is_modal and not binding.priority:
+                continue  # a dialog keeps the app's keys out, but for its priority ones
             if binding.id in KEYS:
                 keys = found.setdefault(binding.id, [])
                 for shown in keys_in_force(node, key, binding):

@@ -70,7 +70,8 @@ class KeyBar(Widget):
                 enabled,
                 node is app,
             )
-            if binding.key == app.COMMAND_PALETTE_BINDING:  # hidden from lists, shown here as in the Footer
+            # Hidden from lists, shown here as in the Footer; found by its action, for a keymap may move it.
+            if binding.action in ("command_palette", "app.command_palette"):
                 palette = key if app.ENABLE_COMMAND_PALETTE else None
             elif binding.show and binding.action not in seen:
                 seen.add(binding.action)

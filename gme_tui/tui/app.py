@@ -139,7 +139,7 @@ class GmeApp(App[int]):
                 yield command
         from .keys import key_in_force
 
-        keys = key_in_force([self], "app.help")
+        keys = key_in_force([self], "app.help").replace("[", "\\[")  # the help line is markup
         yield SystemCommand("Help", f"Every key of this screen, one sentence each ({keys})", self.action_help)
 
     def action_help_quit(self) -> None:

@@ -108,6 +108,33 @@ async def test_the_help_of_a_dialog_lists_only_what_acts_there(make_app):
         await until(lambda: isinstance(app.screen, ConfirmScreen), "back at the confirmation", pilot)
 
 
+async def test_a_bracket_key_shows_as_itself_in_the_palette(make_app, keymap):
+    """The palette's help lines are markup: a key such as [ must not open a tag."""
+    keymap("main.send: '['", "app.help: ']'")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await after_first_frame(pilot)
+        assert app.setting_warnings == []
+        await pilot.press("ctrl+p")
+        await pilot.press(*"send")
+        await until(lambda: "Send StartRecord" in palette_text(app), "the palette's hit", pilot)
+        assert "check the form and send it ([)" in palette_text(app)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"help")
+        await until(lambda: "one sentence each (])" in palette_text(app), "the help's hit", pilot)
+
+
+def palette_text(app) -> str:
+    from textual.command import CommandList
+
+    lists = app.screen.query(CommandList)
+    if not lists:
+        return ""
+    options = lists.first()
+    return "\n".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
+
+
 async def test_an_unknown_id_and_a_taken_key_are_warnings_naming_the_line(make_app, keymap, settings_path):
     keymap("main.sned: ctrl+t", "main.stop: ctrl+o", "recordings.stop: tab")
     app = make_app()

@@ -713,9 +713,10 @@ class MainScreen(Screen[None]):
     # --- the palette ---------------------------------------------------------------
 
     def key_of(self, binding_id: str) -> str:
+        """The key in force for the palette's help line, which is markup: a key may be `[`."""
         from ..keys import key_in_force
 
-        return key_in_force((self, self.app), binding_id)
+        return markup(key_in_force((self, self.app), binding_id))
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """What fits now: commands that cannot act are left out, as in Posting. Each names

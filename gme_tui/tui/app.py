@@ -308,6 +308,8 @@ class GmeApp(App[int]):
             self._warn()
         if self.history is not None:
             self.after_first_frame(self._start_following)
+        if not self.keymap_checked:
+            self.after_first_frame(self._check_keymap)
 
     def after_first_frame(self, callback: Callable[[], object]) -> None:
         """Run `callback` in the frame after the first one: the form is painted and
@@ -325,19 +327,29 @@ class GmeApp(App[int]):
         return not self._themes_pending
 
     def _apply_keymap(self) -> None:
-        """The settings' `keymap:` over the default keys, checked first (`keys.checked_keymap`):
-        an unknown id or a key another binding has where it acts is a warning naming its line,
-        and that entry is left out, so every key does one thing."""
+        """The settings' `keymap:` over the default keys from the first frame; checked just
+        after it (`_check_keymap`), since the check imports every screen (about 0.1 s)."""
         keymap = self.all_settings.keymap
-        if not keymap:
-            return  # the check reads every screen's bindings: nothing to pay for without one
+        self.keymap_checked = not keymap
+        #: the keymap's own warnings, told as the check ends (after the settings' others)
+        self.keymap_warnings: list[str] = []
+        if keymap:
+            self.set_keymap({binding_id: keys for binding_id, (keys, _line) in keymap.items()})
+
+    def _check_keymap(self) -> None:
+        """An unknown id, or a key another binding has where both act, is a warning naming its
+        line, and that entry is left out (`keys.checked_keymap`), so every key does one thing."""
         from ..paths import settings_path
         from .keys import checked_keymap
 
-        applied, warnings = checked_keymap(keymap, self.config.settings_path or settings_path())
-        self.setting_warnings += [clean(warning) for warning in warnings]
-        if applied:
-            self.set_keymap(applied)
+        applied, warnings = checked_keymap(
+            self.all_settings.keymap, self.config.settings_path or settings_path()
+        )
+        self.set_keymap(applied)
+        self.keymap_warnings = [clean(warning) for warning in warnings]
+        for warning in self.keymap_warnings:
+            self.notify(warning, title="Settings", severity="warning", timeout=8)
+        self.keymap_checked = True
 
     def _warn(self) -> None:
         for warning in [*self.setting_warnings, *self.theme_warnings]:

@@ -73,7 +73,8 @@ async def test_a_remapped_key_acts_and_shows_in_the_help_key_bar_and_palette(mak
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await after_first_frame(pilot)
-        warnings = "\n".join(app.setting_warnings)
+        await until(lambda: app.keymap_checked, "the keymap checked", pilot)
+        warnings = "\n".join(app.setting_warnings + app.keymap_warnings)
         assert f"{settings_path}:4: keymap: no binding has the id main.nope" in warnings
         assert f"{settings_path}:5: keymap.main.stop 'ctrl+' is not a key" in warnings
         assert "^t Send" in keys_shown(app) and "^s Send" not in keys_shown(app)

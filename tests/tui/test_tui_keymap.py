@@ -35,8 +35,8 @@ async def test_ctrl_t_sends_once_remapped_and_ctrl_s_no_longer_does(make_app, ke
     keymap("main.send: ctrl+t")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await after_first_frame(pilot)
-        assert app.setting_warnings == []
+        await checked(pilot)
+        assert app.keymap_warnings == app.setting_warnings == []
         assert "^t Send" in keys_shown(app) and "^s" not in keys_shown(app)
         await fill(pilot, room="remapped", mode="2")
         await pilot.press("ctrl+s")
@@ -60,7 +60,7 @@ async def test_the_help_itself_can_move_and_the_palette_names_its_key(make_app, 
     keymap("app.help: f12")
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await after_first_frame(pilot)
+        await checked(pilot)
         assert "f12 Help" in keys_shown(app) and "f1 " not in keys_shown(app)
         (hint,) = [c.help for c in app.get_system_commands(app.screen) if c.title == "Help"]
         assert hint.endswith("(f12)")
@@ -80,8 +80,8 @@ async def test_the_palette_key_can_move_and_the_bar_keeps_it_at_its_end(make_app
     keymap("app.palette: f10")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await after_first_frame(pilot)
-        assert app.setting_warnings == []
+        await checked(pilot)
+        assert app.keymap_warnings == app.setting_warnings == []
         assert keys_shown(app).rstrip().endswith("│ f10 palette")
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -94,7 +94,7 @@ async def test_the_help_of_a_dialog_lists_only_what_acts_there(make_app):
     """In a dialog the app's ? does not act (only its priority keys reach past a dialog)."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await after_first_frame(pilot)
+        await checked(pilot)
         await fill(pilot, room="dialog-help", mode="2")
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, ConfirmScreen), "the confirmation", pilot)
@@ -113,8 +113,8 @@ async def test_a_bracket_key_shows_as_itself_in_the_palette(make_app, keymap):
     keymap("main.send: '['", "app.help: ']'")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await after_first_frame(pilot)
-        assert app.setting_warnings == []
+        await checked(pilot)
+        assert app.keymap_warnings == app.setting_warnings == []
         await pilot.press("ctrl+p")
         await pilot.press(*"send")
         await until(lambda: "Send StartRecord" in palette_text(app), "the palette's hit", pilot)
@@ -135,6 +135,12 @@ def palette_text(app) -> str:
     return "\n".join(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
 
 
+async def checked(pilot) -> None:
+    """Until the keymap is checked, just after the first frame."""
+    await after_first_frame(pilot)
+    await until(lambda: pilot.app.keymap_checked, "the keymap checked", pilot)
+
+
 async def test_an_unknown_id_and_a_taken_key_are_warnings_naming_the_line(make_app, keymap, settings_path):
     keymap("main.sned: ctrl+t", "main.stop: ctrl+o", "recordings.stop: tab")
     app = make_app()
@@ -142,13 +148,14 @@ async def test_an_unknown_id_and_a_taken_key_are_warnings_naming_the_line(make_a
     notify = app.notify
     app.notify = lambda message, **kw: (toasts.append(message), notify(message, **kw))[-1]
     async with app.run_test(size=(120, 40)) as pilot:
-        await after_first_frame(pilot)
-        assert app.setting_warnings == [
+        await checked(pilot)
+        assert app.setting_warnings == []
+        assert app.keymap_warnings == [
             f"{settings_path}:3: keymap: no binding has the id main.sned (did you mean main.send?); it is ignored",
             f"{settings_path}:4: keymap.main.stop: ctrl+o already belongs to main.switch_profile; main.stop keeps f2",
             f"{settings_path}:5: keymap.recordings.stop: tab is Textual's own (moves the focus); recordings.stop keeps s",
         ]
-        await until(lambda: set(app.setting_warnings) <= set(toasts), "the warnings told", pilot)
+        await until(lambda: set(app.keymap_warnings) <= set(toasts), "the warnings told", pilot)
         await pilot.press("ctrl+o")  # still the profile's, as before
         await until(lambda: isinstance(app.screen, ProfileScreen), "the profile dialog", pilot)
 
@@ -157,8 +164,8 @@ async def test_two_bindings_may_swap_their_keys(make_app, keymap):
     keymap("main.send: ctrl+o", "main.switch_profile: ctrl+s")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await after_first_frame(pilot)
-        assert app.setting_warnings == []
+        await checked(pilot)
+        assert app.keymap_warnings == app.setting_warnings == []
         assert "^o Send" in keys_shown(app) and "^s Profile" in keys_shown(app)
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, ProfileScreen), "the profile dialog from ctrl+s", pilot)

@@ -23,9 +23,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import after_first_frame, send_confirmed
+from helpers import after_first_frame, send_confirmed, until
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from gme_tui.api.fields import RecordMode
 from gme_tui.context import Context
@@ -215,9 +215,17 @@ async def help_screen(pilot: Pilot) -> None:
 
 
 async def confirmation(pilot: Pilot) -> None:
+    from textual.content import Content
+
+    from gme_tui.tui.screens.dialogs import ConfirmScreen
+
     await steady(pilot)
     await fill(pilot, room="lobby", mode="2", allow="10001, 10002")
     await pilot.press("ctrl+s")
+    await until(lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation", pilot)
+    shown_host, host = (url.split("://", 1)[1] for url in (SHOWN_ENDPOINT, pilot.app.config.endpoint))
+    question = pilot.app.screen.query_one(".dialog-question", Static)
+    question.update(Content(str(question.content).replace(host, shown_host)))  # the emulator's port
     await pilot.pause()
 
 

@@ -98,6 +98,9 @@ async def test_the_help_of_a_dialog_lists_only_what_acts_there(make_app):
         await fill(pilot, room="dialog-help", mode="2")
         await pilot.press("ctrl+s")
         await until(lambda: isinstance(app.screen, ConfirmScreen), "the confirmation", pilot)
+        await pilot.pause()
+        shown = keys_shown(app)  # the dialog's keys, then the app's that act past it
+        assert shown.index("Confirm") < shown.index("f1 Help") and "^q Quit" in shown
         await pilot.press("f1")
         await until(lambda: isinstance(app.screen, HelpScreen), "the help of the confirmation", pilot)
         assert app.screen.query_one("#help").border_title == "Keys of this screen"

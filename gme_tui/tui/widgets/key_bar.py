@@ -24,6 +24,7 @@ from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
+from textual.screen import ActiveBinding, Screen
 from textual.widget import Widget
 
 #: lines the bar may take; keys beyond them are left out whole
@@ -62,7 +63,7 @@ class KeyBar(Widget):
         }
         ranked: list[tuple[tuple[int, int], Key]] = []
         palette, seen = None, set()
-        for n, (node, binding, enabled, _tooltip) in enumerate(screen.active_bindings.values()):
+        for n, (node, binding, enabled, _tooltip) in enumerate(self._in_force(screen)):
             key = Key(
                 binding.key.split(",")[0],
                 app.get_key_display(binding),
@@ -85,6 +86,21 @@ class KeyBar(Widget):
             lines = self._lines()
             self.keys, self.palette = keys, palette
             self.refresh(layout=self._lines() != lines)  # a new height needs a layout; a new line does not
+
+    @staticmethod
+    def _in_force(screen: Screen) -> list[ActiveBinding]:
+        """The screen's active bindings; on a dialog, with the app's priority keys after them
+        (F1, Ctrl+Q): they act past a dialog, though Textual lists only the dialog's own."""
+        active = dict(screen.active_bindings)
+        if screen.is_modal:
+            app = screen.app
+            for node, bindings in screen._binding_chain:
+                if node is not app:
+                    continue
+                for key, binding in bindings:
+                    if binding.priority and key not in active:
+                        active[key] = ActiveBinding(app, binding, True, binding.tooltip)
+        return list(active.values())
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return max(self._lines(width), self._beneath())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import os
 import socket
 import sqlite3
@@ -73,7 +74,7 @@ CREATE INDEX IF NOT EXISTS requests_own ON requests (endpoint, started_at DESC, 
 STALE_AFTER = 15 * 60
 
 #: what `PRAGMA user_version` says once `_SCHEMA` and its migrations are in; raise it when they change
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: seconds a write waits for another (the console and a command line writing at once
 #: each hold the lock for milliseconds); read when a store is opened
@@ -197,6 +198,7 @@ class History:
             recordings.replay(self._db, time.time())
         if version < 4:
             _fill_modes(self._db)
+        _track_order(self._db)
         if text_index_possible():
             _index_text(self._db)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
@@ -392,11 +394,10 @@ class History:
 
         How a filter is answered (the rows are the same whichever way, see `_matching`):
         with the text index (`_TEXT`), when it names at most `FEW` rows, those rows are
-        read and sorted (a millisecond at a million rows); when it names more, they are
-        probably dense among the newest, so the newest `WINDOW` rows are tried first, and
-        only a page they cannot fill walks the time index probing the index's rows. A
-        needle of under 3 characters (no trigram), or a store without the index, walks the
-        time index with LIKE, as it always did.
+        read and sorted (a millisecond at a million rows); when it names more, the index
+        is walked newest id first (`_page_in_order`), wherever in the store the matches
+        lie. A needle of under 3 characters (no trigram), or a store without the index,
+        walks the time index with LIKE, as it always did.
         """
         keyset, after = "1", cast("tuple[object, ...]", ())
         if before is not None:
@@ -406,33 +407,80 @@ class History:
             after = (before[1], before[0], before[1])
         order = "ORDER BY started_at DESC, id DESC LIMIT ?"
         plan = self._plan(text)
-        found: list[Row] = []
         if plan == "broad":
-            scope, scoped = _matching("", endpoint, own)
-            where, args = _matching(text)
-            # Where the newest `WINDOW` rows end, read from the index alone.
-            edge = self._db.execute(
-                f"SELECT started_at, id FROM requests WHERE {scope} AND {keyset} {order} OFFSET ?",
-                (*scoped, *after, 1, WINDOW - 1),
-            ).fetchone()
-            if edge is not None:
-                cursor = self._db.execute(
-                    f"SELECT * FROM requests WHERE {scope} AND {keyset} AND (started_at, id) >= (?, ?)"
-                    f" AND {where} {order}",
-                    (*scoped, *after, *edge, *args, limit),
-                )
-                found = [self._row(record, cursor.description) for record in cursor.fetchall()]
-                if len(found) == limit:
-                    return found
-                # The rest lies beyond the window: on from its edge.
-                keyset, after, limit = "(started_at, id) < (?, ?)", tuple(edge), limit - len(found)
+            found = self._page_in_order(text, endpoint, own, after, limit)
+            if found is not None:
+                return found
         where, args = _matching(text, endpoint, own, fts=plan != "like")
         # A few rows named by the index: read those (by rowid), never the time index.
         source = "requests NOT INDEXED" if plan == "few" else "requests"
         cursor = self._db.execute(
             f"SELECT * FROM {source} WHERE {where} AND {keyset} {order}", (*args, *after, limit)
         )
-        return found + [self._row(record, cursor.description) for record in cursor.fetchall()]
+        return [self._row(record, cursor.description) for record in cursor.fetchall()]
+
+    def _page_in_order(
+        self, text: str, endpoint: str | None, own: bool, after: tuple[object, ...], limit: int
+    ) -> list[Row] | None:
+        """A broad filter's page from the index walked by rowid, newest first: the rows kept in
+        order (`_track_order`) sort by id as by time, so their first `limit` matches are theirs
+        for the page; the few rows out of order are read and sorted beside them. None where
+        more than `FEW` rows are out of order (a store whose clock went wild): the time index
+        is walked instead."""
+        out_of_order = self._db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_BEHIND} LIMIT ?)", (FEW + 1,))
+        if int(out_of_order.fetchone()[0]) > FEW:
+            return None
+        phrase = _phrase(text.strip())
+        where, args = _matching(text, endpoint, own)
+        keyset, bound = "1", _NO_ROW
+        if after:
+            edge = "(COALESCE((SELECT started_at FROM requests WHERE id = ?), ?), ?)"
+            keyset = f"(started_at, id) < {edge}"
+            # The rows in order that sort before `after` are those below the first at or past it.
+            first = self._db.execute(
+                f"SELECT id FROM requests WHERE (started_at, id) >= {edge}"
+                f" AND id NOT IN (SELECT id FROM {_BEHIND}) ORDER BY started_at, id LIMIT 1",
+                after,
+            ).fetchone()
+            bound = first[0] if first is not None else _NO_ROW
+        picked = [
+            record[0]
+            for record in self._db.execute(
+                f"SELECT id FROM requests NOT INDEXED WHERE id IN (SELECT id FROM {_BEHIND})"
+                f" AND {where} AND {keyset} ORDER BY started_at DESC, id DESC LIMIT ?",
+                (*args, *after, limit),
+            )
+        ]
+        in_order: list[int] = []
+        chunk = limit
+        while len(in_order) < limit:
+            named = [
+                record[0]
+                for record in self._db.execute(
+                    f"SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+                    (phrase, bound, chunk),
+                )
+            ]
+            if named:
+                marks = ",".join("?" * len(named))
+                in_order += [
+                    record[0]
+                    for record in self._db.execute(
+                        f"SELECT id FROM requests NOT INDEXED WHERE id IN ({marks})"
+                        f" AND id NOT IN (SELECT id FROM {_BEHIND}) AND {where} ORDER BY id DESC",
+                        (*named, *args),
+                    )
+                ]
+            if len(named) < chunk:
+                break
+            bound, chunk = named[-1], min(chunk * 2, _CHUNK)
+        chosen = picked + in_order[:limit]
+        marks = ",".join("?" * len(chosen))
+        cursor = self._db.execute(
+            f"SELECT * FROM requests NOT INDEXED WHERE id IN ({marks}) ORDER BY started_at DESC, id DESC LIMIT ?",
+            (*chosen, limit),
+        )
+        return [self._row(record, cursor.description) for record in cursor.fetchall()]
 
     def _plan(self, text: str) -> str:
         """ "like" (no index or no trigram in `text`), "few" (the index names at most `FEW`
@@ -646,8 +694,17 @@ _TEXT_COLUMNS = ("room_id", "action", "outcome", "outcome_words", "error_code", 
 _TEXT_TRIGGERS = ("requests_text_insert", "requests_text_delete", "requests_text_update")
 #: a filter whose index lookup names at most this many rows reads them and sorts them
 FEW = 5_000
-#: the newest rows a broader filter looks in first (a page of its matches is usually there)
-WINDOW = 20_000
+#: the most rowids a broad filter takes from the index at a time (SQLite's bound on `?`s is 32766)
+_CHUNK = 4_096
+#: a rowid past every row's
+_NO_ROW = 2**63 - 1
+#: the rows out of time order (`_track_order`), and the latest time of those in order
+_BEHIND = "requests_behind"
+_HIGH = "requests_high"
+_ORDER_TRIGGERS = ("requests_order_insert", "requests_order_update", "requests_order_delete")
+#: a row stamped this far past its writer's clock is out of order, so that it cannot hold
+#: every later row out of order until that time comes
+_AHEAD = 86_400.0
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -685,6 +742,56 @@ def _index_text(db: sqlite3.Connection) -> None:
         f"CREATE TRIGGER requests_text_update AFTER UPDATE OF {watched} ON requests BEGIN {delete} {insert} END"
     )
     db.execute(f"INSERT INTO {_TEXT} (rowid, {columns}) SELECT id, {_text_values('')} FROM requests")
+
+
+def _track_order(db: sqlite3.Connection) -> None:
+    """Keep `_BEHIND`: the rows whose time is behind that of a row written before them (a clock
+    set back, two writers racing, a damaged or edited time). Every other row is in order: its
+    time is at least that of every row in order before it, so among those rows the newest id
+    is the newest time, and a filter can walk its index by rowid (`History._page_in_order`).
+    The triggers keep it for every writer, older versions of gme-tui included; this fills it
+    from the rows there are (the migration to version 5, in its transaction)."""
+    db.execute(f"CREATE TABLE IF NOT EXISTS {_BEHIND} (id INTEGER PRIMARY KEY)")
+    db.execute(f"CREATE TABLE IF NOT EXISTS {_HIGH} (k INTEGER PRIMARY KEY CHECK (k = 0), at REAL NOT NULL)")
+    db.execute(f"DELETE FROM {_BEHIND}")
+    high, behind = -math.inf, []
+    ahead = time.time() + _AHEAD
+    for row_id, started_at in db.execute("SELECT id, started_at FROM requests ORDER BY id"):
+        if _in_order(started_at, high, ahead):
+            high = started_at
+        else:
+            behind.append((row_id,))
+    db.executemany(f"INSERT INTO {_BEHIND} (id) VALUES (?)", behind)
+    db.execute(f"INSERT OR REPLACE INTO {_HIGH} (k, at) VALUES (0, ?)", (max(high, -1e308),))
+    in_order = (
+        f"typeof(new.started_at) IN ('integer', 'real') AND new.started_at >= (SELECT at FROM {_HIGH})"
+        f" AND new.started_at <= (julianday('now') - 2440587.5) * 86400.0 + {_AHEAD}"
+    )
+    for trigger in _ORDER_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute(
+        "CREATE TRIGGER requests_order_insert AFTER INSERT ON requests BEGIN"
+        f" UPDATE {_HIGH} SET at = new.started_at WHERE {in_order};"
+        f" INSERT OR IGNORE INTO {_BEHIND} (id) SELECT new.id WHERE (SELECT at FROM {_HIGH}) IS NOT new.started_at;"
+        " END"
+    )
+    db.execute(
+        "CREATE TRIGGER requests_order_update AFTER UPDATE OF id, started_at ON requests BEGIN"
+        f" INSERT OR IGNORE INTO {_BEHIND} (id) VALUES (new.id); END"
+    )
+    db.execute(
+        f"CREATE TRIGGER requests_order_delete AFTER DELETE ON requests BEGIN DELETE FROM {_BEHIND} WHERE id = old.id; END"
+    )
+
+
+def _in_order(started_at: object, high: float, ahead: float) -> bool:
+    """The insert trigger's test, for the rows there are: a time (not a text or a blob), not
+    behind `high`, not past `ahead`."""
+    return (
+        isinstance(started_at, int | float)
+        and not isinstance(started_at, bool)
+        and high <= started_at <= ahead
+    )
 
 
 @functools.cache

@@ -93,9 +93,9 @@ def test_finishing_and_deleting_keep_the_index_in_step(tmp_path):
 
 
 def test_a_broad_filter_pages_as_like_does(tmp_path, monkeypatch):
-    """More than FEW rows named: the window and the walk beyond it, page after page."""
+    """More than FEW rows named: the index walked by rowid, chunk after chunk, page after page."""
     monkeypatch.setattr(history_module, "FEW", 3)
-    monkeypatch.setattr(history_module, "WINDOW", 5)
+    monkeypatch.setattr(history_module, "_CHUNK", 5)
     with History.in_dir(tmp_path) as history:
         for i in range(40):
             room = f"room-{i}" if i % 3 else f"hall-{i}"
@@ -151,7 +151,7 @@ def test_a_version_3_store_with_rows_is_migrated(tmp_path):
     _as_version_3(tmp_path / history_module.FILE_NAME)
     with History.in_dir(tmp_path) as history:
         assert history.text_index
-        assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         assert _ids(history, "atrium") == [stop, start]
         assert {row.id: row.record_mode for row in history.rows()} == {start: 3, stop: 3, ask: 1}
         # and the triggers keep it from here on
@@ -236,3 +236,101 @@ def test_a_stop_and_a_describe_say_the_mode_of_their_recording(tmp_path):
         assert history.get(stop).record_mode == 3
         assert history.get(elsewhere).record_mode is None  # another endpoint's task of that number
         assert history.get(ask).record_mode == 2
+
+
+def _all_pages(history: History, needle: str, fts: bool, **scope: object) -> list[int]:
+    history.text_index = fts
+    seen, before = [], None
+    while page := history.page(4, text=needle, before=before, **scope):  # type: ignore[arg-type]
+        seen += [row.id for row in page]
+        before = (page[-1].started_at, page[-1].id)
+    return seen
+
+
+def _rows_out_of_order(history: History) -> None:
+    """40 rows, then times set back, damaged, pushed past tomorrow, and rows written behind."""
+    for i in range(40):
+        history.begin(
+            action="StartRecord", profile="p", endpoint=ENDPOINT if i % 4 else "http://other",
+            region=None, params={"RoomId": f"room-{i}"},
+        )  # fmt: skip
+    db = sqlite3.connect(history.path)
+    with db:
+        db.execute("UPDATE requests SET started_at = started_at - 3600 WHERE id IN (5, 17)")
+        db.execute("UPDATE requests SET started_at = 'not a time' WHERE id = 9")
+        db.execute("UPDATE requests SET started_at = 1e300 WHERE id = 23")
+        for back in (7200.0, 1.0):  # written now, stamped as if an hour ago / a second ago
+            db.execute(
+                "INSERT INTO requests (started_at, action, profile, endpoint, params, room_id, pid, host)"
+                " SELECT started_at - ?, action, profile, endpoint, params, room_id || '-again', pid, host"
+                " FROM requests WHERE id = 30",
+                (back,),
+            )
+        db.execute(
+            "INSERT INTO requests (started_at, action, profile, endpoint, params, room_id, pid, host)"
+            " VALUES (?, 'StartRecord', 'p', ?, '{}', 'room-ahead', 1, 'h')",
+            (4e9, ENDPOINT),
+        )
+    db.close()
+
+
+NEEDLES_BROAD = ("room", "oom-1", "oom-3", "again", "ahead", "startrec")
+
+
+def test_rows_out_of_time_order_page_as_like_does(tmp_path, monkeypatch):
+    """The walk by rowid trusts id order only for rows in time order: the others (a clock set
+    back, a damaged or future time, an edit) are read beside them, and the pages are LIKE's."""
+    monkeypatch.setattr(history_module, "FEW", 10)
+    monkeypatch.setattr(history_module, "_CHUNK", 5)
+    with History.in_dir(tmp_path) as history:
+        _rows_out_of_order(history)
+        behind = {r[0] for r in history._db.execute(f"SELECT id FROM {history_module._BEHIND}")}
+        # edited (5, 9, 17, 23); written behind (41, 42); every row after the 1e300 one is in order
+        # (the far future is kept out of order rather than holding back all that follow)
+        assert behind == {5, 9, 17, 23, 41, 42, 43}
+        walks = []
+        original = History._page_in_order
+
+        def spy(self, *args):
+            found = original(self, *args)
+            walks.append(found is not None)
+            return found
+
+        monkeypatch.setattr(History, "_page_in_order", spy)
+        for needle in NEEDLES_BROAD:
+            for scope in ({}, {"endpoint": ENDPOINT}, {"endpoint": ENDPOINT, "own": True}):
+                like = _all_pages(history, needle, False, **scope)
+                assert _all_pages(history, needle, True, **scope) == like, (needle, scope)
+        assert any(walks)  # the broad needles did go the new way
+        assert _all_pages(history, "room-8", True) == [9]  # its damaged time kept it in the pages
+
+
+def test_many_rows_out_of_order_walk_the_time_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(history_module, "FEW", 3)
+    with History.in_dir(tmp_path) as history:
+        _rows_out_of_order(history)
+        assert history._page_in_order("room", None, False, (), 4) is None  # 7 out of order > FEW
+        assert _all_pages(history, "room", True) == _all_pages(history, "room", False)
+
+
+def test_a_version_4_store_learns_which_rows_are_out_of_order(tmp_path):
+    with History.in_dir(tmp_path) as history:
+        _rows_out_of_order(history)
+        path = history.path
+    db = sqlite3.connect(path)
+    with db:
+        for trigger in history_module._ORDER_TRIGGERS:
+            db.execute(f"DROP TRIGGER {trigger}")
+        db.execute(f"DROP TABLE {history_module._BEHIND}")
+        db.execute(f"DROP TABLE {history_module._HIGH}")
+        db.execute("PRAGMA user_version=4")
+    db.close()
+    with History.in_dir(tmp_path) as history:
+        behind = {r[0] for r in history._db.execute(f"SELECT id FROM {history_module._BEHIND}")}
+        # from the times alone: 5 and 17 behind 4 and 16; text; 23's 1e300 is past tomorrow,
+        # 41 and 42 behind 40; 43 past tomorrow
+        assert behind == {5, 9, 17, 23, 41, 42, 43}
+        row_id = history.begin(action="StartRecord", profile="p", endpoint=ENDPOINT, region=None, params={})
+        assert row_id not in {r[0] for r in history._db.execute(f"SELECT id FROM {history_module._BEHIND}")}
+        history._db.execute("DELETE FROM requests WHERE id = 5")
+        assert 5 not in {r[0] for r in history._db.execute(f"SELECT id FROM {history_module._BEHIND}")}

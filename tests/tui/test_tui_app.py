@@ -20,6 +20,7 @@ from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.key_bar import KeyBar
 from gme_tui.tui.widgets.mode_choice import ModeChoice
+from gme_tui.tui.widgets.request_form import FieldRow
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
 KEY = DEMO_KEY
@@ -39,15 +40,19 @@ async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", blo
     await pilot.pause()
 
 
-def message(app, widget_id: str) -> Static:
-    return app.screen.query_one(f"#{widget_id}-message", Static)
+def message(app, widget_id: str) -> FieldRow:
+    """The field's row, which draws the line under it (its classes: -invalid, -warning)."""
+    return app.screen.query_one(f"#{widget_id}-row", FieldRow)
 
 
-def text_of(widget: Static) -> str:
-    """What a Static shows, as plain text (Rich tables included)."""
+def text_of(widget: Static | FieldRow) -> str:
+    """What a Static shows, as plain text (Rich tables included); a row's message."""
     import io
 
     from rich.console import Console
+
+    if isinstance(widget, FieldRow):
+        return widget.message
 
     content = widget.content
     if isinstance(content, str):
@@ -67,17 +72,17 @@ async def test_typing_shows_and_clears_each_rule(make_app):
         biz.value = ""
         await pilot.press("1", "2", "a")
         assert "decimal digits" in text_of(message(app, "biz-id"))
-        assert "-error" in message(app, "biz-id").classes
+        assert "-invalid" in message(app, "biz-id").classes
         assert "Cannot send: fix BizId" in text_of(app.screen.query_one("#send-status", Static))
         await pilot.press("backspace")
         assert "application ID" in text_of(message(app, "biz-id"))
-        assert "-error" not in message(app, "biz-id").classes
+        assert "-invalid" not in message(app, "biz-id").classes
 
         await fill(pilot, room=" padded", allow="9999")
         assert "blanks" in text_of(message(app, "room-id"))
         assert "greater than 10000" in text_of(message(app, "allow"))
         await fill(pilot, room="ok", allow="10001 10002, 10003")
-        assert text_of(app.screen.query_one("#allow-count", Static)) == "3/20"
+        assert message(app, "allow").count == "3/20"
         assert "Ready" in text_of(app.screen.query_one("#send-status", Static))
 
 
@@ -124,7 +129,7 @@ async def test_record_mode_is_one_key_and_says_what_it_means(make_app):
         assert choice.value is RecordMode.BOTH
         await pilot.press("backspace")
         assert choice.value is None
-        assert "-error" in message(app, "record-mode").classes
+        assert "-invalid" in message(app, "record-mode").classes
         await pilot.press("left")  # from nothing: the last
         assert choice.value is RecordMode.BOTH
         await pilot.press("delete")
@@ -510,7 +515,7 @@ async def test_the_settings_default_bizid_and_relaxed_ids_apply(make_app, settin
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.screen.query_one("#biz-id", Input).value == "3400352518"
         await fill(pilot, allow="player-one")
-        assert "-error" not in message(app, "allow").classes  # a string OpenID passes when relaxed
+        assert "-invalid" not in message(app, "allow").classes  # a string OpenID passes when relaxed
 
 
 def test_the_app_reads_the_settings_file_once_and_shows_its_warnings_itself(

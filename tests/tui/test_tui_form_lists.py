@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from helpers import until
 from textual import events
-from textual.widgets import Label
 
-from gme_tui.tui.widgets.request_form import IdList
+from gme_tui.tui.widgets.request_form import FieldRow, IdList
 
 
 def screen_lines(app) -> list[str]:
@@ -30,7 +29,7 @@ async def paste(pilot, text: str) -> None:
 
 
 def count(app, widget_id: str) -> str:
-    return str(app.screen.query_one(f"#{widget_id}-count", Label).content)
+    return app.screen.query_one(f"#{widget_id}-row", FieldRow).count
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -14,11 +14,13 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.geometry import Region
+from textual.content import Content
+from textual.geometry import Region, Size
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from ...api import fields
 from ...api.fields import RecordMode
@@ -156,6 +158,100 @@ class FieldInput(Input):
         )
 
 
+#: the label's column; the field, its message and nothing else start after it
+LABEL_WIDTH = 19
+#: the counter's column at the right of a list field (a space, then "20/20")
+COUNT_WIDTH = 6
+
+
+class FieldRow(Widget):
+    """One field of the form: its label, its counter and the line under it drawn by the
+    row itself around the field, the one child.
+
+    As widgets of their own (a label, a counter, a message and a container for each
+    field) they were twenty-odd of the screen's forty: every one is styled at start-up
+    and visited by every refresh. The row draws them where they were, with the same
+    styles (its component classes), and lays the screen out again only when the
+    message's number of lines changes."""
+
+    COMPONENT_CLASSES = {"field-row--label", "field-row--count", "field-row--message"}
+
+    DEFAULT_CSS = """
+    FieldRow {
+        layout: horizontal;
+        height: auto;
+    }
+    """
+
+    def __init__(self, label: str, field: Widget, *, counted: bool, id: str, classes: str) -> None:
+        super().__init__(field, id=id, classes=classes)
+        self.label = label
+        self.field = field
+        self.counted = counted
+        self.message = ""
+        self.count = ""
+        self._lines: tuple[object, list[Strip]] | None = None
+
+    def show(self, message: str, count: str) -> bool:
+        """Draw these; whether anything changed. The screen is laid out again only when
+        the message takes another number of lines."""
+        if (message, count) == (self.message, self.count):
+            return False
+        before = self._message_height(self.size.width) if self.is_mounted else None
+        self.message, self.count = message, count
+        self._lines = None
+        if before is None:
+            return True
+        self.refresh(layout=self._message_height(self.size.width) != before)
+        return True
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._lines = None  # a class or the theme changed: the colours with it
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return super().get_content_height(container, viewport, width) + self._message_height(width)
+
+    def _message_height(self, width: int) -> int:
+        return len(self._message_strips(width))
+
+    def _message_strips(self, width: int) -> list[Strip]:
+        if width <= LABEL_WIDTH:
+            return []
+        style = self.get_visual_style("field-row--message")
+        # a rule quotes what was typed: "[/x]" is no markup
+        strips = Visual.to_strips(self, content(self.message), width - LABEL_WIDTH, None, style, pad=True)
+        gap = Strip.blank(LABEL_WIDTH, self.visual_style.rich_style)
+        return [Strip.join([gap, strip]) for strip in strips]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        key = (self.size, self.field.outer_size.height, self.message, self.count)
+        if self._lines is None or self._lines[0] != key:
+            self._lines = (key, self._render_rows(width, self.field.outer_size.height))
+        lines = self._lines[1]
+        return lines[y] if y < len(lines) else Strip.blank(width, self.visual_style.rich_style)
+
+    def _render_rows(self, width: int, field_height: int) -> list[Strip]:
+        blank = self.visual_style.rich_style
+        parts = Visual.to_strips(
+            self, Content(self.label), LABEL_WIDTH, 1, self.get_visual_style("field-row--label"), pad=True
+        )
+        if self.counted and width > LABEL_WIDTH + COUNT_WIDTH:
+            parts.append(Strip.blank(width - LABEL_WIDTH - COUNT_WIDTH + 1, blank))
+            parts += Visual.to_strips(
+                self,
+                Content(self.count),
+                COUNT_WIDTH - 1,
+                1,
+                self.get_visual_style("field-row--count"),
+                pad=True,
+            )
+        first = Strip.join(parts).crop_extend(0, width, blank)
+        rows = [first] + [Strip.blank(width, blank)] * max(0, field_height - 1)
+        return rows + self._message_strips(width)
+
+
 def form_fields(action: str) -> list[tuple[str, str, str]]:
     return [_BIZ, _TARGET[action], *_REST]
 
@@ -179,40 +275,45 @@ class RequestForm(Widget, can_focus=False):
         self.checked = fields.Checked()
         #: what each message, counter and the status line show now: (text, classes)
         self._drawn: dict[str, tuple[str, str]] = {}
+        self._rows: dict[str, FieldRow] = {}
 
     def compose(self) -> ComposeResult:
         # The first verdict is drawn as the widgets are made: a class changed after
         # mount restyles the whole form, which start-up pays for (benchmarks/startup.py).
         checked = self.checked = self._check(self._initial_biz, "", "", "", "")
         for name, widget_id, help_text in self.fields:
-            invalid = " -invalid" if name in checked.errors else ""
-            with Horizontal(classes="field-row" + invalid, id=f"{widget_id}-row"):
-                yield Label(name, classes="field-label")
-                if name == fields.RECORD_MODE:
-                    yield ModeChoice(id=widget_id)
-                elif name in (fields.ALLOW, fields.BLOCK):
-                    yield IdList(
-                        id=widget_id,
-                        soft_wrap=True,
-                        tab_behavior="focus",
-                        show_line_numbers=False,
-                        classes="id-list",
-                    )
-                else:
-                    yield FieldInput(
-                        value=self._initial_biz if name == fields.BIZ_ID else "",
-                        placeholder=help_text,
-                        id=widget_id,
-                        compact=True,
-                        highlighter=MARKED,
-                    )
-                if name in (fields.ALLOW, fields.BLOCK):
-                    text, over = _count("")
-                    self._drawn[f"{widget_id}-count"] = (text, "count" + over)
-                    yield Label(text, id=f"{widget_id}-count", classes="count" + over)
+            field: Widget
+            if name == fields.RECORD_MODE:
+                field = ModeChoice(id=widget_id)
+            elif name in (fields.ALLOW, fields.BLOCK):
+                field = IdList(
+                    id=widget_id,
+                    soft_wrap=True,
+                    tab_behavior="focus",
+                    show_line_numbers=False,
+                    classes="id-list",
+                )
+            else:
+                field = FieldInput(
+                    value=self._initial_biz if name == fields.BIZ_ID else "",
+                    placeholder=help_text,
+                    id=widget_id,
+                    compact=True,
+                    highlighter=MARKED,
+                )
+            counted = name in (fields.ALLOW, fields.BLOCK)
             text, kind = self._message(name, checked)
-            self._drawn[f"{widget_id}-message"] = (text, "field-message " + kind)
-            yield Static(content(text), id=f"{widget_id}-message", classes="field-message " + kind)
+            count, over = _count("") if counted else ("", "")
+            row = FieldRow(
+                name,
+                field,
+                counted=counted,
+                id=f"{widget_id}-row",
+                classes=self._row_classes(kind, over),
+            )
+            row.show(text, count)
+            self._rows[name] = row
+            yield row
         text, kind = self._status()
         self._drawn["send-status"] = (text, kind)
         yield Static(text, id="send-status", classes=kind)
@@ -223,7 +324,7 @@ class RequestForm(Widget, can_focus=False):
     # --- reading the fields ----------------------------------------------------
 
     def text(self, name: str) -> str:
-        widget = self.query_one(f"#{self.ids[name]}")
+        widget = self._rows[name].field
         if isinstance(widget, ModeChoice):
             return "" if widget.value is None else str(int(widget.value))
         if isinstance(widget, TextArea):
@@ -247,16 +348,21 @@ class RequestForm(Widget, can_focus=False):
             self.text(fields.ALLOW),
             self.text(fields.BLOCK),
         )
-        for name, widget_id, _help in self.fields:
-            self.query_one(f"#{widget_id}-row").set_class(name in checked.errors, "-invalid")
+        for name, _id, _help in self.fields:
+            row = self._rows[name]
             text, kind = self._message(name, checked)
-            # a rule quotes what was typed: "[/x]" is no markup
-            self._show(f"{widget_id}-message", content(text), text, "field-message " + kind)
-        for name in (fields.ALLOW, fields.BLOCK):
-            text, over = _count(self.text(name))
-            self._show(f"{self.ids[name]}-count", text, text, "count" + over)
+            count, over = _count(self.text(name)) if row.counted else ("", "")
+            row.set_classes(self._row_classes(kind, over))
+            row.show(text, count)
         self._show_status()
         return checked
+
+    @staticmethod
+    def _row_classes(kind: str, over: str) -> str:
+        """The row's classes: its field invalid (the label and the field in red), the
+        message's kind, the counter over the limit."""
+        invalid = " -invalid" if kind == "-error" else ""
+        return f"field-row{invalid}{' -warning' if kind == '-warning' else ''}{over}"
 
     def _show(self, widget_id: str, shown: object, text: str, classes: str, layout: bool = True) -> None:
         """Update a line of the form only when its words or its kind change: every update

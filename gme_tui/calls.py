@@ -114,12 +114,14 @@ async def send(
     on_start: Callable[[Outcome], None] | None = None,
     purpose: str | None = None,
     spare: int = 0,
+    batch: tuple[int, str] | None = None,
 ) -> Outcome:
     """Record, send, record. `on_start` sees the outcome as soon as its row exists, so a
     caller that is interrupted still knows what was on its way (the error is set on it).
     `purpose`: what the row is marked with (`recordings.CHECK`); `spare`: a background
-    call, which leaves that many send slots to the operator (`GmeClient.call`)."""
-    with _recorded(client, history, action, profile, on_start, purpose) as outcome:
+    call, which leaves that many send slots to the operator (`GmeClient.call`); `batch`:
+    the batch and room the request is for (`History.begin`)."""
+    with _recorded(client, history, action, profile, on_start, purpose, batch) as outcome:
         outcome.result = await client.call(action, on_send=outcome.sent.append, spare=spare)
     return outcome
 
@@ -136,7 +138,7 @@ def send_sync(
 ) -> Outcome:
     """`send` for the blocking driver (one-shot commands): the same rows, the same outcomes;
     a Ctrl+C (KeyboardInterrupt) while waiting reads as an outcome unknown."""
-    with _recorded(client, history, action, profile, on_start, purpose) as outcome:
+    with _recorded(client, history, action, profile, on_start, purpose, None) as outcome:
         outcome.result = client.call(action, on_send=outcome.sent.append, spare=spare)
     return outcome
 
@@ -149,6 +151,7 @@ def _recorded(
     profile: str,
     on_start: Callable[[Outcome], None] | None,
     purpose: str | None,
+    batch: tuple[int, str] | None,
 ) -> Iterator[Outcome]:
     """The history around one call, for both drivers: the row first (nothing is sent without
     it), then the call in the `with` body; its GmeError becomes the outcome's error."""
@@ -160,6 +163,7 @@ def _recorded(
             region=client.region,
             params=action.params(),
             purpose=purpose,
+            batch=batch,
         )
     except (sqlite3.Error, OSError) as error:
         raise HistoryUnavailable(f"cannot write the history ({error}); nothing was sent") from error

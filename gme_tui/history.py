@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from . import recordings
 from .api.errors import OutcomeKind
+from .batch import record as batch_record
 from .recordings import State
 from .stored import Checked
 
@@ -61,7 +62,8 @@ CREATE TABLE IF NOT EXISTS requests (
     pid_start   TEXT,
     host        TEXT NOT NULL,
     note        TEXT,
-    purpose     TEXT
+    purpose     TEXT,
+    batch_id    INTEGER
 );
 CREATE INDEX IF NOT EXISTS requests_started ON requests (started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS requests_task ON requests (task_id);
@@ -74,7 +76,7 @@ CREATE INDEX IF NOT EXISTS requests_own ON requests (endpoint, started_at DESC, 
 STALE_AFTER = 15 * 60
 
 #: what `PRAGMA user_version` says once `_SCHEMA` and its migrations are in; raise it when they change
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: seconds a write waits for another (the console and a command line writing at once
 #: each hold the lock for milliseconds); read when a store is opened
@@ -189,6 +191,10 @@ class History:
         for column in ("pid_start", "note", "purpose"):  # a store made before each came
             if column not in columns:
                 self._db.execute(f"ALTER TABLE requests ADD COLUMN {column} TEXT")
+        if "batch_id" not in columns:
+            self._db.execute("ALTER TABLE requests ADD COLUMN batch_id INTEGER")
+        for statement in batch_record.SCHEMA.strip().split(";"):
+            self._db.execute(statement)
         had_recordings = bool(
             self._db.execute("SELECT 1 FROM sqlite_master WHERE name='recordings'").fetchone()
         )
@@ -263,6 +269,7 @@ class History:
         region: str | None,
         params: dict[str, Any],
         purpose: str | None = None,
+        batch: tuple[int, str] | None = None,
     ) -> int:
         """Record a request about to leave; returns the row to complete later.
 
@@ -272,12 +279,15 @@ class History:
         mode takes the mode its recording has (`recordings`), so that a Stop's row says
         which recording it ended. A StartRecord is a
         recording from here on (`recordings.begun`), in the same transaction. `purpose`:
-        `recordings.CHECK` for a credentials check, which is never a recording.
+        `recordings.CHECK` for a credentials check, which is never a recording. `batch`: the
+        batch and room this request is for; the row is that room's latest, in the same
+        transaction.
         """
         mode = params.get("RecordMode")
         task_id = _text(params.get("TaskId"))
-        now = time.time()
         with self._write():
+            # Read in the write lock, so that rows written by racing writers keep time order.
+            now = time.time()
             room_id = params.get("RoomId")
             if room_id is None and task_id is not None:
                 found = self._db.execute(
@@ -290,8 +300,8 @@ class History:
                 mode = self._mode_of(task_id, endpoint)
             cursor = self._db.execute(
                 "INSERT INTO requests (started_at, action, profile, endpoint, region, params, biz_id,"
-                " room_id, record_mode, task_id, pid, pid_start, host, purpose)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " room_id, record_mode, task_id, pid, pid_start, host, purpose, batch_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     now,
                     action,
@@ -307,9 +317,12 @@ class History:
                     _process_start(os.getpid()),
                     socket.gethostname(),
                     purpose,
+                    batch[0] if batch else None,
                 ),
             )
             assert cursor.lastrowid is not None, "an INSERT sets it"
+            if batch is not None:
+                batch_record.sent(self._db, batch[0], batch[1], cursor.lastrowid, action)
             recordings.begun(self._db, cursor.lastrowid, action, profile, endpoint, params, now, purpose)
         return cursor.lastrowid
 
@@ -531,6 +544,56 @@ class History:
         return int(
             self._db.execute("SELECT COUNT(*) FROM recordings WHERE endpoint=?", (endpoint,)).fetchone()[0]
         )
+
+    # --- batches (`batch.record`) ----------------------------------------------------------
+
+    def new_batch(self, **batch: Any) -> int:
+        """Record a batch and its whole plan before any of it is sent (`batch.record.create`
+        names what it takes); returns its id."""
+        with self._write():
+            return batch_record.create(self._db, now=time.time(), **batch)
+
+    def batch(self, batch_id: int) -> batch_record.Batch | None:
+        cursor = self._db.execute("SELECT * FROM batches WHERE id=?", (batch_id,))
+        record = cursor.fetchone()
+        return batch_record.read(record, cursor.description) if record else None
+
+    def batches(self, limit: int = 100) -> list[batch_record.Batch]:
+        """Newest first; a batch whose record is damaged is left out."""
+        cursor = self._db.execute("SELECT * FROM batches ORDER BY id DESC LIMIT ?", (limit,))
+        found = (batch_record.read(record, cursor.description) for record in cursor.fetchall())
+        return [batch for batch in found if batch is not None]
+
+    def batch_rooms(
+        self, batch_id: int, rooms: list[str] | None = None
+    ) -> list[tuple[batch_record.PlannedRoom, Row | None]]:
+        """Each room of the batch (or those named) in the source's order, with its latest
+        request's row (None: never sent), settled as every row is (`settle`)."""
+        self.settle()
+        where, args = "batch_id=?", cast("tuple[object, ...]", (batch_id,))
+        if rooms is not None:
+            where += f" AND room_id IN ({','.join('?' * len(rooms))})"
+            args = (batch_id, *rooms)
+        plan = self._db.execute(
+            f"SELECT {batch_record.PLANNED} FROM batch_rooms WHERE {where} ORDER BY line, room_id", args
+        ).fetchall()
+        found = [room for room in map(batch_record.planned, plan) if room is not None]
+        rows: dict[int, Row] = {}
+        ids = [room.row_id for room in found if room.row_id is not None]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor = self._db.execute(
+                f"SELECT * FROM requests WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            )
+            for record in cursor.fetchall():
+                row = self._row(record, cursor.description)
+                rows[row.id] = row
+        return [(room, rows.get(room.row_id) if room.row_id is not None else None) for room in found]
+
+    def settle_batch_room(self, batch_id: int, room_id: str, note: str, task_id: int | None = None) -> None:
+        """The room is done without its own action succeeding (`batch.record.settle`)."""
+        with self._write():
+            batch_record.settle(self._db, batch_id, room_id, note, task_id)
 
     def unknown_starts(self, endpoint: str, profile: str) -> list[Recording]:
         """The recordings of this endpoint and profile whose StartRecord's outcome is unknown,

@@ -58,6 +58,12 @@ def _dispatch(args: argparse.Namespace, ctx: Context, warnings: list[str]) -> in
         return run(args, ctx)
     if command == "history":
         return commands.history(args, ctx)
+    if command == "batch":
+        from . import batch
+
+        if args.batch_command in ("list",) or (args.batch_command == "status" and not args.refresh):
+            return batch.run(args, ctx)  # only reads the history: no emulator, no key
+        return _with_demo(ctx, lambda ctx, _: batch.run(args, ctx))
     if command in ("recordings", "watch", "reconcile"):
         from . import recordings
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import Any
 
 from .. import __version__
 from ..api.fields import RecordMode, quote
@@ -101,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to do (default: none, which opens the console)",
     )
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
+    def command(name: str, help_text: str, parent: Any = None) -> argparse.ArgumentParser:
+        cmd = (parent or sub).add_parser(name, help=help_text, description=help_text)
         cmd.add_argument(
             "--output",
             choices=["text", "json"],
@@ -224,6 +225,71 @@ def build_parser() -> argparse.ArgumentParser:
         "look up the room of every StartRecord of this endpoint and profile whose outcome is unknown "
         "(DescribeTaskInfo; never a second StartRecord)",
     )
+
+    batch = sub.add_parser(
+        "batch",
+        help="start, stop or modify many rooms at once, at the service's full rate, resumable",
+        description="Start, stop or modify many rooms at once. Every line is checked before anything"
+        " is sent; each room is a history row tagged with the batch; a batch cut short resumes.",
+    )
+    inner = batch.add_subparsers(
+        dest="batch_command", metavar="WHAT", required=True, parser_class=_Parser, help="what the batch does"
+    )
+
+    def source(cmd: argparse.ArgumentParser) -> None:
+        _completes(
+            cmd.add_argument(
+                "source",
+                nargs="?",
+                default=None,
+                metavar="SOURCE",
+                help="a CSV file (RoomId,RecordMode,SubscribeUserIds,UnSubscribeUserIds) or a YAML list"
+                " of the same keys; - reads standard input",
+            ),
+            "file",
+        )
+
+    def batch_lists(cmd: argparse.ArgumentParser) -> None:
+        _completes(
+            cmd.add_argument(
+                "--mode", default="", help="RecordMode for every line that gives none (1, 2, 3 or the words)"
+            ),
+            MODE_WORDS,
+        )
+        lists(cmd)
+
+    batch_start = command("start", "StartRecord for every room of SOURCE (or of --rooms)", inner)
+    biz(batch_start)
+    source(batch_start)
+    batch_start.add_argument(
+        "--rooms", default=None, metavar="PATTERN", help="the rooms by a pattern: match-{001..120}"
+    )
+    batch_lists(batch_start)
+    batch_start.add_argument(
+        "--resume", default=None, metavar="ID", help="resume batch ID: only its rooms not yet ok are sent"
+    )
+    batch_stop = command("stop", "StopRecord for every room of a batch (--batch) or of SOURCE", inner)
+    biz(batch_stop)
+    source(batch_stop)
+    batch_stop.add_argument(
+        "--batch", default=None, metavar="ID", help="stop the tasks that batch ID recorded"
+    )
+    batch_stop.add_argument(
+        "--dry-run", action="store_true", help="print what would be stopped; send nothing"
+    )
+    batch_modify = command("modify", "ModifyRecordInfo for the running task of every room of SOURCE", inner)
+    biz(batch_modify)
+    source(batch_modify)
+    batch_lists(batch_modify)
+    batch_status = command("status", "each room of a batch and where it stands", inner)
+    batch_status.add_argument("--batch", required=True, metavar="ID", help="the batch's id (see batch list)")
+    batch_status.add_argument(
+        "--refresh",
+        action="store_true",
+        help="first look up the rooms whose outcome is unknown (DescribeTaskInfo)",
+    )
+    batch_list = command("list", "the batches, newest first: id, source and counts", inner)
+    batch_list.add_argument("--limit", default="20", help="how many batches (default %(default)s)")
 
     creds = sub.add_parser(
         "credentials",

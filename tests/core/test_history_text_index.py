@@ -151,7 +151,7 @@ def test_a_version_3_store_with_rows_is_migrated(tmp_path):
     _as_version_3(tmp_path / history_module.FILE_NAME)
     with History.in_dir(tmp_path) as history:
         assert history.text_index
-        assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert history._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         assert _ids(history, "atrium") == [stop, start]
         assert {row.id: row.record_mode for row in history.rows()} == {start: 3, stop: 3, ask: 1}
         # and the triggers keep it from here on

@@ -565,11 +565,13 @@ class History:
         return [batch for batch in found if batch is not None]
 
     def batch_rooms(
-        self, batch_id: int, rooms: list[str] | None = None
+        self, batch_id: int, rooms: list[str] | None = None, *, settle: bool = True
     ) -> list[tuple[batch_record.PlannedRoom, Row | None]]:
         """Each room of the batch (or those named) in the source's order, with its latest
-        request's row (None: never sent), settled as every row is (`settle`)."""
-        self.settle()
+        request's row (None: never sent), settled as every row is (`settle`; a runner reading
+        back the row it has just completed need not)."""
+        if settle:
+            self.settle()
         where, args = "batch_id=?", cast("tuple[object, ...]", (batch_id,))
         if rooms is not None:
             where += f" AND room_id IN ({','.join('?' * len(rooms))})"

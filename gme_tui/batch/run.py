@@ -215,14 +215,14 @@ class Runner:
     async def run(self) -> Summary:
         started = time.perf_counter()
         rooms = {planned.room_id: (planned, row) for planned, row in self.history.batch_rooms(self.batch.id)}
-        states = {room: state_of(self.batch, *pair) for room, pair in rooms.items()}
-        unknown = [room for room, state in states.items() if state.state == UNKNOWN]
+        unknown = [room for room, pair in rooms.items() if state_of(self.batch, *pair).state == UNKNOWN]
         if unknown:
             await self._reconcile(unknown, rooms)
+            rooms.update((p.room_id, (p, r)) for p, r in self.history.batch_rooms(self.batch.id, unknown))
         queue: asyncio.Queue[PlannedRoom] = asyncio.Queue()
         already = 0
-        for planned, _ in rooms.values():
-            state = self._state(planned)
+        for planned, row in rooms.values():
+            state = state_of(self.batch, planned, row)
             if state.state in (TO_SEND, FAILED):
                 queue.put_nowait(planned)
             elif state.state == OK and planned.room_id not in unknown:
@@ -230,7 +230,7 @@ class Runner:
             else:
                 self.on_room(state)
         await asyncio.gather(*(self._worker(queue) for _ in range(min(self.workers, max(queue.qsize(), 1)))))
-        final = [self._state(planned) for planned, _ in rooms.values()]
+        final = room_states(self.history, self.batch)
         return Summary(
             self.batch,
             final,
@@ -242,8 +242,8 @@ class Runner:
         )
 
     def _state(self, planned: PlannedRoom) -> RoomState:
-        """The room as the store has it now."""
-        fresh = self.history.batch_rooms(self.batch.id, [planned.room_id])
+        """The room as the store has it now (its rows are this run's own: no settling needed)."""
+        fresh = self.history.batch_rooms(self.batch.id, [planned.room_id], settle=False)
         return state_of(self.batch, *fresh[0]) if fresh else state_of(self.batch, planned, None)
 
     async def _reconcile(self, unknown: list[str], rooms: dict[str, tuple[PlannedRoom, Row | None]]) -> None:

@@ -20,8 +20,8 @@ import ssl
 import sys
 import threading
 import time
+import weakref
 import zlib
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -62,76 +62,179 @@ MAX_ANSWER = 1024 * 1024
 ACCEPT_ENCODING = "gzip, deflate"
 
 
-def next_slot(now: float, newest: list[float], limit: int, span: float) -> float:
-    """When the next send may leave: now, unless `limit` sends (`newest`, the latest ones,
-    newest first) already fall within `span`; then `span` after the oldest of them."""
-    if len(newest) >= limit:
-        return max(now, newest[limit - 1] + span)
-    return now
+#: how long past its hold (the request's timeout) an unanswered send still counts as open: the
+#: attempt's own timers start a little after its slot, on a busy machine later still
+ALLOWANCE = 2.0
+#: how often a waiter looks again for a slot: when a slot waits on an answer still to come, or
+#: for a background caller (`spare`). A slot then falls a window after that answer, so looking
+#: late by less than a window costs nothing
+POLL = 0.05
 
 
-def has_spare(now: float, newest: list[float], limit: int, span: float, spare: int) -> bool:
-    """Is a slot free now with `spare` more beside it? Counts the sends of the last `span`."""
-    return sum(1 for slot in newest if slot > now - span) + 1 + spare <= limit
+@dataclass(eq=False)
+class Ticket:
+    """One send's place under the limit.
+
+    `slot`: when it may leave. `answer`: when its answer (or the failure the client gave up
+    on) came, None while it is open. `bound`: when it counts as answered if nobody ever says,
+    as when its process was killed mid-request, so that no one waits on it forever. `row`:
+    its row in a shared slot file until its answer is written there.
+    """
+
+    slot: float
+    bound: float
+    answer: float | None = None
+    row: int | None = None
+
+    def end(self, now: float, window: float) -> float | None:
+        """When it stops counting: a window after its answer. None while that is not known."""
+        answer = self.answer
+        if answer is None:
+            if now < self.bound:
+                return None
+            answer = self.bound
+        return answer + window
 
 
-#: how often a background caller (`spare`) looks again for a slot it may take
-SPARE_POLL = 0.05
+def next_slot(now: float, ends: list[float | None], limit: int) -> float | None:
+    """When the next send may leave, given when each send counted so far stops counting
+    (`ends`; None: its answer has not come). Now, if fewer than `limit` count now; else
+    once enough of them have stopped; None while that waits on an answer still to come."""
+    counted = [end for end in ends if end is None or end > now]
+    over = len(counted) - limit + 1
+    if over <= 0:
+        return now
+    known = sorted(end for end in counted if end is not None)
+    return known[over - 1] if len(known) >= over else None
+
+
+def has_spare(now: float, ends: list[float | None], limit: int, spare: int) -> bool:
+    """Is a slot free now with `spare` more beside it? Counts the sends open or within the window."""
+    return sum(1 for end in ends if end is None or end > now) + 1 + spare <= limit
+
+
+def ticket_for(now: float, ends: list[float | None], limit: int, spare: int, hold: float) -> Ticket | None:
+    """The next ticket (None: none to give now); `hold`: the longest its request may take."""
+    if spare and not has_spare(now, ends, limit, spare):
+        return None
+    slot = next_slot(now, ends, limit)
+    return None if slot is None else Ticket(slot, slot + hold + ALLOWANCE)
 
 
 class RateLimiter:
-    """At most `limit` sends in any window of `window` seconds, across tasks and threads.
+    """Never more than `limit` sends in any window of `window` seconds at the service, across
+    tasks and threads, whatever the network's delay.
 
-    Each caller reserves a slot under a thread lock and then sleeps outside it,
-    so concurrent calls queue fairly without holding anything while they wait.
-    The service counts arrivals, not sends: the 21st send goes out a window plus
-    a margin after the 1st, so that a 1st slowed on its way (a new connection, a
-    busy machine, a congested link) and a 21st that is quick still arrive a
-    window apart. 250 ms covers the jitter seen on a loaded machine; 50 ms did not.
+    The service counts arrivals, which no client sees. What it does see is the answer: a
+    send's answer leaves the service after the send arrived. So a send may leave only while
+    fewer than `limit` sends are open (no answer yet) or answered within the last window;
+    then no window at the service can hold `limit + 1` arrivals, since the last of them to
+    leave would have seen the other `limit` still counting. That costs one round trip per
+    `limit` sends and needs no margin for jitter.
+
+    A reservation (`reserve`, or the drivers `wait`, `wait_sync`) gives a `Ticket`; the
+    client says when its answer or its failure came (`answered` at once, then `done` or
+    `done_sync` at the end of the attempt, which also tell other processes where a subclass
+    shares the slots). A ticket never answered counts until its bound. Reservations are
+    made under a thread lock and waited for outside it; waiters queue in turn, one looking
+    at a time, so a slot that depends on an answer still to come is polled by one only.
     """
 
     def __init__(
-        self,
-        limit: int = 20,
-        window: float = 1.0,
-        margin: float = 0.25,
-        clock: Callable[[], float] = time.monotonic,
+        self, limit: int = 20, window: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.limit = limit
-        self.span = window + margin
+        self.window = window
         self._clock = clock
-        self._slots: deque[float] = deque()
+        self._tickets: list[Ticket] = []
         self._lock = threading.Lock()
+        self._turn = threading.Lock()  # the sync waiters'
+        self._turns: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # each loop's
 
-    def reserve(self, spare: int = 0) -> float | None:
-        """Take the next free slot; return how long to wait for it. With `spare`, take one only
-        if it is free now and leaves `spare` free beside it (None: none taken)."""
+    def reserve(self, spare: int = 0, hold: float = DEFAULT_TIMEOUT) -> Ticket | None:
+        """Take the next slot (`Ticket.slot` says when it may leave); None when none can be given
+        now: it waits on an answer, or (with `spare`) it would not leave `spare` free beside it."""
         with self._lock:
             now = self._clock()
-            while self._slots and self._slots[0] <= now - self.span:
-                self._slots.popleft()
-            newest = list(reversed(self._slots))[: self.limit]
-            if spare and not has_spare(now, newest, self.limit, self.span, spare):
-                return None
-            slot = next_slot(now, newest, self.limit, self.span)
-            self._slots.append(slot)
-            return slot - now
+            ticket = ticket_for(now, self._ends(now), self.limit, spare, hold)
+            if ticket is not None:
+                self._tickets.append(ticket)
+            return ticket
 
-    async def wait(self, spare: int = 0) -> None:
-        """Until a slot is ours. With `spare` (a background caller), only a slot that leaves
-        `spare` free for the operator, looked for again every `SPARE_POLL` seconds."""
+    def answered(self, ticket: Ticket, at: float | None = None) -> None:
+        """Its answer (or failure) came, now or `at`; the first word stands."""
+        with self._lock:
+            if ticket.answer is None:
+                ticket.answer = self._clock() if at is None else at
+
+    def _ends(self, now: float) -> list[float | None]:
+        """The ends of the tickets still counted, the others forgotten (under the lock)."""
+        ends = [ticket.end(now, self.window) for ticket in self._tickets]
+        kept = [(t, e) for t, e in zip(self._tickets, ends, strict=True) if e is None or e > now]
+        self._tickets = [t for t, _e in kept]
+        return [e for _t, e in kept]
+
+    async def wait(self, spare: int = 0, hold: float = DEFAULT_TIMEOUT) -> Ticket:
+        """Until a slot is ours, and its time has come. With `spare` (a background caller), only
+        a slot that leaves `spare` free for the operator; such a caller does not queue, so
+        that it never holds the operator's turn."""
         import asyncio  # here, so that the sync driver never loads the event loop
 
-        while (delay := self.reserve(spare)) is None:
-            await asyncio.sleep(SPARE_POLL)
+        if spare:
+            ticket = await self._poll(spare, hold)
+        else:
+            with self._lock:
+                turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+            async with turn:
+                ticket = await self._poll(spare, hold)
+        delay = ticket.slot - self._clock()
         if delay > 0:
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.sleep(delay)
+            except BaseException:  # cancelled before it left: its place is given back
+                self.done_sync(ticket)
+                raise
+        return ticket
 
-    def wait_sync(self, spare: int = 0) -> None:
-        while (delay := self.reserve(spare)) is None:
-            time.sleep(SPARE_POLL)
+    async def _poll(self, spare: int, hold: float) -> Ticket:
+        import asyncio
+
+        while (ticket := await self._reserve_async(spare, hold)) is None:
+            await asyncio.sleep(POLL)
+        return ticket
+
+    async def _reserve_async(self, spare: int, hold: float) -> Ticket | None:
+        """`reserve` for the async driver (a subclass that does I/O runs it in a thread)."""
+        return self.reserve(spare, hold)
+
+    def wait_sync(self, spare: int = 0, hold: float = DEFAULT_TIMEOUT) -> Ticket:
+        """`wait` for a blocking caller."""
+        if spare:
+            ticket = self._poll_sync(spare, hold)
+        else:
+            with self._turn:
+                ticket = self._poll_sync(spare, hold)
+        delay = ticket.slot - self._clock()
         if delay > 0:
-            time.sleep(delay)
+            try:
+                time.sleep(delay)
+            except BaseException:
+                self.done_sync(ticket)
+                raise
+        return ticket
+
+    def _poll_sync(self, spare: int, hold: float) -> Ticket:
+        while (ticket := self.reserve(spare, hold)) is None:
+            time.sleep(POLL)
+        return ticket
+
+    async def done(self, ticket: Ticket) -> None:
+        """The attempt is over: answered now unless it was already."""
+        self.answered(ticket)
+
+    def done_sync(self, ticket: Ticket) -> None:
+        """`done` for a blocking caller."""
+        self.answered(ticket)
 
 
 #: one per process: every client shares it, so the whole process stays under the limit
@@ -467,13 +570,17 @@ class GmeClient(_Core[httpx.AsyncClient]):
 
         retry, http = Retry(action, self.retries, self.backoff), self.http  # loaded before a slot is taken
         while True:
-            await self._limiter.wait(spare)
+            # Each attempt its own ticket, over when it ends: a failure is given up on here.
+            ticket = await self._limiter.wait(spare, self.timeout)
             try:
-                return await self._send_once(http, self._attempt(action, on_send))
+                return await self._send_once(http, self._attempt(action, on_send), ticket)
             except TransportError as error:
-                await asyncio.sleep(retry.after(error))
+                delay = retry.after(error)
+            finally:
+                await self._limiter.done(ticket)
+            await asyncio.sleep(delay)
 
-    async def _send_once(self, http: httpx.AsyncClient, attempt: Attempt) -> Result:
+    async def _send_once(self, http: httpx.AsyncClient, attempt: Attempt, ticket: Ticket) -> Result:
         import asyncio
 
         async def trace(event: str, info: dict[str, Any]) -> None:
@@ -482,6 +589,7 @@ class GmeClient(_Core[httpx.AsyncClient]):
         try:
             async with asyncio.timeout(attempt.timeout):  # the whole attempt, answer included
                 response = await http.send(self._request(http, attempt, trace), stream=True)
+                self._limiter.answered(ticket)  # the headers came: the service is done with it
                 try:
                     attempt.answered(response)
                     async for chunk in response.aiter_raw():  # decoded by the attempt, bounded
@@ -518,13 +626,16 @@ class SyncGmeClient(_Core[httpx.Client]):
         `spare`: as for `GmeClient.call`."""
         retry, http = Retry(action, self.retries, self.backoff), self.http  # loaded before a slot is taken
         while True:
-            self._limiter.wait_sync(spare)
+            ticket = self._limiter.wait_sync(spare, self.timeout)  # as in `GmeClient.call`
             try:
-                return self._send_once(http, self._attempt(action, on_send))
+                return self._send_once(http, self._attempt(action, on_send), ticket)
             except TransportError as error:
-                time.sleep(retry.after(error))
+                delay = retry.after(error)
+            finally:
+                self._limiter.done_sync(ticket)
+            time.sleep(delay)
 
-    def _send_once(self, http: httpx.Client, attempt: Attempt) -> Result:
+    def _send_once(self, http: httpx.Client, attempt: Attempt, ticket: Ticket) -> Result:
         # httpx times each read; the watchdog bounds the whole attempt by shutting the
         # connection at the deadline, so a server that drips bytes cannot hold it open.
         watchdog = threading.Timer(attempt.timeout, attempt.expire)
@@ -532,6 +643,7 @@ class SyncGmeClient(_Core[httpx.Client]):
         watchdog.start()
         try:
             response = http.send(self._request(http, attempt, attempt.seen), stream=True)
+            self._limiter.answered(ticket)  # the headers came: the service is done with it
             try:
                 attempt.answered(response)
                 for chunk in response.iter_raw():  # decoded by the attempt, bounded

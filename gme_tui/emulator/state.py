@@ -49,6 +49,8 @@ STATUS_RECORDING = 2
 #: after StopRecord: waiting for transcoding, transcoding, uploading, uploaded, done
 STATUS_AFTER_STOP = (10, 11, 12, 13, 14)
 START_LIMIT_PER_SECOND = 20
+#: StartRecord arrival times kept for `RecordingService.start_arrivals` (a long-running emulator stays small)
+ARRIVALS_KEPT = 10_000
 
 
 class ApiError(Exception):
@@ -165,13 +167,19 @@ def task_users(task: Task) -> list[str]:
 
 @dataclass
 class RateLimiter:
-    """At most ``limit`` admitted calls in any sliding window of ``window`` seconds."""
+    """At most ``limit`` admitted calls in any sliding window of ``window`` seconds.
+
+    ``arrivals``: the time of every call counted, admitted or not, the latest
+    ``ARRIVALS_KEPT``: what tests and benchmarks check a client's pacing against.
+    """
 
     limit: int = START_LIMIT_PER_SECOND
     window: float = 1.0
     _times: deque[float] = field(default_factory=deque)
+    arrivals: deque[float] = field(default_factory=lambda: deque(maxlen=ARRIVALS_KEPT))
 
     def admit(self, now: float) -> bool:
+        self.arrivals.append(now)
         while self._times and now - self._times[0] >= self.window:
             self._times.popleft()
         if len(self._times) >= self.limit:
@@ -247,6 +255,11 @@ class RecordingService:
         if self._warn is not None and not self._store_failed:
             self._store_failed = True
             self._warn(f"the emulator's state file {self.store.path} failed ({str(error)[:200]})")
+
+    def start_arrivals(self) -> list[float]:
+        """When each StartRecord reached the rate limit (the service's clock), oldest first."""
+        with self._lock:
+            return list(self._start_limit.arrivals)
 
     def tasks(self) -> list[Task]:
         """A copy of every task, for tests and the verbose log."""

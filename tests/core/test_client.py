@@ -24,6 +24,7 @@ from gme_tui.api.actions import (
     StopRecord,
 )
 from gme_tui.api.client import (
+    ALLOWANCE,
     Attempt,
     GmeClient,
     RateLimiter,
@@ -264,26 +265,23 @@ def test_host_header_keeps_ports_and_brackets_ipv6():
     assert host_header(httpx.URL("https://bücher.de")) == "xn--bcher-kva.de"  # as on the wire
 
 
-def test_the_limiter_allows_twenty_then_waits_out_the_window():
+def test_the_limiter_allows_twenty_then_waits_a_window_after_the_answers():
+    """The rule itself, with a fake clock (more in test_rate_rule.py)."""
     now = [100.0]
-    limiter = RateLimiter(limit=20, window=1.0, margin=0.05, clock=lambda: now[0])
-    assert [limiter.reserve() for _ in range(20)] == [0.0] * 20
-    delays = [limiter.reserve() for _ in range(5)]
-    assert all(d == pytest.approx(1.05) for d in delays)
-    now[0] += 0.5
-    assert limiter.reserve() == pytest.approx(0.55)
-    # Every window of the schedule holds at most twenty sends.
-    schedule = sorted(limiter._slots)
-    for i, slot in enumerate(schedule):
-        assert sum(1 for s in schedule[i:] if s < slot + 1.0) <= 20
+    limiter = RateLimiter(limit=20, window=1.0, clock=lambda: now[0])
+    first = [limiter.reserve() for _ in range(20)]
+    assert [ticket.slot for ticket in first] == [100.0] * 20
+    assert limiter.reserve() is None  # the 21st: every one of the twenty is still open
+    now[0] += 0.2
+    for ticket in first:
+        limiter.answered(ticket)
+    assert [limiter.reserve().slot for _ in range(20)] == [pytest.approx(101.2)] * 20
+    assert limiter.reserve() is None  # the 41st waits on the answers of those
 
 
 async def test_concurrent_starts_stay_under_the_service_limit(emulator, client_for):
-    # The emulator counts arrivals in this same process: on a starved machine its
-    # threads see the first twenty late. A wide margin keeps the test about the
-    # pacing (the product's own margin is argued in RateLimiter).
     sent: list[float] = []
-    async with client_for(emulator, limiter=RateLimiter(margin=0.6)) as client:
+    async with client_for(emulator, limiter=RateLimiter()) as client:
         results = await asyncio.gather(
             *(
                 client.call(
@@ -298,7 +296,35 @@ async def test_concurrent_starts_stay_under_the_service_limit(emulator, client_f
     assert failures == []
     assert len({r.task_id for r in results}) == 30
     sent.sort()
-    assert sent[20] - sent[0] >= 1.0  # the 21st waited out the window: the limiter paced them
+    assert sent[20] - sent[0] >= 1.0  # the 21st waited a window after an answer: the limiter paced them
+
+
+class NotingLimiter(RateLimiter):
+    """The client's limiter, keeping every ticket it gave."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given: list = []
+
+    def reserve(self, spare: int = 0, hold: float = 10.0):
+        ticket = super().reserve(spare, hold)
+        if ticket is not None:
+            self.given.append(ticket)
+        return ticket
+
+
+async def test_each_attempt_is_its_own_ticket_answered_when_it_ends(emulator, client_for):
+    """A retried read takes a second ticket; the dropped attempt's counts from its failure,
+    and each ticket is held no longer than the client's timeout (its bound)."""
+    limiter = NotingLimiter()
+    emulator.faults.set("drop", count=1)
+    async with client_for(emulator, limiter=limiter, timeout=3.0) as client:
+        with pytest.raises(ServiceError, match="TaskNotFound"):  # the retry's answer
+            await client.call(DescribeTaskInfo(DEMO_BIZ_ID, "room-none"))
+    first, second = limiter.given
+    assert first.answer is not None and second.answer is not None
+    assert first.slot <= first.answer <= second.slot <= second.answer
+    assert first.bound == pytest.approx(first.slot + 3.0 + ALLOWANCE)
 
 
 async def test_without_a_limiter_the_emulator_does_refuse_a_burst(emulator, client_for):

@@ -206,6 +206,8 @@ def _go(args: argparse.Namespace, ctx: Context, history: History, batch: Batch) 
     if args.output == "text":
         _say(f"batch {batch.id}: {batch.kind} {total} rooms on {ctx.destination}")
     show = _Shown(args.output, total, batch)
+    # A resume leaves the rooms already ok alone: the bar starts with them counted.
+    show.seen[OK] = sum(1 for state in room_states(history, batch) if state.state == OK)
 
     async def main() -> Summary:
         stop = asyncio.Event()
@@ -256,6 +258,7 @@ class _Shown:
         self.output, self.total, self.batch = output, total, batch
         self.seen: dict[str, int] = {OK: 0, FAILED: 0, UNKNOWN: 0, TO_SEND: 0}
         self.started = time.monotonic()
+        self.acted = 0  # rooms this run told of (the rate's)
         self._bar: Any = None
         self._task: Any = None
         if output == "text" and sys.stderr.isatty():
@@ -277,7 +280,11 @@ class _Shown:
         if self._bar is not None:
             self._bar.start()
             self._task = self._bar.add_task(
-                f"batch {self.batch.id}", total=self.total, counts=self._counts(), rate=""
+                f"batch {self.batch.id}",
+                total=self.total,
+                completed=sum(self.seen.values()),
+                counts=self._counts(),
+                rate="",
             )
         return self
 
@@ -291,10 +298,13 @@ class _Shown:
     def room(self, state: RoomState) -> None:
         self.seen[state.state] = self.seen.get(state.state, 0) + 1
         if self._bar is not None:
-            done = sum(self.seen.values())
+            self.acted += 1
             elapsed = max(time.monotonic() - self.started, 1e-6)
             self._bar.update(
-                self._task, completed=done, counts=self._counts(), rate=f"{done / elapsed:.1f}/s"
+                self._task,
+                completed=sum(self.seen.values()),
+                counts=self._counts(),
+                rate=f"{self.acted / elapsed:.1f}/s",
             )
         elif self.output == "json":
             print(json.dumps(state.to_json()), flush=True)

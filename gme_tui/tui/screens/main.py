@@ -96,6 +96,7 @@ class MainScreen(Screen[None]):
         # Off the key bar until the bar is laid out anew (it must hold the rest at 80 columns):
         # the palette and the help name it.
         Binding("ctrl+r", "recordings", "Recordings", priority=True, id="main.recordings", show=False),
+        Binding("ctrl+n", "batch", "Batch", priority=True, id="main.batch", show=False),
         Binding("f11", "maximize_panel", "Max", priority=True, id="main.maximize", show=False),
     ]
     #: what stays on screen beside a maximised panel: where it acts (the header says DEMO), the keys
@@ -574,6 +575,14 @@ class MainScreen(Screen[None]):
     def action_recordings(self) -> None:
         self.app.show_recordings()
 
+    def action_batch(self) -> None:
+        """The batch screen, made once and kept: leaving it never cancels a run."""
+        from .batch import BatchScreen
+
+        if not self.app.is_screen_installed("batch"):
+            self.app.install_screen(BatchScreen(), "batch")
+        self.app.push_screen("batch")
+
     def action_copy(self) -> None:
         """A menu of what an operator pastes elsewhere: ids, files, the raw answer, and the
         same request as a gme-tui and a tccli command line, aimed where it went."""
@@ -744,6 +753,11 @@ class MainScreen(Screen[None]):
                 "Recordings",
                 f"every recording of this endpoint, followed ({key('main.recordings')})",
                 self.action_recordings,
+            ),
+            (
+                "Start a batch of rooms",
+                f"from a file or pasted, checked line by line ({key('main.batch')})",
+                self.action_batch,
             ),
             (
                 "Maximise the focused panel",

@@ -511,7 +511,7 @@ def _check(rows: Rows, kind: Kind, defaults: Defaults) -> Batch | Rejected:
     unit = "room" if rows.format == "rooms" else "line"
     errors = list(rows.problems)
     warnings: list[Problem] = []
-    told = set() if kind == "stop" else _check_defaults(defaults, errors)
+    told = set() if kind == "stop" else _check_defaults(defaults, rows, errors)
     rooms: list[Room] = []
     first_line: dict[str, int] = {}
     for line, cells in rows.rows:
@@ -559,14 +559,18 @@ def _check_row(cells: dict[str, str], kind: Kind, defaults: Defaults) -> Checked
     return checked
 
 
-def _check_defaults(defaults: Defaults, errors: list[Problem]) -> set[str]:
-    """The defaults checked once: a bad `--mode` is one error, not one per row."""
+def _check_defaults(defaults: Defaults, rows: Rows, errors: list[Problem]) -> set[str]:
+    """The defaults checked once: a bad `--mode`, or none where no row gives a mode (a
+    pattern without `--mode`), is one error, not one per row."""
     checked = Checked()
-    if defaults.mode.strip():
+    some_mode = any(cells.get(RECORD_MODE, "").strip() for _, cells in rows.rows)
+    if defaults.mode.strip() or (rows.rows and not some_mode):
         checked.run(RECORD_MODE, parse_record_mode, defaults.mode)
     check_lists(checked, _ids(defaults.allow), _ids(defaults.block), defaults.relaxed)
     for name, error in checked.errors.items():
-        errors.append(Problem(None, name, f"{error.rule} (the default for every room)"))
+        missing = name == RECORD_MODE and not defaults.mode.strip()
+        whose = "no row gives one and there is no default" if missing else "the default for every room"
+        errors.append(Problem(None, name, f"{error.rule} ({whose})"))
     return set(checked.errors)
 
 

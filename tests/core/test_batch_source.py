@@ -205,6 +205,15 @@ def test_a_bad_default_is_one_error_not_one_per_row():
     assert rule_of(parse_record_mode, "loud") in result.errors[0].rule
 
 
+def test_no_mode_anywhere_is_one_error():
+    for rows in (expand_rooms("r{1..120}"), read_source("RoomId,RecordMode\na,\nb,\n", "x.csv")):
+        error = only(start_batch(rows))
+        assert (error.line, error.field) == (None, RECORD_MODE)
+        assert error.rule.startswith(rule_of(parse_record_mode, "")) and "no default" in error.rule
+    some = rejected(modify_batch(read_source("RoomId,RecordMode\na,1\nb,\n", "x.csv")))
+    assert [(error.line, error.field) for error in some.errors] == [(3, RECORD_MODE)]
+
+
 def test_relaxed_defaults_let_string_open_ids_through():
     text = f"{HEADER}\na,1,alice;bob,\n"
     strict = only(start_batch(read_source(text, "x.csv")))
@@ -298,7 +307,7 @@ def test_stop_ignores_defaults_it_does_not_need():
 
 def test_modify_needs_a_mode_and_takes_the_lists():
     missing = only(modify_batch(read_source("RoomId\na\n", "x.csv")))
-    assert missing.field == RECORD_MODE and missing.rule == rule_of(parse_record_mode, "")
+    assert missing.field == RECORD_MODE and missing.rule.startswith(rule_of(parse_record_mode, ""))
     batch = ok(modify_batch(read_source("RoomId,UnSubscribeUserIds\na,10001\n", "x.csv"), MIXED))
     assert batch.kind == "modify"
     assert batch.rooms[0] == Room(2, "a", RecordMode.MIXED, Subscription(block=("10001",)))

@@ -294,10 +294,14 @@ class GmeApp(App[int]):
         for theme in themes:
             self.register_theme(theme)
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The main screen is the first on the stack: pushed over Textual's blank default
+        screen, it paid for styling, resuming and drawing that one too before its own."""
         from .screens.main import MainScreen
 
-        self.push_screen(MainScreen())
+        return MainScreen()
+
+    def on_mount(self) -> None:
         if self.serve_demo is not None:
             self.after_first_frame(self.serve_demo)
         if self.config.from_keyring:

@@ -124,7 +124,9 @@ class MainScreen(Screen[None]):
         yield RequestForm(
             biz_id=self.app.default_biz_id, relaxed=self.app.settings.relaxed_user_ids, id="form"
         )
-        with Horizontal(id="lower"):
+        # Classed for the terminal's width as it is made: set on the first resize, they
+        # restyled the panels below the form once more before the first frame.
+        with Horizontal(id="lower", classes=self._lower_classes(self.app.size.width)):
             yield ResponsePanel(id="response")
             if self.app.history is not None:
                 # Filled after the first frame: the form is usable before the table is built.
@@ -150,6 +152,11 @@ class MainScreen(Screen[None]):
         if self._first_resume:
             self._first_resume = False
             event.refresh_styles = False
+
+    def _lower_classes(self, width: int) -> str:
+        return " ".join(
+            name for name, wide in (("-wide", self.WIDE), ("-roomy", self.ROOMY)) if width >= wide
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         width = event.size.width
@@ -426,6 +433,8 @@ class MainScreen(Screen[None]):
         from ..widgets.history_panel import HistoryPanel
 
         assert self.app.history is not None, "the slot is there only when the history is"
+        if not self.is_attached:  # the app ended in its first frame
+            return
         await self.query_one("#history-slot").mount(
             HistoryPanel(self.app.history, endpoint=self.app.config.scope, id="history")
         )

@@ -51,7 +51,21 @@ def _count(text: str) -> tuple[str, str]:
     return f"{count}/{fields.MAX_USER_IDS}", " -over" if count > fields.MAX_USER_IDS else ""
 
 
-class IdList(TextArea):
+#: what stands between two IDs (`fields.split_user_ids` splits on commas and white space)
+_GAP = " \t,"
+
+
+class _StyledOnMount:
+    """A class changed before the widget is in the DOM (Input's `compact`, its first
+    validation, the form's first verdict) restyles it there and then, in Textual, and
+    again as it mounts: only the second counts, so the first is left out."""
+
+    def update_node_styles(self, animate: bool = True) -> None:
+        if self.is_attached:  # type: ignore[attr-defined]
+            super().update_node_styles(animate)  # type: ignore[misc]
+
+
+class IdList(_StyledOnMount, TextArea):
     """A list of user IDs on one soft-wrapped line, drawn `marked`: pasted or loaded text
     may hold anything.
 
@@ -106,11 +120,7 @@ class IdList(TextArea):
         return joined
 
 
-#: what stands between two IDs (`fields.split_user_ids` splits on commas and white space)
-_GAP = " \t,"
-
-
-class FieldInput(Input):
+class FieldInput(_StyledOnMount, Input):
     """An Input whose keystrokes repaint only itself, and whose Ctrl+Z undoes.
 
     Textual's Input sets its scrollable width on every change of its value, and that
@@ -164,7 +174,7 @@ LABEL_WIDTH = 19
 COUNT_WIDTH = 6
 
 
-class FieldRow(Widget):
+class FieldRow(_StyledOnMount, Widget):
     """One field of the form: its label, its counter and the line under it drawn by the
     row itself around the field, the one child.
 
@@ -191,6 +201,7 @@ class FieldRow(Widget):
         self.message = ""
         self.count = ""
         self._lines: tuple[object, list[Strip]] | None = None
+        self._message_cache: tuple[object, list[Strip]] | None = None
 
     def show(self, message: str, count: str) -> bool:
         """Draw these; whether anything changed. The screen is laid out again only when
@@ -207,7 +218,7 @@ class FieldRow(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._lines = None  # a class or the theme changed: the colours with it
+        self._lines = self._message_cache = None  # a class or the theme changed: the colours with it
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return super().get_content_height(container, viewport, width) + self._message_height(width)
@@ -216,13 +227,20 @@ class FieldRow(Widget):
         return len(self._message_strips(width))
 
     def _message_strips(self, width: int) -> list[Strip]:
-        if width <= LABEL_WIDTH:
-            return []
-        style = self.get_visual_style("field-row--message")
-        # a rule quotes what was typed: "[/x]" is no markup
-        strips = Visual.to_strips(self, content(self.message), width - LABEL_WIDTH, None, style, pad=True)
-        gap = Strip.blank(LABEL_WIDTH, self.visual_style.rich_style)
-        return [Strip.join([gap, strip]) for strip in strips]
+        # Asked for by each layout and each paint: kept until the words, the width or the
+        # styles change.
+        key = (self.message, width)
+        if self._message_cache is not None and self._message_cache[0] == key:
+            return self._message_cache[1]
+        strips: list[Strip] = []
+        if width > LABEL_WIDTH:
+            style = self.get_visual_style("field-row--message")
+            # a rule quotes what was typed: "[/x]" is no markup
+            lines = Visual.to_strips(self, content(self.message), width - LABEL_WIDTH, None, style, pad=True)
+            gap = Strip.blank(LABEL_WIDTH, self.visual_style.rich_style)
+            strips = [Strip.join([gap, line]) for line in lines]
+        self._message_cache = (key, strips)
+        return strips
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

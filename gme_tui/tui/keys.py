@@ -55,6 +55,10 @@ KEYS: dict[str, tuple[str, str]] = {
         RECORDING,
         "Stop every recording this batch started, after a confirmation naming where.",
     ),
+    "batch.resume": (
+        RECORDING,
+        "Resume the batch: only its rooms not ok yet; an unknown one is looked up first.",
+    ),
     "batch.recordings": (RECORDING, "The recordings view: the batch's recordings among them."),
     "batch.back": (APP, "Back to the main screen; a run goes on."),
     "confirm.yes": (APP, "Confirm: send it."),

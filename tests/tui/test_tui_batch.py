@@ -230,7 +230,7 @@ async def test_the_recordings_view_fills_while_the_batch_runs(make_app, emulator
         await until(lambda: shown_tasks(view) == tasks, "the batch's 45 recordings", pilot)
 
 
-async def test_stop_mid_way_keeps_the_rooms_sent_and_sends_no_more(make_app, emulator):
+async def test_stop_mid_way_keeps_the_rooms_sent_sends_no_more_and_resumes(make_app, emulator):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_batch(pilot)
@@ -248,6 +248,14 @@ async def test_stop_mid_way_keeps_the_rooms_sent_and_sends_no_more(make_app, emu
         assert summary.counts["to send"] == 60 - sum(sent.values())
         assert "stopped" in message(screen)
         assert screen.query_one("#batch-rooms", TextArea).disabled is False
+        # Resumed: only the rooms never sent go, each once.
+        assert screen.check_action("resume", ()) is True
+        await pilot.press("f4")
+        await until(lambda: screen.summary is not None and not screen.summary.stopped, "the resume", pilot)
+        assert screen.summary is not None and screen.summary.counts["ok"] == 60
+        assert screen.summary.batch.id == summary.batch.id
+        assert starts(emulator) == Counter(f"long-{i:03}" for i in range(1, 61))
+        assert screen.check_action("resume", ()) is None
 
 
 async def test_stop_all_of_this_batch_stops_exactly_its_tasks(make_app, emulator):

@@ -119,6 +119,14 @@ def _cell(text: object, width: int | None = None, style: Style | str = "") -> Te
     return shown
 
 
+def _mode_shown(text: str) -> str:
+    """A mode as `fields` reads it (`mixed`), or as written where it cannot (its error says why)."""
+    try:
+        return mode_text(fields.parse_record_mode(text))
+    except fields.FieldError:
+        return text
+
+
 def _lists_text(allow: object, block: object) -> str:
     parts = []
     if allow:
@@ -145,6 +153,13 @@ def summary_text(summary: Summary) -> list[str]:
         first = summary.failed[0]
         said.append(f"line {first.line} {first.room}: {first.code or first.outcome}: {first.next_step or ''}")
     return said
+
+
+def _elsewhere(batch: BatchRecord) -> str:
+    return (
+        f"Batch {batch.id} ran on {batch.endpoint} as profile {batch.profile}, not here: "
+        "switch back to that profile to act on it."
+    )
 
 
 # --- widgets ---------------------------------------------------------------------------
@@ -182,6 +197,7 @@ class BatchScreen(Screen[None]):
         Binding("ctrl+s", "start", "Start", priority=True, id="batch.start"),
         Binding("f2", "stop_run", "Stop", priority=True, id="batch.stop"),
         Binding("f3", "stop_all", "Stop all", priority=True, id="batch.stop_all"),
+        Binding("f4", "resume", "Resume", priority=True, id="batch.resume"),
         Binding("ctrl+r", "recordings", "Recordings", priority=True, id="batch.recordings", show=False),
         Binding("escape", "back", "Back", id="batch.back"),
     ]
@@ -354,7 +370,7 @@ class BatchScreen(Screen[None]):
                 sub = room.subscription
                 shown_mode, lists = mode_text(room.mode), _lists_text(sub and sub.allow, sub and sub.block)
             else:
-                shown_mode = cells.get(fields.RECORD_MODE, "").strip() or mode.strip()
+                shown_mode = _mode_shown(cells.get(fields.RECORD_MODE, "").strip() or mode.strip())
                 lists = _lists_text(cells.get(fields.ALLOW, "").strip(), cells.get(fields.BLOCK, "").strip())
             room_id = cells.get(fields.ROOM_ID, "")
             entries.append(
@@ -410,6 +426,8 @@ class BatchScreen(Screen[None]):
             return True if self.running is not None and not self._stopping else None
         if action == "stop_all":
             return True if self._stop_all_plan() else None
+        if action == "resume":
+            return True if self._to_resume() is not None else None
         return True
 
     @property
@@ -453,7 +471,7 @@ class BatchScreen(Screen[None]):
             f"Start recording in {count} {'room' if count == 1 else 'rooms'}: one StartRecord each, "
             f"BizId {biz}, at the service's full rate.",
             *[f"warning: {warning}" for warning in checked.warnings[:3]],
-            f"Profile {self.app.config.profile} · to {self.app.config.destination}",
+            f"To {self.app.config.destination}",
         ]
         self.app.push_screen(
             ConfirmScreen(f"Start {count} {'room' if count == 1 else 'rooms'}?", question),
@@ -608,7 +626,9 @@ class BatchScreen(Screen[None]):
             said.insert(0, f"The run ended early: {cause}. What was sent is in the history.")
         if summary is not None and summary.batch.kind == "stop":
             self._stopped_all = True
-        elif self._stop_all_plan():
+        if self._to_resume() is not None:
+            said.append(f"{self._key('batch.resume')} resumes it: only the rooms not ok yet are sent")
+        if self._stop_all_plan():
             said.append(
                 f"{self._key('batch.stop_all')} stops every recording this batch started (after a confirmation)"
             )
@@ -637,6 +657,29 @@ class BatchScreen(Screen[None]):
         self._say(["Stopping: no more rooms are sent; those on their way finish, those sent are kept."])
         self.refresh_bindings()
 
+    def _to_resume(self) -> BatchRecord | None:
+        """The last start batch, if a room of it is not ok yet and nothing runs (None: else)."""
+        batch, summary = self.last_start, self.summary
+        if batch is None or self.running is not None or self._stopped_all or summary is None:
+            return None
+        if summary.batch.id != batch.id or summary.counts[OK] == len(summary.states):
+            return None
+        return batch
+
+    def action_resume(self) -> None:
+        """The batch again from the store, as `batch start --resume` does: rooms ok are left
+        alone, an unknown one is looked up before anything is sent, the rest are sent."""
+        batch = self._to_resume()
+        cannot = self._cannot_send()
+        if batch is None or cannot:
+            self._refuse(cannot or "No batch here has rooms left to start.", "Not resumed")
+            return
+        config = self.app.config
+        if (batch.endpoint, batch.profile) != (config.scope, config.profile):
+            self._refuse(_elsewhere(batch), "Not resumed")
+            return
+        self._go(batch)
+
     # --- stop all of this batch --------------------------------------------------------
 
     def _stop_all_plan(self) -> list[tuple[int, str, dict]]:
@@ -661,11 +704,7 @@ class BatchScreen(Screen[None]):
             return
         config = self.app.config
         if (batch.endpoint, batch.profile) != (config.scope, config.profile):
-            self._refuse(
-                f"Batch {batch.id} ran on {batch.endpoint} as profile {batch.profile}, not here: "
-                "switch back to that profile to stop it.",
-                title,
-            )
+            self._refuse(_elsewhere(batch), title)
             return
         cannot = self._cannot_send()
         if cannot:
@@ -678,7 +717,7 @@ class BatchScreen(Screen[None]):
                 [
                     f"Stop every recording batch {batch.id} started: {count} StopRecord, one per TaskId "
                     f"it recorded. Each recording ends now.",
-                    f"Profile {batch.profile} · to {config.destination}",
+                    f"To {config.destination}",
                 ],
             ),
             lambda yes: self._stop_all(batch, plan) if yes else None,
@@ -734,6 +773,10 @@ class BatchScreen(Screen[None]):
         if self.check_action("stop_run", ()):
             commands.append(
                 ("Stop the run", f"rooms sent are kept ({key('batch.stop')})", self.action_stop_run)
+            )
+        if self.check_action("resume", ()):
+            commands.append(
+                ("Resume the batch", f"only the rooms not ok yet ({key('batch.resume')})", self.action_resume)
             )
         if self.check_action("stop_all", ()):
             commands.append(

@@ -418,16 +418,17 @@ class BatchScreen(Screen[None]):
     # --- starting --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The key bar shows only what can act now (dim: there, but not now)."""
+        """The key bar shows what can act now: Start dim while the rooms are not ready, the
+        run's keys only where they can act (so the bar holds one line at 80 columns)."""
         if action == "start":
             ready = isinstance(self.checked, batch_source.Batch) and isinstance(self._biz(), int)
             return True if self.running is None and ready else None
         if action == "stop_run":
-            return True if self.running is not None and not self._stopping else None
+            return self.running is not None and not self._stopping
         if action == "stop_all":
-            return True if self._stop_all_plan() else None
+            return self._can_stop_all()
         if action == "resume":
-            return True if self._to_resume() is not None else None
+            return self._to_resume() is not None
         return True
 
     @property
@@ -628,7 +629,7 @@ class BatchScreen(Screen[None]):
             self._stopped_all = True
         if self._to_resume() is not None:
             said.append(f"{self._key('batch.resume')} resumes it: only the rooms not ok yet are sent")
-        if self._stop_all_plan():
+        if self._can_stop_all():
             said.append(
                 f"{self._key('batch.stop_all')} stops every recording this batch started (after a confirmation)"
             )
@@ -681,6 +682,14 @@ class BatchScreen(Screen[None]):
         self._go(batch)
 
     # --- stop all of this batch --------------------------------------------------------
+
+    def _can_stop_all(self) -> bool:
+        """From the last run's summary, in memory: the key bar asks on every refresh."""
+        summary, batch = self.summary, self.last_start
+        if summary is None or batch is None or summary.batch.id != batch.id:
+            return False
+        recorded = any(s.state == OK and s.task_id is not None for s in summary.states)
+        return recorded and self.running is None and not self._stopped_all
 
     def _stop_all_plan(self) -> list[tuple[int, str, dict]]:
         """The TaskIds the last start batch recorded, as a stop batch's plan (empty: none, or

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Header, Input, Static
+from textual.widgets import Input, Static
 
 from ...api import fields
 from ...api.errors import OutcomeKind
@@ -28,6 +28,7 @@ from ..shown import content, markup
 from ..widgets.key_bar import KeyBar
 from ..widgets.request_form import RequestForm
 from ..widgets.response_panel import ResponsePanel
+from ..widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -114,7 +115,7 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         config = self.app.config
-        yield Header()
+        yield TitleBar()
         if config.demo:
             yield Static(
                 "DEMO · local emulator · demo credentials · nothing reaches Tencent Cloud", id="demo-marker"

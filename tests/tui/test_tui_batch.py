@@ -258,6 +258,35 @@ async def test_stop_mid_way_keeps_the_rooms_sent_sends_no_more_and_resumes(make_
         assert not screen.check_action("resume", ())  # left out of the key bar
 
 
+async def test_unknown_rooms_are_shown_and_looked_up_on_resume_never_sent_twice(
+    make_app, emulator, monkeypatch
+):
+    """A StartRecord cut short by the timeout may still be acted on (here 1.5 s late): the
+    lookups (the resume's, and the app's follower's) wait until the service cannot be acting."""
+    from gme_tui.emulator.faults import make_fault
+
+    monkeypatch.setattr("gme_tui.tracking.SETTLE_AFTER", 2.0)
+    emulator.faults.add(make_fault("delay", count=2, seconds=1.5, action="StartRecord"))
+    app = make_app(timeout=0.5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_batch(pilot)
+        await run_batch(pilot, screen, rooms(8, "slow"))
+        summary = screen.summary
+        assert summary is not None and (summary.counts["unknown"], summary.counts["ok"]) == (2, 6)
+        unknown = {row["room"] for row in preview(screen) if row["state"] == "unknown"}
+        assert len(unknown) == 2
+        assert "resumes it" in message(screen)
+        emulator.faults.clear()
+        await until(lambda: len(emulator.service.tasks()) == 8, "the delayed starts applied", pilot)
+        await pilot.press("f4")
+        await until(
+            lambda: screen.summary is not None and screen.summary.counts["ok"] == 8, "the resume", pilot
+        )
+        assert set(starts(emulator).values()) == {1}  # the two were looked up, not sent again
+        asked = [p["RoomId"] for name, p, _ in emulator.requests if name == "DescribeTaskInfo"]
+        assert unknown <= set(asked)
+
+
 async def test_stop_all_of_this_batch_stops_exactly_its_tasks(make_app, emulator):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -134,8 +134,15 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
 
 def _stop_batch(args: argparse.Namespace, ctx: Context) -> int:
     """`batch stop --batch ID`: a stop batch of the TaskIds that batch recorded."""
+    if args.source:
+        raise fields.FieldError("--batch", "give either --batch or a SOURCE, not both; nothing was sent")
     with open_history(ctx) as history:
         started = _batch_here(history, args.batch, ctx)
+        if started.kind != "start":
+            raise fields.FieldError(
+                "--batch",
+                f"batch {started.id} is a {started.kind} batch: only a start batch's tasks can be stopped",
+            )
         plan = [
             (s.line, s.room, {"TaskId": s.task_id})
             for s in room_states(history, started)

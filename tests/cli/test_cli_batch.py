@@ -177,3 +177,13 @@ def _wait_for(check, what: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def test_stop_by_batch_takes_a_start_batch_and_no_source(cli, emulator, tmp_path):
+    cli("batch", "start", "--biz-id", BIZ, "--rooms", "t-{1..2}", "--mode", "1")
+    code, _, err = cli("batch", "stop", "--batch", "1", str(tmp_path / "x.csv"))
+    assert code == 2 and "either --batch or a SOURCE" in err
+    assert cli("batch", "stop", "--batch", "1")[0] == 0
+    code, _, err = cli("batch", "stop", "--batch", "2")
+    assert code == 2 and "batch 2 is a stop batch" in err
+    assert len([a for a, _, _ in emulator.requests if a == "StopRecord"]) == 2

@@ -19,6 +19,7 @@ from textual.widgets import Input, TextArea
 
 from gme_tui.context import Context
 from gme_tui.emulator import DEMO_BIZ_ID
+from gme_tui.emulator.faults import make_fault
 from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.batch import BatchScreen, read_pasted
 from gme_tui.tui.screens.dialogs import ConfirmScreen
@@ -215,6 +216,8 @@ def shown_tasks(view: RecordingsScreen) -> set[str | None]:
 async def test_the_recordings_view_fills_while_the_batch_runs(make_app, emulator):
     """The run goes on behind the recordings view (the batch screen is kept), and each room
     answered reaches the view through the app as it comes."""
+    # One room answers 5 s late, so that the run is surely going on when the view opens.
+    emulator.faults.add(make_fault("delay", count=1, seconds=5.0, action="StartRecord"))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_batch(pilot)
@@ -223,7 +226,7 @@ async def test_the_recordings_view_fills_while_the_batch_runs(make_app, emulator
         await until(lambda: isinstance(app.screen, RecordingsScreen), "the recordings view", pilot)
         view = app.screen
         assert isinstance(view, RecordingsScreen)
-        assert screen.running is not None  # the rooms after the first twenty wait for a second
+        assert screen.running is not None  # the late room is still on its way
         await until(lambda: screen.summary is not None, "the end of the run", pilot, timeout=30)
         assert screen.summary is not None and screen.summary.counts["ok"] == 45
         tasks = {str(s.task_id) for s in screen.summary.states}
@@ -263,7 +266,6 @@ async def test_unknown_rooms_are_shown_and_looked_up_on_resume_never_sent_twice(
 ):
     """A StartRecord cut short by the timeout may still be acted on (here 1.5 s late): the
     lookups (the resume's, and the app's follower's) wait until the service cannot be acting."""
-    from gme_tui.emulator.faults import make_fault
 
     monkeypatch.setattr("gme_tui.tracking.SETTLE_AFTER", 2.0)
     emulator.faults.add(make_fault("delay", count=2, seconds=1.5, action="StartRecord"))

@@ -187,7 +187,7 @@ def _print_plan(args: argparse.Namespace, ctx: Context, kind: str, biz: int, pla
         print(json.dumps({"summary": True, "dry_run": True, "kind": kind, "rooms": len(plan)}))
     else:
         for line, room, planned in plan:
-            extra = " ".join(f"{k}={v}" for k, v in planned.items())
+            extra = " ".join(f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in planned.items())
             print(clean(f"line {line}: {room} {extra}".rstrip(), one_line=True))
         print(clean(f"{len(plan)} rooms would {kind} on {ctx.destination} (BizId {biz}); nothing was sent"))
     return EXIT_OK

@@ -109,7 +109,18 @@ def test_a_batch_killed_mid_way_resumes_and_starts_every_room_exactly_once(cli, 
         "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
         "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
     }
-    argv = ["--endpoint", emulator.url, "batch", "start", "--biz-id", BIZ, "--rooms", "k-{001..120}", "--mode", "1"]
+    argv = [
+        "--endpoint",
+        emulator.url,
+        "batch",
+        "start",
+        "--biz-id",
+        BIZ,
+        "--rooms",
+        "k-{001..120}",
+        "--mode",
+        "1",
+    ]
     process = subprocess.Popen(
         [sys.executable, "-m", "gme_tui", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -129,7 +140,9 @@ def test_a_batch_killed_mid_way_resumes_and_starts_every_room_exactly_once(cli, 
 
 
 def test_stop_by_batch_stops_its_tasks_where_they_run_and_nowhere_else(cli, emulator):
-    code, out, _ = cli("batch", "start", "--biz-id", BIZ, "--rooms", "s-{1..5}", "--mode", "1", "--output", "json")
+    code, out, _ = cli(
+        "batch", "start", "--biz-id", BIZ, "--rooms", "s-{1..5}", "--mode", "1", "--output", "json"
+    )
     started = _summary(out)["batch"]
     tasks = {r["task_id"] for r in _objects(out)[:-1]}
     code, out, err = cli("batch", "stop", "--batch", str(started), endpoint="http://127.0.0.1:9")
@@ -187,3 +200,13 @@ def test_stop_by_batch_takes_a_start_batch_and_no_source(cli, emulator, tmp_path
     code, _, err = cli("batch", "stop", "--batch", "2")
     assert code == 2 and "batch 2 is a stop batch" in err
     assert len([a for a, _, _ in emulator.requests if a == "StopRecord"]) == 2
+
+
+def test_dry_run_shows_every_checked_line_and_sends_nothing(cli, emulator):
+    code, out, _ = cli(
+        "batch", "start", "--biz-id", BIZ, "--rooms", "dr-{1..2}", "--mode", "mixed", "--allow", "10001,10002",
+        "--dry-run",
+    )  # fmt: skip
+    assert code == 0
+    assert "line 2: dr-2 RecordMode=2 SubscribeUserIds=10001,10002" in out and "nothing was sent" in out
+    assert emulator.requests == []

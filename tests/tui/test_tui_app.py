@@ -20,7 +20,7 @@ from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.key_bar import KeyBar
 from gme_tui.tui.widgets.mode_choice import ModeChoice
-from gme_tui.tui.widgets.request_form import FieldRow
+from gme_tui.tui.widgets.request_form import FieldRow, RequestForm
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
 KEY = DEMO_KEY
@@ -43,6 +43,11 @@ async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", blo
 def message(app, widget_id: str) -> FieldRow:
     """The field's row, which draws the line under it (its classes: -invalid, -warning)."""
     return app.screen.query_one(f"#{widget_id}-row", FieldRow)
+
+
+def status_of(app) -> str:
+    """The status line under the form's fields (the form draws it)."""
+    return app.screen.query_one(RequestForm).status[0]
 
 
 def text_of(widget: Static | FieldRow) -> str:
@@ -73,7 +78,7 @@ async def test_typing_shows_and_clears_each_rule(make_app):
         await pilot.press("1", "2", "a")
         assert "decimal digits" in text_of(message(app, "biz-id"))
         assert "-invalid" in message(app, "biz-id").classes
-        assert "Cannot send: fix BizId" in text_of(app.screen.query_one("#send-status", Static))
+        assert "Cannot send: fix BizId" in status_of(app)
         await pilot.press("backspace")
         assert "application ID" in text_of(message(app, "biz-id"))
         assert "-invalid" not in message(app, "biz-id").classes
@@ -83,7 +88,7 @@ async def test_typing_shows_and_clears_each_rule(make_app):
         assert "greater than 10000" in text_of(message(app, "allow"))
         await fill(pilot, room="ok", allow="10001 10002, 10003")
         assert message(app, "allow").count == "3/20"
-        assert "Ready" in text_of(app.screen.query_one("#send-status", Static))
+        assert "Ready" in status_of(app)
 
 
 async def test_both_lists_warn_in_the_warning_colour_and_do_not_block(make_app, emulator):
@@ -138,7 +143,7 @@ async def test_record_mode_is_one_key_and_says_what_it_means(make_app):
         assert choice.value is None
         await pilot.click(choice, offset=(choice.render().plain.index("2 mixed"), 0))
         assert choice.value is RecordMode.MIXED
-        assert text_of(app.screen.query_one("#send-status", Static)) == "Cannot send: fix RoomId"
+        assert status_of(app) == "Cannot send: fix RoomId"
 
 
 def keys_shown(app) -> str:
@@ -330,8 +335,7 @@ async def test_a_second_send_waits_while_one_is_in_flight(make_app, emulator):
         await fill(pilot, room="slow")
         emulator.faults.set("delay", seconds=2.0, count=1)  # in flight long after a slow machine sees it
         await pilot.press("ctrl+s")
-        status = app.screen.query_one("#send-status", Static)
-        await until(lambda: "Sending" in text_of(status), "the form to say it is sending", pilot)
+        await until(lambda: "Sending" in status_of(app), "the form to say it is sending", pilot)
         await pilot.press("ctrl+s")
         await wait_idle(pilot)
     assert started(emulator) == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from gme_tui.tui.widgets.request_form import RequestForm
+
 
 async def test_with_a_default_biz_id_in_the_settings_typing_starts_in_the_room(make_app, settings_path):
     settings_path.parent.mkdir(parents=True, exist_ok=True)
@@ -15,7 +17,7 @@ async def test_with_a_default_biz_id_in_the_settings_typing_starts_in_the_room(m
         await pilot.press("l", "o", "b", "b", "y")
         assert app.screen.query_one("#room-id", Input).value == "lobby"
         assert biz.value == "3400352518"
-        assert str(app.screen.query_one("#send-status").content) == "Cannot send: fix RecordMode"
+        assert app.screen.query_one(RequestForm).status[0] == "Cannot send: fix RecordMode"
 
 
 async def test_without_a_biz_id_typing_starts_in_the_biz_id(make_app, settings_path):

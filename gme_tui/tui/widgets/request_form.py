@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, TextArea
 
 from ...api import fields
 from ...api.fields import RecordMode
@@ -172,6 +172,8 @@ class FieldInput(_StyledOnMount, Input):
 LABEL_WIDTH = 19
 #: the counter's column at the right of a list field (a space, then "20/20")
 COUNT_WIDTH = 6
+#: blank cells each side of the status line
+STATUS_PADDING = 1
 
 
 class FieldRow(_StyledOnMount, Widget):
@@ -275,7 +277,11 @@ def form_fields(action: str) -> list[tuple[str, str, str]]:
 
 
 class RequestForm(Widget, can_focus=False):
-    """BizId, RoomId, RecordMode, allowlist and blocklist, validated as you type."""
+    """BizId, RoomId, RecordMode, allowlist and blocklist, validated as you type, and the
+    status line under them (what a send would do now, or what blocks it), which the form
+    draws itself in the style of its kind (one widget fewer, as `FieldRow`)."""
+
+    COMPONENT_CLASSES = {"request-form--ready", "request-form--error", "request-form--busy"}
 
     busy: reactive[bool] = reactive(False)
     relaxed: reactive[bool] = reactive(False)
@@ -291,9 +297,10 @@ class RequestForm(Widget, can_focus=False):
         self._initial_biz = biz_id
         self.set_reactive(RequestForm.relaxed, relaxed)
         self.checked = fields.Checked()
-        #: what each message, counter and the status line show now: (text, classes)
-        self._drawn: dict[str, tuple[str, str]] = {}
         self._rows: dict[str, FieldRow] = {}
+        #: the status line: its words and kind ("-ready", "-error", "-busy"), and its lines
+        self.status = ("", "")
+        self._status_cache: tuple[object, list[Strip]] | None = None
 
     def compose(self) -> ComposeResult:
         # The first verdict is drawn as the widgets are made: a class changed after
@@ -332,9 +339,7 @@ class RequestForm(Widget, can_focus=False):
             row.show(text, count)
             self._rows[name] = row
             yield row
-        text, kind = self._status()
-        self._drawn["send-status"] = (text, kind)
-        yield Static(text, id="send-status", classes=kind)
+        self.status = self._status()
 
     def on_mount(self) -> None:
         self.border_title = self.action
@@ -382,17 +387,6 @@ class RequestForm(Widget, can_focus=False):
         invalid = " -invalid" if kind == "-error" else ""
         return f"field-row{invalid}{' -warning' if kind == '-warning' else ''}{over}"
 
-    def _show(self, widget_id: str, shown: object, text: str, classes: str, layout: bool = True) -> None:
-        """Update a line of the form only when its words or its kind change: every update
-        lays out the screen again, and most keystrokes change neither (a typed key that
-        changes the value cost 4.3 times the minimal app's CPU: benchmarks/keystrokes.py)."""
-        if self._drawn.get(widget_id) == (text, classes):
-            return
-        self._drawn[widget_id] = (text, classes)
-        widget = self.query_one(f"#{widget_id}", Static)
-        widget.set_classes(classes)
-        widget.update(shown, layout=layout)  # type: ignore[arg-type]
-
     def _check(self, biz_id: str, target: str, mode: str, allow: str, block: str) -> fields.Checked:
         return _CHECKS[self.action](biz_id, target, mode, allow, block, relaxed=self.relaxed)
 
@@ -418,8 +412,44 @@ class RequestForm(Widget, can_focus=False):
         return f"Ready: Ctrl+S sends {self.action}", "-ready"
 
     def _show_status(self) -> None:
-        text, kind = self._status()
-        self._show("send-status", text, text, kind)
+        """Drawn again only when its words or kind change (most keystrokes change neither);
+        laid out again only when it takes another number of lines."""
+        status = self._status()
+        if status == self.status:
+            return
+        before = self._status_height(self.size.width)
+        self.status, self._status_cache = status, None
+        self.refresh(layout=self._status_height(self.size.width) != before)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return super().get_content_height(container, viewport, width) + self._status_height(width)
+
+    def _status_height(self, width: int) -> int:
+        return len(self._status_strips(width))
+
+    def _status_strips(self, width: int) -> list[Strip]:
+        key = (self.status, width)
+        if self._status_cache is not None and self._status_cache[0] == key:
+            return self._status_cache[1]
+        text, kind = self.status
+        strips: list[Strip] = []
+        if width > 2 * STATUS_PADDING:
+            style = self.get_visual_style(f"request-form-{kind}")
+            lines = Visual.to_strips(self, Content(text), width - 2 * STATUS_PADDING, None, style, pad=True)
+            gap = Strip.blank(STATUS_PADDING, self.visual_style.rich_style)
+            strips = [Strip.join([gap, line, gap]) for line in lines]
+        self._status_cache = (key, strips)
+        return strips
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._status_cache = None  # the theme changed: the colours with it
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        strips = self._status_strips(width)
+        at = y - (self.size.height - len(strips))  # the status is the last of the form's lines
+        return strips[at] if 0 <= at < len(strips) else Strip.blank(width, self.visual_style.rich_style)
 
     # --- events ------------------------------------------------------------------
 

@@ -322,7 +322,7 @@ class History:
             )
             assert cursor.lastrowid is not None, "an INSERT sets it"
             if batch is not None:
-                batch_record.sent(self._db, batch[0], batch[1], cursor.lastrowid, action)
+                batch_record.sent(self._db, batch[0], batch[1], cursor.lastrowid, action, now)
             recordings.begun(self._db, cursor.lastrowid, action, profile, endpoint, params, now, purpose)
         return cursor.lastrowid
 
@@ -567,30 +567,55 @@ class History:
     def batch_rooms(
         self, batch_id: int, rooms: list[str] | None = None, *, settle: bool = True
     ) -> list[tuple[batch_record.PlannedRoom, Row | None]]:
-        """Each room of the batch (or those named) in the source's order, with its latest
+        """Each room of the batch (or those named) in the source's order, with its latest own
         request's row (None: never sent), settled as every row is (`settle`; a runner reading
-        back the row it has just completed need not)."""
+        back the row it has just completed need not).
+
+        The row is found among the requests tagged with the batch, of its action, room,
+        endpoint and profile, never by `row_id` alone: a row of another batch, room or
+        endpoint cannot speak for this room. A room whose `row_id` names a row that is not
+        found so is `PlannedRoom.lost`: its request may have gone (`batch.run` looks it up)."""
         if settle:
             self.settle()
+        batch = self.batch(batch_id)
         where, args = "batch_id=?", cast("tuple[object, ...]", (batch_id,))
         if rooms is not None:
             where += f" AND room_id IN ({','.join('?' * len(rooms))})"
-            args = (batch_id, *rooms)
+            args = (*args, *rooms)
         plan = self._db.execute(
             f"SELECT {batch_record.PLANNED} FROM batch_rooms WHERE {where} ORDER BY line, room_id", args
         ).fetchall()
-        found = [room for room in map(batch_record.planned, plan) if room is not None]
-        rows: dict[int, Row] = {}
-        ids = [room.row_id for room in found if room.row_id is not None]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cursor = self._db.execute(
-                f"SELECT * FROM requests WHERE id IN ({','.join('?' * len(chunk))})", chunk
-            )
-            for record in cursor.fetchall():
-                row = self._row(record, cursor.description)
-                rows[row.id] = row
-        return [(room, rows.get(room.row_id) if room.row_id is not None else None) for room in found]
+        found = [batch_record.planned(record) for record in plan]
+        if batch is None:
+            return [(room, None) for room in found]
+        cursor = self._db.execute(
+            f"SELECT * FROM requests WHERE id IN (SELECT max(id) FROM requests WHERE {where}"
+            " AND action=? AND endpoint=? AND profile=? GROUP BY room_id)",
+            (*args, batch_record.ACTION_OF[batch.kind], batch.endpoint, batch.profile),
+        )
+        rows: dict[str, Row] = {}
+        for record in cursor.fetchall():
+            row = self._row(record, cursor.description)
+            if row.room_id is not None:
+                rows[row.room_id] = row
+        paired: list[tuple[batch_record.PlannedRoom, Row | None]] = []
+        for room in found:
+            own = rows.get(room.room_id)
+            if own is None and room.row_id is not None:
+                room = dataclasses.replace(room, lost=True)
+            paired.append((room, own))
+        return paired
+
+    def claim_batch(self, batch_id: int) -> str | None:
+        """Take the batch for this process's run: None, or who runs it now (another process
+        alive, in words), in which case nothing is taken. Two runs of one batch would each
+        judge a room not yet sent and both send it."""
+        with self._write():
+            return batch_record.claim(self._db, batch_id, _holder(), _writer_alive)
+
+    def release_batch(self, batch_id: int) -> None:
+        with self._write():
+            batch_record.release(self._db, batch_id, os.getpid())
 
     def settle_batch_room(self, batch_id: int, room_id: str, note: str, task_id: int | None = None) -> None:
         """The room is done without its own action succeeding (`batch.record.settle`)."""
@@ -945,6 +970,11 @@ def _matching(
         where = f"id IN (SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ?) AND {where}"
         args = (phrase, *args)
     return where, args
+
+
+def _holder() -> dict[str, Any]:
+    """This process, as a row's writer is kept (`_writer_alive` tells if it still runs)."""
+    return {"pid": os.getpid(), "pid_start": _process_start(os.getpid()), "host": socket.gethostname()}
 
 
 def _writer_alive(data: dict[str, Any], started_at: float) -> bool:

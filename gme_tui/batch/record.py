@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +35,12 @@ CREATE TABLE IF NOT EXISTS batches (
     profile     TEXT NOT NULL,
     region      TEXT,
     biz_id      TEXT NOT NULL,
-    rooms       INTEGER NOT NULL
+    rooms       INTEGER NOT NULL,
+    relaxed     INTEGER NOT NULL DEFAULT 0,
+    run_pid     INTEGER,
+    run_pid_start TEXT,
+    run_host    TEXT,
+    run_seen_at REAL
 );
 CREATE TABLE IF NOT EXISTS batch_rooms (
     batch_id    INTEGER NOT NULL,
@@ -63,6 +70,8 @@ class Batch:
     region: str | None
     biz_id: int
     rooms: int
+    #: string OpenIDs accepted in its lists (`--relaxed-ids`)
+    relaxed: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,10 @@ class PlannedRoom:
     #: task that runs there; None: the room is as its row says
     note: str | None = None
     task_id: int | None = None
+    #: its stored plan is broken: never sent (`batch.run` checks it again and says so)
+    damaged: bool = False
+    #: the row it names is not one of this room's own requests: what it sent is unknown
+    lost: bool = False
 
 
 def create(
@@ -91,14 +104,15 @@ def create(
     region: str | None,
     biz_id: int,
     rooms: list[tuple[int, str, dict[str, Any]]],
+    relaxed: bool = False,
 ) -> int:
     """The batch and its whole plan, in the caller's transaction; returns the batch's id."""
     if kind not in KINDS:
         raise ValueError(f"a batch starts, stops or modifies, not {kind!r}")
     cursor = db.execute(
-        "INSERT INTO batches (kind, source, created_at, endpoint, profile, region, biz_id, rooms)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        (kind, source, now, endpoint, profile, region, str(biz_id), len(rooms)),
+        "INSERT INTO batches (kind, source, created_at, endpoint, profile, region, biz_id, rooms, relaxed)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+        (kind, source, now, endpoint, profile, region, str(biz_id), len(rooms), int(relaxed)),
     )
     batch_id = cursor.lastrowid
     assert batch_id is not None, "an INSERT sets it"
@@ -113,9 +127,11 @@ def create(
 ACTION_OF = {"start": "StartRecord", "stop": "StopRecord", "modify": "ModifyRecordInfo"}
 
 
-def sent(db: sqlite3.Connection, batch_id: int, room_id: str, row_id: int, action: str) -> None:
+def sent(db: sqlite3.Connection, batch_id: int, room_id: str, row_id: int, action: str, now: float) -> None:
     """The room's latest request is this row, if it is the batch's own action (a lookup on
-    the way, DescribeTaskInfo, is tagged but does not speak for the room)."""
+    the way, DescribeTaskInfo, is tagged but does not speak for the room); the run that
+    sends it is still alive (`claim`)."""
+    db.execute("UPDATE batches SET run_seen_at=? WHERE id=?", (now, batch_id))
     db.execute(
         "UPDATE batch_rooms SET row_id=?, note=NULL, task_id=NULL WHERE batch_id=? AND room_id=?"
         " AND ? = (CASE (SELECT kind FROM batches WHERE id=?)"
@@ -131,6 +147,36 @@ def settle(db: sqlite3.Connection, batch_id: int, room_id: str, note: str, task_
         "UPDATE batch_rooms SET note=?, task_id=? WHERE batch_id=? AND room_id=?",
         (note, None if task_id is None else str(task_id), batch_id, room_id),
     )
+
+
+def claim(
+    db: sqlite3.Connection,
+    batch_id: int,
+    holder: dict[str, Any],
+    alive: Callable[[dict[str, Any], float], bool],
+) -> str | None:
+    """Take the batch for `holder`'s run (in the caller's transaction), unless a run of it
+    that `alive` says still lives holds it: then who, in words, and nothing taken."""
+    found = db.execute(
+        "SELECT run_pid, run_pid_start, run_host, run_seen_at FROM batches WHERE id=?", (batch_id,)
+    ).fetchone()
+    if found is None:
+        return f"there is no batch {batch_id}"
+    pid, pid_start, host, seen_at = found
+    if pid is not None and (pid, host) != (holder["pid"], holder["host"]):
+        data = {"pid": pid, "pid_start": pid_start, "host": host}
+        if alive(data, seen_at if isinstance(seen_at, int | float) else 0.0):
+            return f"batch {batch_id} is running in process {pid} on {host}"
+    db.execute(
+        "UPDATE batches SET run_pid=?, run_pid_start=?, run_host=?, run_seen_at=? WHERE id=?",
+        (holder["pid"], holder["pid_start"], holder["host"], time.time(), batch_id),
+    )
+    return None
+
+
+def release(db: sqlite3.Connection, batch_id: int, pid: int) -> None:
+    db.execute("UPDATE batches SET run_pid=NULL, run_pid_start=NULL, run_host=NULL WHERE id=? AND run_pid=?",
+               (batch_id, pid))  # fmt: skip
 
 
 def read(record: tuple, description: Any) -> Batch | None:
@@ -151,6 +197,7 @@ def read(record: tuple, description: Any) -> Batch | None:
         region=check.text("region", data["region"]),
         biz_id=int(biz),
         rooms=check.integer("rooms", data["rooms"]) or 0,
+        relaxed=data.get("relaxed") == 1,
     )
 
 
@@ -158,20 +205,21 @@ def read(record: tuple, description: Any) -> Batch | None:
 PLANNED = "line, room_id, fields, row_id, note, task_id"
 
 
-def planned(record: tuple) -> PlannedRoom | None:
-    """A stored room of a batch (`PLANNED`); None where it is damaged."""
+def planned(record: tuple) -> PlannedRoom:
+    """A stored room of a batch (`PLANNED`); what is broken in it makes it `damaged`, never
+    dropped: a room of the plan is always told of."""
     line, room, fields, row_id, note, task = record
     try:
         parsed = json.loads(fields) if isinstance(fields, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
-    if not isinstance(room, str) or not isinstance(parsed, dict) or not isinstance(line, int):
-        return None
+    damaged = not isinstance(room, str) or not isinstance(parsed, dict) or not isinstance(line, int)
     return PlannedRoom(
-        line,
-        room,
-        parsed,
+        line if isinstance(line, int) else 0,
+        room if isinstance(room, str) else "?",
+        parsed if isinstance(parsed, dict) else {},
         row_id if isinstance(row_id, int) else None,
         note if isinstance(note, str) else None,
         int(task) if isinstance(task, str) and task.isdigit() and task.isascii() else None,
+        damaged,
     )

@@ -21,15 +21,19 @@ with the batch and written before it leaves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import calls, tracking
-from ..api.actions import Action, DescribeTaskInfo, ModifyRecordInfo, StartRecord, StopRecord, TaskInfoResult
+from ..api import fields
+from ..api.actions import Action, DescribeTaskInfo, TaskInfoResult
 from ..api.errors import OutcomeKind, ServiceError, explain
 from ..api.fields import ALLOW, BLOCK, RecordMode, Subscription
+from ..calls import HistoryUnavailable, Outcome
 from ..recordings import NOT_FOUND
 from .record import Batch, PlannedRoom
 
@@ -78,23 +82,29 @@ class RoomState:
         }
 
 
+#: what a StartRecord's row can say for sure: its start did not reach the service, or it did
+_SURE = (OutcomeKind.OK, OutcomeKind.SERVICE_ERROR, OutcomeKind.NOT_SENT, OutcomeKind.NOT_STARTED)
+
+
 def state_of(batch: Batch, planned: PlannedRoom, row: Row | None) -> RoomState:
-    """A room judged by its latest row (the batch's own action for it)."""
+    """A room judged by its latest own row. Whatever cannot be read for sure (an outcome
+    unknown, a bad answer, a damaged row, a row that went missing) is unknown: for a start,
+    looked up before anything is sent; a stop or a modify is sent again (twice is harmless)."""
     base = dict(line=planned.line, room=planned.room_id, row_id=planned.row_id)
     if planned.note is not None:  # settled beside its row: already recording, nothing to stop
         return RoomState(state=OK, task_id=planned.task_id, outcome=row.outcome if row else None,
                          note=planned.note, **base)  # type: ignore[arg-type]  # fmt: skip
     if row is None:
+        if planned.lost:
+            return RoomState(state=UNKNOWN, note="its stored row is missing or broken", **base)  # type: ignore[arg-type]
         return RoomState(state=TO_SEND, **base)  # type: ignore[arg-type]
     task = int(row.task_id) if row.task_id else None
     note = row.note or ""
+    if row.damaged or row.outcome not in _SURE:
+        why = note or ("its stored row is damaged: " + ", ".join(row.damaged) if row.damaged else "")
+        return RoomState(state=UNKNOWN, outcome=row.outcome, note=why, **base)  # type: ignore[arg-type]
     if row.outcome is OutcomeKind.OK:
         return RoomState(state=OK, task_id=task, outcome=row.outcome, note=note, **base)  # type: ignore[arg-type]
-    if row.outcome in (OutcomeKind.UNKNOWN, OutcomeKind.PENDING) or (
-        row.outcome is OutcomeKind.BAD_ANSWER and batch.kind == "start"
-    ):
-        # a StartRecord that may have reached the service: looked up before anything else
-        return RoomState(state=UNKNOWN, outcome=row.outcome, note=note, **base)  # type: ignore[arg-type]
     if row.outcome is OutcomeKind.NOT_STARTED:
         return RoomState(state=TO_SEND, outcome=row.outcome, note=note, **base)  # type: ignore[arg-type]
     code = row.error_code
@@ -137,6 +147,8 @@ class Summary:
     stopped: bool = False
     #: rooms ok before this run began (a resume leaves them alone)
     already: int = 0
+    #: why the run ended before its rooms did (the history could not be written)
+    fault: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -167,14 +179,8 @@ class Summary:
             "request_limit_exceeded": self.limited,
             "stopped": self.stopped,
             "already_ok": self.already,
+            "fault": self.fault,
         }
-
-
-def _subscription(fields: dict[str, Any]) -> Subscription | None:
-    allow, block = fields.get(ALLOW) or [], fields.get(BLOCK) or []
-    if not allow and not block:
-        return None
-    return Subscription(allow=tuple(allow), block=tuple(block))
 
 
 def planned_fields(mode: RecordMode | None, subscription: Subscription | None) -> dict[str, Any]:
@@ -188,6 +194,10 @@ def planned_fields(mode: RecordMode | None, subscription: Subscription | None) -
         if subscription.block:
             fields[BLOCK] = list(subscription.block)
     return fields
+
+
+class BatchBusy(Exception):
+    """Another process runs this batch now: two runs would both send the rooms not yet sent."""
 
 
 class Runner:
@@ -211,27 +221,43 @@ class Runner:
         self.workers = workers
         self.sent = 0
         self.limited = 0
+        self.fault: str | None = None
+        #: rooms this run could not act on, with why (a failed lookup, a broken plan)
+        self._failed: dict[str, RoomState] = {}
 
     async def run(self) -> Summary:
+        """The batch's rooms, sent; BatchBusy (nothing sent) while another process runs it."""
+        busy = self.history.claim_batch(self.batch.id)
+        if busy is not None:
+            raise BatchBusy(f"{busy}; nothing was sent")
+        try:
+            return await self._run()
+        finally:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                self.history.release_batch(self.batch.id)
+
+    async def _run(self) -> Summary:
         started = time.perf_counter()
         rooms = {planned.room_id: (planned, row) for planned, row in self.history.batch_rooms(self.batch.id)}
-        unknown = [room for room, pair in rooms.items() if state_of(self.batch, *pair).state == UNKNOWN]
-        if unknown:
+        first = {room: state_of(self.batch, *pair) for room, pair in rooms.items()}
+        unknown = [room for room, state in first.items() if state.state == UNKNOWN]
+        if unknown and self.batch.kind == "start":
             await self._reconcile(unknown, rooms)
             rooms.update((p.room_id, (p, r)) for p, r in self.history.batch_rooms(self.batch.id, unknown))
         queue: asyncio.Queue[PlannedRoom] = asyncio.Queue()
         already = 0
         for planned, row in rooms.values():
             state = state_of(self.batch, planned, row)
-            if state.state in (TO_SEND, FAILED):
+            again = state.state == UNKNOWN and self.batch.kind != "start"  # a stop or modify: harmless twice
+            if state.state in (TO_SEND, FAILED) or again:
                 queue.put_nowait(planned)
             elif state.state == OK and planned.room_id not in unknown:
                 already += 1  # ok before this run: left alone, and not told again room by room
             else:
                 self.on_room(state)
         await asyncio.gather(*(self._worker(queue) for _ in range(min(self.workers, max(queue.qsize(), 1)))))
-        final = room_states(self.history, self.batch)
-        return Summary(
+        final = [self._failed.get(state.room, state) for state in room_states(self.history, self.batch)]
+        summary = Summary(
             self.batch,
             final,
             time.perf_counter() - started,
@@ -240,9 +266,13 @@ class Runner:
             self.stop.is_set(),
             already,
         )
+        summary.fault = self.fault
+        return summary
 
     def _state(self, planned: PlannedRoom) -> RoomState:
         """The room as the store has it now (its rows are this run's own: no settling needed)."""
+        if planned.room_id in self._failed:
+            return self._failed[planned.room_id]
         fresh = self.history.batch_rooms(self.batch.id, [planned.room_id], settle=False)
         return state_of(self.batch, *fresh[0]) if fresh else state_of(self.batch, planned, None)
 
@@ -261,10 +291,23 @@ class Runner:
                 return  # stopped while waiting: nothing looked up, nothing sent
             except TimeoutError:
                 pass
-        await asyncio.gather(*(self._look_up(room) for room in unknown))
+        found = await asyncio.gather(*(self._look_up(room) for room in unknown))
+        # A proper unknown start is settled by the answer itself (`recordings`); one whose row
+        # is damaged or missing is not, and is settled here by what the service said.
+        for (planned, row), task in zip(self.history.batch_rooms(self.batch.id, unknown), found, strict=True):
+            if state_of(self.batch, planned, row).state != UNKNOWN:
+                continue
+            if isinstance(task, int):
+                self.history.settle_batch_room(self.batch.id, planned.room_id, "already recording", task)
+            elif task is None:
+                self._failed[planned.room_id] = RoomState(
+                    planned.line, planned.room_id, UNKNOWN,
+                    note="its stored row is damaged or missing and no task runs there now:"
+                    " check the room before starting it again",
+                )  # fmt: skip
 
-    async def _look_up(self, room: str) -> int | None:
-        """The room's running task (None: none, or the ask failed)."""
+    async def _look_up(self, room: str) -> int | None | Outcome:
+        """The room's running task: its TaskId, None (no task runs there), or the failed ask."""
         outcome = await calls.send(
             self.client,
             self.history,
@@ -273,9 +316,11 @@ class Runner:
             batch=(self.batch.id, room),
         )
         result = outcome.result
-        if isinstance(result, TaskInfoResult) and result.task_id:
-            return result.task_id
-        return None
+        if isinstance(result, TaskInfoResult):
+            return result.task_id or None
+        if isinstance(outcome.error, ServiceError) and outcome.error.code in NOT_FOUND:
+            return None
+        return outcome
 
     async def _worker(self, queue: asyncio.Queue[PlannedRoom]) -> None:
         while not self.stop.is_set():
@@ -283,43 +328,96 @@ class Runner:
                 planned = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            await self._one(planned)
+            try:
+                await self._one(planned)
+            except HistoryUnavailable as error:
+                # Nothing more can be sent with its row first: the run ends here, resumable.
+                self.fault = str(error)
+                self.stop.set()
             self.on_room(self._state(planned))
+
+    def _fail(self, planned: PlannedRoom, why: str, outcome: Outcome | None = None) -> None:
+        code = outcome.error.code if outcome is not None and isinstance(outcome.error, ServiceError) else None
+        self._failed[planned.room_id] = RoomState(
+            planned.line,
+            planned.room_id,
+            FAILED,
+            outcome=outcome.kind if outcome is not None else None,
+            code=code,
+            next_step=explain(code).next_step if code else "Check the room, then resume the batch.",
+            note=why,
+        )
 
     async def _one(self, planned: PlannedRoom) -> None:
         room, kind = planned.room_id, self.batch.kind
         task = planned.fields.get("TaskId")
-        if kind != "start" and not isinstance(task, int):
-            task = await self._look_up(room)
-            if task is None:
+        if kind != "start" and "TaskId" not in planned.fields:
+            found = await self._look_up(room)
+            if found is None:
                 self.history.settle_batch_room(self.batch.id, room, f"not recording: nothing to {kind}")
                 return
-        action = self._action(planned, task)
+            if not isinstance(found, int):
+                self._fail(planned, f"its task could not be looked up ({found.error})", found)
+                return
+            task = found
+        try:
+            action = self._action(planned, task)
+        except fields.FieldError as error:
+            self._fail(planned, f"its stored plan is not a valid request: {error}")
+            return
         for _ in range(LIMIT_RETRIES + 1):
             if self.stop.is_set():
                 return
             outcome = await calls.send(
                 self.client, self.history, action, profile=self.batch.profile, batch=(self.batch.id, room)
             )
-            self.sent += 1
             code = outcome.error.code if isinstance(outcome.error, ServiceError) else None
             if code == "RequestLimitExceeded":
                 self.limited += 1
                 await asyncio.sleep(1.0)  # the service did not act: this room waits and goes again
                 continue
+            self.sent += 1
             if code == IN_USE and kind == "start":
                 found = await self._look_up(room)
-                if found is not None:
+                if isinstance(found, int):
                     self.history.settle_batch_room(self.batch.id, room, "already recording", found)
             elif code in NOT_FOUND and kind == "stop":
                 self.history.settle_batch_room(self.batch.id, room, "not recording: the task had ended")
             return
 
     def _action(self, planned: PlannedRoom, task: Any) -> Action:
-        biz, fields = self.batch.biz_id, planned.fields
+        """The room's request, its stored plan checked again by `api.fields` (a history file
+        edited or damaged since is never sent as it is); FieldError names what is wrong."""
+        from ..api import actions
+
+        if planned.damaged:
+            raise fields.FieldError("plan", "the stored plan of this room is damaged")
+        biz, plan = str(self.batch.biz_id), planned.fields
         if self.batch.kind == "stop":
-            return StopRecord(biz, int(task))
-        mode = RecordMode(int(fields["RecordMode"]))
+            return actions.StopRecord(self.batch.biz_id, fields.parse_task_id(_text(task)))
+        mode, allow, block = _text(plan.get("RecordMode")), _ids(plan.get(ALLOW)), _ids(plan.get(BLOCK))
+        relaxed = self.batch.relaxed
         if self.batch.kind == "modify":
-            return ModifyRecordInfo(biz, int(task), mode, _subscription(fields))
-        return StartRecord(biz, planned.room_id, mode, _subscription(fields))
+            checked = fields.check_modify(biz, _text(task), mode, allow, block, relaxed=relaxed)
+            name = "ModifyRecordInfo"
+        else:
+            checked = fields.check_start(biz, planned.room_id, mode, allow, block, relaxed=relaxed)
+            name = "StartRecord"
+        if checked.errors:
+            raise next(iter(checked.errors.values()))
+        return actions.from_checked(name, checked)
+
+
+def _text(value: object) -> str:
+    """A stored value as the text a field is checked from: only a whole number or a text."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return "" if value is None else "\x00not a value"
+    return str(value)
+
+
+def _ids(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return "\x00not a list of IDs"
+    return ",".join(value)

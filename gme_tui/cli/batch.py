@@ -24,10 +24,21 @@ from typing import TYPE_CHECKING, Any
 from ..api import fields
 from ..api.errors import OutcomeKind
 from ..batch import source as batch_source
-from ..batch.run import FAILED, OK, TO_SEND, UNKNOWN, RoomState, Runner, Summary, planned_fields, room_states
+from ..batch.run import (
+    FAILED,
+    OK,
+    TO_SEND,
+    UNKNOWN,
+    BatchBusy,
+    RoomState,
+    Runner,
+    Summary,
+    planned_fields,
+    room_states,
+)
 from ..safe_text import clean
 from .commands import key_for, open_history
-from .exits import EXIT_INTERRUPTED, EXIT_OK, CannotRun, exit_for
+from .exits import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, CannotRun, exit_for
 
 if TYPE_CHECKING:
     from ..batch.record import Batch
@@ -48,7 +59,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return _list(args, ctx)
     if what == "status":
         return _status(args, ctx)
-    if what == "start" and args.resume is not None:
+    if getattr(args, "resume", None) is not None:
         return _resume(args, ctx)
     return _new(args, ctx)
 
@@ -125,7 +136,7 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
     with open_history(ctx) as history:
         batch_id = history.new_batch(
             kind=kind, source=name, endpoint=ctx.scope, profile=ctx.profile, region=ctx.region,
-            biz_id=biz, rooms=plan,
+            biz_id=biz, rooms=plan, relaxed=ctx.relaxed_ids,
         )  # fmt: skip
         batch = history.batch(batch_id)
         assert batch is not None, "just written"
@@ -134,8 +145,8 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
 
 def _stop_batch(args: argparse.Namespace, ctx: Context) -> int:
     """`batch stop --batch ID`: a stop batch of the TaskIds that batch recorded."""
-    if args.source:
-        raise fields.FieldError("--batch", "give either --batch or a SOURCE, not both; nothing was sent")
+    if args.source or args.rooms:
+        raise fields.FieldError("--batch", "give either --batch or a SOURCE (or --rooms), not both; nothing was sent")
     with open_history(ctx) as history:
         started = _batch_here(history, args.batch, ctx)
         if started.kind != "start":
@@ -162,20 +173,26 @@ def _stop_batch(args: argparse.Namespace, ctx: Context) -> int:
         return _go(args, ctx, history, batch)
 
 
-def _batch_here(history: History, batch_id: str, ctx: Context) -> Batch:
-    """The batch, refused (exit 2, nothing sent) unless it belongs to this endpoint and profile:
-    an action on it goes where it ran and nowhere else."""
+def _batch_here(history: History, batch_id: str, ctx: Context, *, flag: str = "--batch") -> Batch:
+    """The batch, refused (exit 2, nothing sent) unless it belongs to this endpoint, profile
+    and region: an action on it goes where it ran and nowhere else."""
     if not batch_id.isdigit() or not batch_id.isascii() or len(batch_id) > 18:
-        raise fields.FieldError("--batch", "a batch's id is a whole number (see `gme-tui batch list`)")
+        raise fields.FieldError(flag, "a batch's id is a whole number (see `gme-tui batch list`)")
     batch = history.batch(int(batch_id))
     if batch is None:
-        raise fields.FieldError("--batch", f"no batch {batch_id} in the history in {ctx.data_dir}")
+        raise fields.FieldError(flag, f"no batch {batch_id} in the history in {ctx.data_dir}")
     if (batch.endpoint, batch.profile) != (ctx.scope, ctx.profile):
         raise fields.FieldError(
-            "--batch",
+            flag,
             f"batch {batch.id} ran on {batch.endpoint} as profile {batch.profile}, not on"
             f" {ctx.scope} as {ctx.profile}; run it with --endpoint and --profile of that batch."
             " Nothing was sent",
+        )
+    if batch.region != ctx.region:
+        raise fields.FieldError(
+            flag,
+            f"batch {batch.id} ran in region {batch.region or '(none)'}, not {ctx.region or '(none)'};"
+            " run it with --region of that batch. Nothing was sent",
         )
     return batch
 
@@ -194,11 +211,69 @@ def _print_plan(args: argparse.Namespace, ctx: Context, kind: str, biz: int, pla
 
 
 def _resume(args: argparse.Namespace, ctx: Context) -> int:
-    if args.source or getattr(args, "rooms", None):
-        raise fields.FieldError("--resume", "a resumed batch reads its plan from the history: give no SOURCE")
+    """Go on with a batch from its plan in the history: nothing from the command line may
+    change it, so a flag that would is refused rather than ignored."""
+    given = [
+        flag
+        for flag, value in (
+            ("SOURCE", args.source),
+            ("--rooms", getattr(args, "rooms", None)),
+            ("--batch", getattr(args, "batch", None)),
+            ("--mode", getattr(args, "mode", "")),
+            ("--allow", getattr(args, "allow", "")),
+            ("--block", getattr(args, "block", "")),
+            ("--biz-id", getattr(args, "biz_id", None)),
+        )  # fmt: skip
+        if value
+    ]
+    if given:
+        raise fields.FieldError(
+            "--resume",
+            f"a resumed batch goes on with its plan in the history: {', '.join(given)} cannot change it",
+        )
     with open_history(ctx) as history:
-        batch = _batch_here(history, args.resume, ctx)
+        batch = _batch_here(history, args.resume, ctx, flag="--resume")
+        if batch.kind != args.batch_command:
+            raise fields.FieldError(
+                "--resume",
+                f"batch {batch.id} is a {batch.kind} batch: resume it with `gme-tui batch {batch.kind}`",
+            )
+        if args.dry_run:
+            return _print_resume(args, ctx, history, batch)
         return _go(args, ctx, history, batch)
+
+
+def _print_resume(args: argparse.Namespace, ctx: Context, history: History, batch: Batch) -> int:
+    """What a resume would do, room by room; nothing sent."""
+    states = room_states(history, batch)
+    todo = [s for s in states if s.state != OK]
+    if args.output == "json":
+        for state in todo:
+            print(json.dumps(state.to_json()))
+        print(
+            json.dumps(
+                {
+                    "summary": True,
+                    "dry_run": True,
+                    "batch": batch.id,
+                    "counts": Summary(batch, states, 0.0).counts,
+                }
+            )
+        )
+        return EXIT_OK
+    for state in todo:
+        then = (
+            "looked up first (DescribeTaskInfo)"
+            if state.state == UNKNOWN and batch.kind == "start"
+            else "sent"
+        )
+        print(clean(f"{_room_line(state)}: would be {then}", one_line=True))
+    print(
+        clean(
+            f"{len(todo)} of {len(states)} rooms of batch {batch.id} would go on {ctx.destination}; nothing was sent"
+        )
+    )
+    return EXIT_OK
 
 
 # --- the run ------------------------------------------------------------------------------
@@ -230,7 +305,9 @@ def _go(args: argparse.Namespace, ctx: Context, history: History, batch: Batch) 
     with show:
         try:
             summary = asyncio.run(main())
-        except KeyboardInterrupt:
+        except BatchBusy as busy:
+            raise CannotRun(str(busy)) from None
+        except (KeyboardInterrupt, asyncio.CancelledError):  # a second Ctrl+C cut the rooms on their way
             summary = Summary(batch, room_states(history, batch), 0.0, stopped=True)
     show.summary(summary)
     return _exit(summary)
@@ -246,15 +323,19 @@ def _on_interrupt(stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
     stop.set()
 
 
-def _exit(summary: Summary) -> int:
+def _exit(summary: Summary, *, never_sent: int = EXIT_INTERRUPTED) -> int:
+    """The worst room's code; `never_sent`: what a room never sent counts as (a run stopped
+    mid-way: interrupted; read back by `status`: nothing worse than the others)."""
     worst = EXIT_OK
     for state in summary.states:
-        if state.state == FAILED and state.outcome is not None:
-            worst = max(worst, exit_for(state.outcome))
+        if state.state == FAILED:  # no outcome: never sent (its stored plan is not a valid request)
+            worst = max(worst, exit_for(state.outcome) if state.outcome is not None else EXIT_INVALID)
         elif state.state == UNKNOWN:
             worst = max(worst, exit_for(OutcomeKind.UNKNOWN))
         elif state.state == TO_SEND:
-            worst = max(worst, EXIT_INTERRUPTED)
+            worst = max(worst, never_sent)
+    if summary.fault is not None:
+        worst = max(worst, EXIT_CANNOT_RUN)
     return worst
 
 
@@ -360,12 +441,10 @@ def summary_lines(summary: Summary) -> list[str]:
         lines.append(
             f"  failed: line {state.line} {state.room}: {state.code or state.outcome}: {state.next_step}"
         )
+    if summary.fault:
+        lines.append(f"  stopped: {summary.fault}")
     if counts[UNKNOWN] or counts[TO_SEND] or counts[FAILED]:
-        lines.append(
-            f"  resume with: gme-tui batch {'start' if batch.kind == 'start' else batch.kind} --resume {batch.id}"
-            if batch.kind == "start"
-            else f"  see: gme-tui batch status --batch {batch.id}"
-        )
+        lines.append(f"  resume with: gme-tui batch {batch.kind} --resume {batch.id}")
     return lines
 
 
@@ -432,7 +511,7 @@ def _status(args: argparse.Namespace, ctx: Context) -> int:
             print(_room_line(state))
         for line in summary_lines(summary):
             print(clean(line, one_line=True))
-    return _exit(summary) if any(s.state != OK for s in states) else EXIT_OK
+    return _exit(summary, never_sent=EXIT_OK)
 
 
 def _refresh(ctx: Context, history: History, batch: Batch) -> None:

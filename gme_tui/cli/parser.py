@@ -249,6 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
             "file",
         )
 
+    def resume(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--resume",
+            default=None,
+            metavar="ID",
+            help="go on with batch ID, from its plan in the history: only its rooms not yet ok are sent",
+        )
+
     def batch_lists(cmd: argparse.ArgumentParser) -> None:
         _completes(
             cmd.add_argument(
@@ -261,26 +269,33 @@ def build_parser() -> argparse.ArgumentParser:
     batch_start = command("start", "StartRecord for every room of SOURCE (or of --rooms)", inner)
     biz(batch_start)
     source(batch_start)
-    batch_start.add_argument(
-        "--rooms", default=None, metavar="PATTERN", help="the rooms by a pattern: match-{001..120}"
-    )
+
+    def rooms(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--rooms", default=None, metavar="PATTERN", help="the rooms by a pattern: match-{001..120}"
+        )
+
+    rooms(batch_start)
     batch_lists(batch_start)
-    batch_start.add_argument(
-        "--resume", default=None, metavar="ID", help="resume batch ID: only its rooms not yet ok are sent"
-    )
+    resume(batch_start)
+
     batch_stop = command("stop", "StopRecord for every room of a batch (--batch) or of SOURCE", inner)
     biz(batch_stop)
     source(batch_stop)
+    rooms(batch_stop)
     batch_stop.add_argument(
         "--batch", default=None, metavar="ID", help="stop the tasks that batch ID recorded"
     )
     batch_stop.add_argument(
         "--dry-run", action="store_true", help="print what would be stopped; send nothing"
     )
+    resume(batch_stop)
     batch_modify = command("modify", "ModifyRecordInfo for the running task of every room of SOURCE", inner)
     biz(batch_modify)
     source(batch_modify)
+    rooms(batch_modify)
     batch_lists(batch_modify)
+    resume(batch_modify)
     batch_status = command("status", "each room of a batch and where it stands", inner)
     batch_status.add_argument("--batch", required=True, metavar="ID", help="the batch's id (see batch list)")
     batch_status.add_argument(

@@ -12,7 +12,8 @@ import sys
 import time
 from collections import Counter
 
-from test_cli import BIZ, _subprocess_env, cli  # noqa: F401  (cli is a fixture)
+from test_cli import BIZ, _subprocess_env
+from test_cli import cli as cli  # the fixture (an explicit re-export: its name is used as a parameter)
 
 from gme_tui.emulator import DEMO_SECRET_ID, DEMO_SECRET_KEY
 from gme_tui.emulator.faults import make_fault
@@ -105,25 +106,7 @@ def test_unknown_outcomes_are_reconciled_on_resume_never_sent_twice(cli, emulato
 
 
 def test_a_batch_killed_mid_way_resumes_and_starts_every_room_exactly_once(cli, emulator, tmp_path):
-    env = _subprocess_env(tmp_path) | {
-        "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
-        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
-    }
-    argv = [
-        "--endpoint",
-        emulator.url,
-        "batch",
-        "start",
-        "--biz-id",
-        BIZ,
-        "--rooms",
-        "k-{001..120}",
-        "--mode",
-        "1",
-    ]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gme_tui", *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    process = _spawn_batch(emulator, tmp_path, "k-{001..120}")
     try:
         _wait_for(lambda: len(_starts(emulator)) >= 30, "30 rooms to have been sent")
         os.kill(process.pid, signal.SIGKILL)
@@ -136,7 +119,10 @@ def test_a_batch_killed_mid_way_resumes_and_starts_every_room_exactly_once(cli, 
     assert code == 0, err
     assert _summary(out)["counts"]["ok"] == 120
     starts = _starts(emulator)
-    assert len(starts) == 120 and set(starts.values()) == {1}
+    tasks = Counter(task.room_id for task in emulator.service.tasks())
+    assert len(tasks) == 120 and set(tasks.values()) == {1}  # every room started exactly once
+    twice = {room: _rows_of(tmp_path, room) for room, count in starts.items() if count > 1}
+    assert not twice, twice  # and none was sent a second StartRecord
 
 
 def test_stop_by_batch_stops_its_tasks_where_they_run_and_nowhere_else(cli, emulator):
@@ -210,3 +196,124 @@ def test_dry_run_shows_every_checked_line_and_sends_nothing(cli, emulator):
     assert code == 0
     assert "line 2: dr-2 RecordMode=2 SubscribeUserIds=10001,10002" in out and "nothing was sent" in out
     assert emulator.requests == []
+
+
+def _rows_of(data_dir, room: str) -> list[tuple]:
+    db = sqlite3.connect(data_dir / FILE_NAME)
+    try:
+        return db.execute(
+            "SELECT id, action, outcome, error_code, started_at FROM requests WHERE room_id=? ORDER BY id",
+            (room,),
+        ).fetchall()
+    finally:
+        db.close()
+
+
+def _edit(data_dir, *statements: tuple[str, tuple]) -> None:
+    db = sqlite3.connect(data_dir / FILE_NAME)
+    with db:
+        for sql, args in statements:
+            db.execute(sql, args)
+    db.close()
+
+
+def test_a_damaged_or_missing_row_is_looked_up_never_started_again(cli, emulator, tmp_path):
+    code, out, _ = cli(
+        "batch", "start", "--biz-id", BIZ, "--rooms", "dm-{1..4}", "--mode", "1", "--output", "json"
+    )
+    assert code == 0
+    _edit(
+        tmp_path,
+        ("UPDATE requests SET outcome='garbage' WHERE room_id='dm-1' AND action='StartRecord'", ()),
+        ("UPDATE batch_rooms SET row_id=NULL WHERE room_id='dm-2'", ()),
+        (
+            "UPDATE batch_rooms SET row_id=(SELECT id FROM requests WHERE room_id='dm-4') WHERE room_id='dm-3'",
+            (),
+        ),
+        ("DELETE FROM requests WHERE room_id='dm-4' AND action='StartRecord'", ()),
+    )
+    code, out, err = cli("batch", "start", "--resume", "1", "--output", "json")
+    assert set(_starts(emulator).values()) == {1}  # not one StartRecord more
+    states = {r["room"]: r for r in _objects(out)[:-1]}
+    assert states["dm-4"]["state"] == "ok" and states["dm-4"]["note"] == "already recording"  # looked up
+    assert code == 0, (out, err)
+
+
+def test_a_plan_edited_in_the_store_is_checked_again_before_it_is_sent(cli, emulator, tmp_path):
+    assert cli("batch", "start", "--biz-id", BIZ, "--rooms", "pe-1", "--mode", "1")[0] == 0
+    bad = [
+        ("px-1", '{"RecordMode": 99}'),
+        ("px-2", "[1]"),
+        ("px-3", '{"RecordMode": 1, "SubscribeUserIds": ["\\u001b[31m"]}'),
+    ]
+    _edit(
+        tmp_path,
+        ("INSERT INTO batches (kind, source, created_at, endpoint, profile, biz_id, rooms)"
+         " SELECT kind, 'edited', created_at, endpoint, profile, biz_id, 3 FROM batches WHERE id=1", ()),
+        *[("INSERT INTO batch_rooms (batch_id, line, room_id, fields) VALUES (2, ?, ?, ?)", (n, room, plan))
+          for n, (room, plan) in enumerate(bad, 1)],
+    )  # fmt: skip
+    code, out, err = cli("batch", "start", "--resume", "2", "--output", "json")
+    assert "internal error" not in err
+    failed = {r["room"]: r for r in _summary(out)["failed"]}
+    assert set(failed) == {"px-1", "px-2", "px-3"}
+    assert "RecordMode" in failed["px-1"]["note"] and "damaged" in failed["px-2"]["note"]
+    assert "SubscribeUserIds" in failed["px-3"]["note"]
+    assert code == 2  # nothing of them could be sent
+    assert not any(room.startswith("px-") for room in _starts(emulator))
+
+
+def test_two_runs_of_one_batch_never_both_send(cli, emulator, tmp_path):
+    emulator.faults.add(make_fault("delay", seconds=0.3, action="StartRecord"))
+    first = _spawn_batch(emulator, tmp_path, "tw-{01..60}")
+    try:
+        _wait_for(lambda: len(_starts(emulator)) >= 5, "the first run to be sending")
+        code, out, err = cli("batch", "start", "--resume", "1")
+        assert code == 1 and "batch 1 is running in process" in err and "nothing was sent" in err
+    finally:
+        first.wait(timeout=60)
+    assert first.returncode == 0, first.stderr.read() if first.stderr else ""
+    starts = _starts(emulator)
+    assert len(starts) == 60 and set(starts.values()) == {1}
+
+
+def test_a_failed_lookup_is_a_failed_room_never_not_recording(cli, emulator, tmp_path):
+    cli("batch", "start", "--biz-id", BIZ, "--rooms", "fl-{1..3}", "--mode", "1")
+    emulator.faults.add(make_fault("http502", action="DescribeTaskInfo"))
+    code, out, err = cli("batch", "stop", "--biz-id", BIZ, "--rooms", "fl-{1..3}", "--output", "json")
+    summary = _summary(out)
+    assert summary["counts"]["failed"] == 3 and code == 4, (out, err)
+    assert not [a for a, _, _ in emulator.requests if a == "StopRecord"]
+    emulator.faults.clear()
+    code, out, err = cli("batch", "stop", "--resume", str(summary["batch"]), "--output", "json")
+    assert code == 0 and _summary(out)["counts"]["ok"] == 3, err
+    assert len([a for a, _, _ in emulator.requests if a == "StopRecord"]) == 3
+
+
+def test_a_resume_takes_nothing_from_the_command_line_and_only_its_own_kind(cli, emulator):
+    cli("batch", "start", "--biz-id", BIZ, "--rooms", "rs-{1..2}", "--mode", "1")
+    code, _, err = cli("batch", "start", "--resume", "1", "--mode", "2")
+    assert code == 2 and "--mode cannot change it" in err
+    code, _, err = cli("batch", "stop", "--resume", "1")
+    assert code == 2 and "batch 1 is a start batch" in err
+    code, _, err = cli("--region", "ap-tokyo", "batch", "start", "--resume", "1")
+    assert code == 2 and "region" in err
+    code, out, err = cli("batch", "start", "--resume", "1", "--dry-run")
+    assert code == 0 and "0 of 2 rooms" in out
+    assert len(_starts(emulator)) == 2
+
+
+def _spawn_batch(emulator, data_dir, rooms: str) -> subprocess.Popen:
+    """`gme-tui batch start --rooms ROOMS` in a process of its own (to be killed, or raced)."""
+    env = _subprocess_env(data_dir) | {
+        "TENCENTCLOUD_SECRET_ID": DEMO_SECRET_ID,
+        "TENCENTCLOUD_SECRET_KEY": DEMO_SECRET_KEY,
+    }
+    argv = ["--endpoint", emulator.url, "batch", "start", "--biz-id", BIZ, "--rooms", rooms, "--mode", "1"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "gme_tui", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -493,7 +493,7 @@ class BatchScreen(Screen[None]):
         try:
             batch_id = history.new_batch(
                 kind="start", source=source, endpoint=config.scope, profile=config.profile,
-                region=config.region, biz_id=biz, rooms=plan,
+                region=config.region, biz_id=biz, rooms=plan, relaxed=self.app.settings.relaxed_user_ids,
             )  # fmt: skip
             batch = history.batch(batch_id)
         except sqlite3.Error as error:

@@ -146,7 +146,9 @@ def _new(args: argparse.Namespace, ctx: Context) -> int:
 def _stop_batch(args: argparse.Namespace, ctx: Context) -> int:
     """`batch stop --batch ID`: a stop batch of the TaskIds that batch recorded."""
     if args.source or args.rooms:
-        raise fields.FieldError("--batch", "give either --batch or a SOURCE (or --rooms), not both; nothing was sent")
+        raise fields.FieldError(
+            "--batch", "give either --batch or a SOURCE (or --rooms), not both; nothing was sent"
+        )
     with open_history(ctx) as history:
         started = _batch_here(history, args.batch, ctx)
         if started.kind != "start":

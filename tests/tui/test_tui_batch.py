@@ -234,6 +234,8 @@ async def test_the_recordings_view_fills_while_the_batch_runs(make_app, emulator
 
 
 async def test_stop_mid_way_keeps_the_rooms_sent_sends_no_more_and_resumes(make_app, emulator):
+    # Every start answers a second late: the run lasts seconds, so the stop surely comes mid-way.
+    emulator.faults.add(make_fault("delay", seconds=1.0, action="StartRecord"))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_batch(pilot)

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from . import recordings
 from .api.errors import OutcomeKind
-from .batch import record as batch_record
 from .recordings import State
 from .stored import Checked
 
 if TYPE_CHECKING:
+    from .batch import record as batch_record
     from .recordings import Change, Recording
 
 FILE_NAME = "history.sqlite3"
@@ -193,7 +193,7 @@ class History:
                 self._db.execute(f"ALTER TABLE requests ADD COLUMN {column} TEXT")
         if "batch_id" not in columns:
             self._db.execute("ALTER TABLE requests ADD COLUMN batch_id INTEGER")
-        for statement in batch_record.SCHEMA.strip().split(";"):
+        for statement in _batch_record().SCHEMA.strip().split(";"):
             self._db.execute(statement)
         had_recordings = bool(
             self._db.execute("SELECT 1 FROM sqlite_master WHERE name='recordings'").fetchone()
@@ -322,7 +322,7 @@ class History:
             )
             assert cursor.lastrowid is not None, "an INSERT sets it"
             if batch is not None:
-                batch_record.sent(self._db, batch[0], batch[1], cursor.lastrowid, action, now)
+                _batch_record().sent(self._db, batch[0], batch[1], cursor.lastrowid, action, now)
             recordings.begun(self._db, cursor.lastrowid, action, profile, endpoint, params, now, purpose)
         return cursor.lastrowid
 
@@ -551,17 +551,17 @@ class History:
         """Record a batch and its whole plan before any of it is sent (`batch.record.create`
         names what it takes); returns its id."""
         with self._write():
-            return batch_record.create(self._db, now=time.time(), **batch)
+            return _batch_record().create(self._db, now=time.time(), **batch)
 
     def batch(self, batch_id: int) -> batch_record.Batch | None:
         cursor = self._db.execute("SELECT * FROM batches WHERE id=?", (batch_id,))
         record = cursor.fetchone()
-        return batch_record.read(record, cursor.description) if record else None
+        return _batch_record().read(record, cursor.description) if record else None
 
     def batches(self, limit: int = 100) -> list[batch_record.Batch]:
         """Newest first; a batch whose record is damaged is left out."""
         cursor = self._db.execute("SELECT * FROM batches ORDER BY id DESC LIMIT ?", (limit,))
-        found = (batch_record.read(record, cursor.description) for record in cursor.fetchall())
+        found = (_batch_record().read(record, cursor.description) for record in cursor.fetchall())
         return [batch for batch in found if batch is not None]
 
     def batch_rooms(
@@ -583,15 +583,15 @@ class History:
             where += f" AND room_id IN ({','.join('?' * len(rooms))})"
             args = (*args, *rooms)
         plan = self._db.execute(
-            f"SELECT {batch_record.PLANNED} FROM batch_rooms WHERE {where} ORDER BY line, room_id", args
+            f"SELECT {_batch_record().PLANNED} FROM batch_rooms WHERE {where} ORDER BY line, room_id", args
         ).fetchall()
-        found = [batch_record.planned(record) for record in plan]
+        found = [_batch_record().planned(record) for record in plan]
         if batch is None:
             return [(room, None) for room in found]
         cursor = self._db.execute(
             f"SELECT * FROM requests WHERE id IN (SELECT max(id) FROM requests WHERE {where}"
             " AND action=? AND endpoint=? AND profile=? GROUP BY room_id)",
-            (*args, batch_record.ACTION_OF[batch.kind], batch.endpoint, batch.profile),
+            (*args, _batch_record().ACTION_OF[batch.kind], batch.endpoint, batch.profile),
         )
         rows: dict[str, Row] = {}
         for record in cursor.fetchall():
@@ -611,16 +611,16 @@ class History:
         alive, in words), in which case nothing is taken. Two runs of one batch would each
         judge a room not yet sent and both send it."""
         with self._write():
-            return batch_record.claim(self._db, batch_id, _holder(), _writer_alive)
+            return _batch_record().claim(self._db, batch_id, _holder(), _writer_alive)
 
     def release_batch(self, batch_id: int) -> None:
         with self._write():
-            batch_record.release(self._db, batch_id, os.getpid())
+            _batch_record().release(self._db, batch_id, os.getpid())
 
     def settle_batch_room(self, batch_id: int, room_id: str, note: str, task_id: int | None = None) -> None:
         """The room is done without its own action succeeding (`batch.record.settle`)."""
         with self._write():
-            batch_record.settle(self._db, batch_id, room_id, note, task_id)
+            _batch_record().settle(self._db, batch_id, room_id, note, task_id)
 
     def unknown_starts(self, endpoint: str, profile: str) -> list[Recording]:
         """The recordings of this endpoint and profile whose StartRecord's outcome is unknown,
@@ -970,6 +970,14 @@ def _matching(
         where = f"id IN (SELECT rowid FROM {_TEXT} WHERE {_TEXT} MATCH ?) AND {where}"
         args = (phrase, *args)
     return where, args
+
+
+def _batch_record() -> Any:
+    """`batch.record`, loaded with the first batch (or migration), not on the console's way to
+    its first frame."""
+    from .batch import record
+
+    return record
 
 
 def _holder() -> dict[str, Any]:

@@ -87,3 +87,7 @@ async def send_confirmed(pilot) -> None:
     await until(lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation", pilot)
     await pilot.press("enter")
     await wait_idle(pilot)
+
+
+#: the endpoint the console's snapshots show (no request goes there: their apps have no key)
+SHOWN_ENDPOINT = "http://127.0.0.1:8765"

@@ -127,22 +127,24 @@ def _as_version_3(path) -> None:
     db.close()
 
 
+def _started_then_stopping(history: History, task: int) -> tuple[int, int]:
+    """A StartRecord of room atrium in mode 3, ok with `task`, then its StopRecord begun."""
+    start = history.begin(
+        action="StartRecord", profile="p", endpoint=ENDPOINT, region=None,
+        params={"BizId": 1, "RoomId": "atrium", "RecordMode": 3},
+    )  # fmt: skip
+    history.finish(
+        start, outcome="ok", duration_ms=1.0, task_id=task, response={"TaskId": task, "RequestId": "r"}
+    )
+    stop = history.begin(
+        action="StopRecord", profile="p", endpoint=ENDPOINT, region=None, params={"BizId": 1, "TaskId": task}
+    )
+    return start, stop
+
+
 def test_a_version_3_store_with_rows_is_migrated(tmp_path):
     with History.in_dir(tmp_path) as history:
-        start = history.begin(
-            action="StartRecord", profile="p", endpoint=ENDPOINT, region=None,
-            params={"BizId": 1, "RoomId": "atrium", "RecordMode": 3},
-        )  # fmt: skip
-        history.finish(
-            start, outcome="ok", duration_ms=1.0, task_id=4242, response={"TaskId": 4242, "RequestId": "r"}
-        )
-        stop = history.begin(
-            action="StopRecord",
-            profile="p",
-            endpoint=ENDPOINT,
-            region=None,
-            params={"BizId": 1, "TaskId": 4242},
-        )
+        start, stop = _started_then_stopping(history, 4242)
         history.finish(stop, outcome="ok", duration_ms=1.0)
         ask = history.begin(
             action="DescribeTaskInfo", profile="p", endpoint=ENDPOINT, region=None, params={"RoomId": "x"}
@@ -201,20 +203,7 @@ def test_read_only_uses_the_index_it_finds(tmp_path):
 
 def test_a_stop_and_a_describe_say_the_mode_of_their_recording(tmp_path):
     with History.in_dir(tmp_path) as history:
-        start = history.begin(
-            action="StartRecord", profile="p", endpoint=ENDPOINT, region=None,
-            params={"BizId": 1, "RoomId": "atrium", "RecordMode": 3},
-        )  # fmt: skip
-        history.finish(
-            start, outcome="ok", duration_ms=1.0, task_id=77, response={"TaskId": 77, "RequestId": "r"}
-        )
-        stop = history.begin(
-            action="StopRecord",
-            profile="p",
-            endpoint=ENDPOINT,
-            region=None,
-            params={"BizId": 1, "TaskId": 77},
-        )
+        _start, stop = _started_then_stopping(history, 77)
         elsewhere = history.begin(
             action="StopRecord",
             profile="p",

@@ -11,22 +11,15 @@ tests/tui/__snapshots__/test_tui_batch/; accept a deliberate change with
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
 from helpers import started, until
 from textual.widgets import Input, TextArea
 
-from gme_tui.context import Context
-from gme_tui.emulator import DEMO_BIZ_ID
 from gme_tui.emulator.faults import make_fault
-from gme_tui.tui.app import GmeApp
 from gme_tui.tui.screens.batch import BatchScreen, read_pasted
 from gme_tui.tui.screens.dialogs import ConfirmScreen
 from gme_tui.tui.screens.recordings import RecordingsScreen
-
-SHOWN_ENDPOINT = "http://127.0.0.1:8765"
-
 
 # --- helpers -------------------------------------------------------------------------
 
@@ -336,31 +329,6 @@ async def test_the_palette_offers_the_batch_screen(make_app, emulator):
 
 
 # --- snapshots -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def snapshot_app(tmp_path, monkeypatch) -> Callable[[], GmeApp]:
-    """A fixed endpoint, its own settings (a fixed theme); no key, so nothing is sent."""
-    settings = tmp_path / "config" / "settings.yaml"
-    settings.parent.mkdir()
-    settings.write_text("theme: gme-dark\n")
-    monkeypatch.setenv("GME_TUI_CONFIG", str(settings))
-    monkeypatch.delenv("NO_COLOR", raising=False)
-
-    def make() -> GmeApp:
-        return GmeApp(
-            Context(
-                profile="ops",
-                endpoint=SHOWN_ENDPOINT,
-                data_dir=tmp_path / "data",
-                key=None,
-                key_problem="no credentials in the snapshots",
-                default_biz_id=str(DEMO_BIZ_ID),
-                use_env_proxies=False,
-            )
-        )
-
-    return make
 
 
 async def batch_preview(pilot) -> None:

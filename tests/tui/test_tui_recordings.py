@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable, Iterable
 
 import pytest
-from helpers import started, until, wait_idle
+from helpers import SHOWN_ENDPOINT, started, until, wait_idle
 
 from gme_tui import tracking
 from gme_tui.api.actions import StartRecord, StopRecord
 from gme_tui.api.fields import RecordMode
 from gme_tui.calls import send
-from gme_tui.context import Context, make_client
+from gme_tui.context import make_client
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.history import History
 from gme_tui.recordings import State, duration_text
@@ -411,37 +411,16 @@ async def test_ten_thousand_recordings_open_with_the_first_page(make_app, emulat
 # --- snapshots -----------------------------------------------------------------------
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
-SHOWN_ENDPOINT = "http://127.0.0.1:8765"
 #: the frozen "now" of the view (local time, so the columns read the same anywhere)
 NOW = dt.datetime(2025, 6, 2, 10, 0, 0).timestamp()
 
 
 @pytest.fixture
-def snapshot_app(tmp_path, monkeypatch) -> Callable[[], GmeApp]:
-    """An app at a fixed endpoint, its own settings (a fixed theme), the view's clock frozen.
-    No request leaves: the rows are written with SQL, and without a key there is no client,
-    so the app's follower asks nothing (an answer would move the states under the picture)."""
-    settings = tmp_path / "config" / "settings.yaml"
-    settings.parent.mkdir()
-    settings.write_text("theme: gme-dark\n")
-    monkeypatch.setenv("GME_TUI_CONFIG", str(settings))
-    monkeypatch.delenv("NO_COLOR", raising=False)
+def snapshot_app(snapshot_app, monkeypatch) -> Callable[[], GmeApp]:
+    """The shared snapshot app (no key: the app's follower asks nothing), the view's clock
+    frozen. The rows are written with SQL."""
     monkeypatch.setattr(RecordingsScreen, "clock", staticmethod(lambda: NOW))
-
-    def make() -> GmeApp:
-        return GmeApp(
-            Context(
-                profile="ops",
-                endpoint=SHOWN_ENDPOINT,
-                data_dir=tmp_path / "data",
-                key=None,
-                key_problem="no credentials in the snapshots",
-                default_biz_id=str(DEMO_BIZ_ID),
-                use_env_proxies=False,
-            )
-        )
-
-    return make
+    return snapshot_app
 
 
 def fixed_rows() -> list[dict]:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import after_first_frame, send_confirmed, until
+from helpers import SHOWN_ENDPOINT, after_first_frame, send_confirmed, until
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
@@ -38,7 +38,6 @@ KEY = DEMO_KEY
 SIZES = [pytest.param(size, id=f"{size[0]}x{size[1]}") for size in ((80, 24), (120, 40), (200, 50))]
 
 #: what the header shows for the endpoint: the emulator's port is free-chosen each run
-SHOWN_ENDPOINT = "http://127.0.0.1:8765"
 #: stand-ins for what the emulator and the clock make up on every run (19 digits, like real TaskIds)
 TASK_ID = 446192236330927912
 REQUEST_IDS = ("6f1c2d3e-0000-4000-8000-000000000001", "6f1c2d3e-0000-4000-8000-000000000002")

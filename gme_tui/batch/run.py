@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 import time
 from collections.abc import Callable
@@ -90,31 +91,28 @@ def state_of(batch: Batch, planned: PlannedRoom, row: Row | None) -> RoomState:
     """A room judged by its latest own row. Whatever cannot be read for sure (an outcome
     unknown, a bad answer, a damaged row, a row that went missing) is unknown: for a start,
     looked up before anything is sent; a stop or a modify is sent again (twice is harmless)."""
-    base = dict(line=planned.line, room=planned.room_id, row_id=planned.row_id)
+    # Every state of this room: its line, its name and its row, with what is said of it.
+    room = functools.partial(RoomState, planned.line, planned.room_id, row_id=planned.row_id)
     if planned.note is not None:  # settled beside its row: already recording, nothing to stop
-        return RoomState(state=OK, task_id=planned.task_id, outcome=row.outcome if row else None,
-                         note=planned.note, **base)  # type: ignore[arg-type]  # fmt: skip
+        return room(OK, planned.task_id, row.outcome if row else None, note=planned.note)
     if row is None:
-        if planned.lost:
-            return RoomState(state=UNKNOWN, note="its stored row is missing or broken", **base)  # type: ignore[arg-type]
-        return RoomState(state=TO_SEND, **base)  # type: ignore[arg-type]
+        return room(UNKNOWN, note="its stored row is missing or broken") if planned.lost else room(TO_SEND)
     task = int(row.task_id) if row.task_id else None
     note = row.note or ""
     if row.damaged or row.outcome not in _SURE:
         why = note or ("its stored row is damaged: " + ", ".join(row.damaged) if row.damaged else "")
-        return RoomState(state=UNKNOWN, outcome=row.outcome, note=why, **base)  # type: ignore[arg-type]
+        return room(UNKNOWN, outcome=row.outcome, note=why)
     if row.outcome is OutcomeKind.OK:
-        return RoomState(state=OK, task_id=task, outcome=row.outcome, note=note, **base)  # type: ignore[arg-type]
+        return room(OK, task, row.outcome, note=note)
     if row.outcome is OutcomeKind.NOT_STARTED:
-        return RoomState(state=TO_SEND, outcome=row.outcome, note=note, **base)  # type: ignore[arg-type]
+        return room(TO_SEND, outcome=row.outcome, note=note)
     code = row.error_code
-    return RoomState(
-        state=FAILED,
+    return room(
+        FAILED,
         outcome=row.outcome,
         code=code,
         next_step=explain(code).next_step if code else _next_step(row.outcome),
         note=note or (row.error_message or ""),
-        **base,  # type: ignore[arg-type]
     )
 
 
@@ -126,6 +124,37 @@ def _next_step(kind: OutcomeKind) -> str:
 
 def room_states(history: History, batch: Batch) -> list[RoomState]:
     return [state_of(batch, planned, row) for planned, row in history.batch_rooms(batch.id)]
+
+
+def elsewhere(batch: Batch, endpoint: str, profile: str, region: str | None) -> str | None:
+    """Why an action on this batch may not go from here (None: it may): a batch's every
+    request goes to the endpoint, as the profile, in the region it ran with, and nowhere else."""
+    if (batch.endpoint, batch.profile) != (endpoint, profile):
+        return f"batch {batch.id} ran on {batch.endpoint} as profile {batch.profile}, not on {endpoint} as {profile}"
+    if batch.region != region:
+        return f"batch {batch.id} ran in region {batch.region or '(none)'}, not {region or '(none)'}"
+    return None
+
+
+def stop_plan(history: History, started: Batch) -> list[tuple[int, str, dict[str, Any]]]:
+    """A stop batch's plan for the recordings a start batch started: each room ok with its TaskId."""
+    return [
+        (s.line, s.room, {"TaskId": s.task_id})
+        for s in room_states(history, started)
+        if s.state == OK and s.task_id is not None
+    ]
+
+
+def new_stop_batch(history: History, started: Batch, plan: list[tuple[int, str, dict[str, Any]]]) -> Batch:
+    """The stop batch of `stop_plan`, written whole before anything is sent, aimed where
+    `started` ran."""
+    batch_id = history.new_batch(
+        kind="stop", source=f"batch {started.id}", endpoint=started.endpoint, profile=started.profile,
+        region=started.region, biz_id=started.biz_id, rooms=plan,
+    )  # fmt: skip
+    batch = history.batch(batch_id)
+    assert batch is not None, "just written"
+    return batch
 
 
 def counts(states: list[RoomState]) -> dict[str, int]:
@@ -394,11 +423,14 @@ class Runner:
             raise fields.FieldError("plan", "the stored plan of this room is damaged")
         biz, plan = str(self.batch.biz_id), planned.fields
         if self.batch.kind == "stop":
-            return actions.StopRecord(self.batch.biz_id, fields.parse_task_id(_text(task)))
-        mode, allow, block = _text(plan.get("RecordMode")), _ids(plan.get(ALLOW)), _ids(plan.get(BLOCK))
+            return actions.StopRecord(self.batch.biz_id, fields.parse_task_id(_text(fields.TASK_ID, task)))
+        mode = _text(fields.RECORD_MODE, plan.get("RecordMode"))
+        allow, block = _ids(ALLOW, plan.get(ALLOW)), _ids(BLOCK, plan.get(BLOCK))
         relaxed = self.batch.relaxed
         if self.batch.kind == "modify":
-            checked = fields.check_modify(biz, _text(task), mode, allow, block, relaxed=relaxed)
+            checked = fields.check_modify(
+                biz, _text(fields.TASK_ID, task), mode, allow, block, relaxed=relaxed
+            )
             name = "ModifyRecordInfo"
         else:
             checked = fields.check_start(biz, planned.room_id, mode, allow, block, relaxed=relaxed)
@@ -408,16 +440,19 @@ class Runner:
         return actions.from_checked(name, checked)
 
 
-def _text(value: object) -> str:
-    """A stored value as the text a field is checked from: only a whole number or a text."""
+def _text(name: str, value: object) -> str:
+    """A stored value as the text its field is checked from; FieldError where it is neither a
+    whole number nor a text (a plan edited in the store)."""
+    if value is None:
+        return ""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        return "" if value is None else "\x00not a value"
+        raise fields.FieldError(name, f"is stored as {type(value).__name__}, not a whole number or a text")
     return str(value)
 
 
-def _ids(value: object) -> str:
+def _ids(name: str, value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        return "\x00not a list of IDs"
+        raise fields.FieldError(name, "is stored as something other than a list of IDs")
     return ",".join(value)

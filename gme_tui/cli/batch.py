@@ -33,8 +33,11 @@ from ..batch.run import (
     RoomState,
     Runner,
     Summary,
+    elsewhere,
+    new_stop_batch,
     planned_fields,
     room_states,
+    stop_plan,
 )
 from ..safe_text import clean
 from .commands import key_for, open_history
@@ -156,23 +159,13 @@ def _stop_batch(args: argparse.Namespace, ctx: Context) -> int:
                 "--batch",
                 f"batch {started.id} is a {started.kind} batch: only a start batch's tasks can be stopped",
             )
-        plan = [
-            (s.line, s.room, {"TaskId": s.task_id})
-            for s in room_states(history, started)
-            if s.state == OK and s.task_id is not None
-        ]
+        plan = stop_plan(history, started)
         if not plan:
             _say(f"batch {started.id} recorded no task to stop; nothing was sent")
             return EXIT_OK
         if args.dry_run:
             return _print_plan(args, ctx, "stop", started.biz_id, plan)
-        batch_id = history.new_batch(
-            kind="stop", source=f"batch {started.id}", endpoint=started.endpoint, profile=started.profile,
-            region=started.region, biz_id=started.biz_id, rooms=plan,
-        )  # fmt: skip
-        batch = history.batch(batch_id)
-        assert batch is not None, "just written"
-        return _go(args, ctx, history, batch)
+        return _go(args, ctx, history, new_stop_batch(history, started, plan))
 
 
 def _batch_here(history: History, batch_id: str, ctx: Context, *, flag: str = "--batch") -> Batch:
@@ -183,18 +176,11 @@ def _batch_here(history: History, batch_id: str, ctx: Context, *, flag: str = "-
     batch = history.batch(int(batch_id))
     if batch is None:
         raise fields.FieldError(flag, f"no batch {batch_id} in the history in {ctx.data_dir}")
-    if (batch.endpoint, batch.profile) != (ctx.scope, ctx.profile):
+    refused = elsewhere(batch, ctx.scope, ctx.profile, ctx.region)
+    if refused is not None:
         raise fields.FieldError(
             flag,
-            f"batch {batch.id} ran on {batch.endpoint} as profile {batch.profile}, not on"
-            f" {ctx.scope} as {ctx.profile}; run it with --endpoint and --profile of that batch."
-            " Nothing was sent",
-        )
-    if batch.region != ctx.region:
-        raise fields.FieldError(
-            flag,
-            f"batch {batch.id} ran in region {batch.region or '(none)'}, not {ctx.region or '(none)'};"
-            " run it with --region of that batch. Nothing was sent",
+            f"{refused}; run it with the --endpoint, --profile and --region of that batch. Nothing was sent",
         )
     return batch
 

@@ -488,6 +488,20 @@ class GmeApp(App[int]):
             self._reconcile_after = 0.0
         self.recordings_moved(outcome.changes)
 
+    def cannot_send(self, no_key: str = "") -> str | None:
+        """Why a screen cannot send now (no history, the keyring still read, no credentials),
+        or None; `no_key` ends the words said where the profile has no credentials."""
+        if self.history is None:
+            return f"The history is unavailable ({self.history_problem}); nothing is sent without it."
+        if self.config.from_keyring:
+            return "Still looking up the credentials in the keyring; try again in a moment."
+        if self.client is None:
+            return (
+                self.config.key_problem
+                or f"No credentials for this profile (F5 on the main screen stores them){no_key}."
+            )
+        return None
+
     def recordings_moved(self, changes: list[Change]) -> None:
         if not changes:
             return

@@ -40,7 +40,20 @@ from textual.widgets import DataTable, Header, Input, ProgressBar, Static, TextA
 
 from ...api import fields
 from ...batch import source as batch_source
-from ...batch.run import FAILED, OK, TO_SEND, UNKNOWN, RoomState, Runner, Summary, planned_fields, room_states
+from ...batch.run import (
+    FAILED,
+    OK,
+    TO_SEND,
+    UNKNOWN,
+    RoomState,
+    Runner,
+    Summary,
+    elsewhere,
+    new_stop_batch,
+    planned_fields,
+    room_states,
+    stop_plan,
+)
 from ...safe_text import clean, failure_text, marked
 from ...words import mode_text
 from ..shown import MARKED, content, lines, markup
@@ -51,6 +64,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from ...batch.record import Batch as BatchRecord
+    from ...context import Context
     from ..app import GmeApp
 
 #: seconds of quiet after an edit before the rooms are checked again (a paste is one edit)
@@ -155,10 +169,13 @@ def summary_text(summary: Summary) -> list[str]:
     return said
 
 
-def _elsewhere(batch: BatchRecord) -> str:
+def _elsewhere(batch: BatchRecord, config: Context) -> str | None:
+    """`batch.run.elsewhere` from the console's profile, in its words (None: it may act here)."""
+    refused = elsewhere(batch, config.scope, config.profile, config.region)
     return (
-        f"Batch {batch.id} ran on {batch.endpoint} as profile {batch.profile}, not here: "
-        "switch back to that profile to act on it."
+        None
+        if refused is None
+        else f"{refused[0].upper()}{refused[1:]}: switch back to that profile to act on it."
     )
 
 
@@ -439,16 +456,7 @@ class BatchScreen(Screen[None]):
         app = self.app
         if self.running is not None:
             return f"A batch is running; wait for it, or stop it ({self._key('batch.stop')})."
-        if app.history is None:
-            return f"The history is unavailable ({app.history_problem}); nothing is sent without it."
-        if app.config.from_keyring:
-            return "Still looking up the credentials in the keyring; try again in a moment."
-        if app.client is None:
-            return (
-                app.config.key_problem
-                or "No credentials for this profile (F5 on the main screen stores them)."
-            )
-        return None
+        return app.cannot_send()
 
     def _refuse(self, reason: str, title: str = "Not started") -> None:
         self.notify(reason, title=title, severity="warning")
@@ -675,9 +683,9 @@ class BatchScreen(Screen[None]):
         if batch is None or cannot:
             self._refuse(cannot or "No batch here has rooms left to start.", "Not resumed")
             return
-        config = self.app.config
-        if (batch.endpoint, batch.profile) != (config.scope, config.profile):
-            self._refuse(_elsewhere(batch), "Not resumed")
+        refused = _elsewhere(batch, self.app.config)
+        if refused is not None:
+            self._refuse(refused, "Not resumed")
             return
         self._go(batch)
 
@@ -698,12 +706,9 @@ class BatchScreen(Screen[None]):
         if batch is None or history is None or self.running is not None or self._stopped_all:
             return []
         try:
-            states = room_states(history, batch)
+            return stop_plan(history, batch)
         except sqlite3.Error:
             return []
-        return [
-            (s.line, s.room, {"TaskId": s.task_id}) for s in states if s.state == OK and s.task_id is not None
-        ]
 
     def action_stop_all(self) -> None:
         title = "Not stopped"
@@ -712,8 +717,9 @@ class BatchScreen(Screen[None]):
             self._refuse("No batch here has recorded a task to stop.", title)
             return
         config = self.app.config
-        if (batch.endpoint, batch.profile) != (config.scope, config.profile):
-            self._refuse(_elsewhere(batch), title)
+        refused = _elsewhere(batch, config)
+        if refused is not None:
+            self._refuse(refused, title)
             return
         cannot = self._cannot_send()
         if cannot:
@@ -740,15 +746,10 @@ class BatchScreen(Screen[None]):
         history = self.app.history
         assert history is not None
         try:
-            batch_id = history.new_batch(
-                kind="stop", source=f"batch {started.id}", endpoint=started.endpoint, profile=started.profile,
-                region=started.region, biz_id=started.biz_id, rooms=plan,
-            )  # fmt: skip
-            batch = history.batch(batch_id)
+            batch = new_stop_batch(history, started, plan)
         except sqlite3.Error as error:
             self._refuse(f"The stop batch could not be written ({error}); nothing was sent.", "Not stopped")
             return
-        assert batch is not None, "just written"
         self._stopped_all = True
         self._go(batch)
 

@@ -646,16 +646,7 @@ class RecordingsScreen(Screen[None]):
         app = self.app
         if self._stopping:
             return "A stop is on its way; wait for its answer."
-        if app.history is None:
-            return f"The history is unavailable ({app.history_problem}); nothing is sent without it."
-        if app.config.from_keyring:
-            return "Still looking up the credentials in the keyring; try again in a moment."
-        if app.client is None:
-            return (
-                app.config.key_problem
-                or "No credentials for this profile (F5 on the main screen stores them): nothing can be stopped."
-            )
-        return None
+        return app.cannot_send(": nothing can be stopped")
 
     def action_stop(self) -> None:
         recording = self._fresh(self.selected)

@@ -17,7 +17,7 @@ from ..context import Context, resolve
 from ..safe_text import clean, failure_text
 from . import commands
 from .exits import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TRANSPORT, CannotRun
-from .parser import build_parser, flags_from
+from .parser import build_parser, flags_from, parse_arguments
 
 
 def context_for(args: argparse.Namespace) -> tuple[Context, list[str]]:
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_arguments(argv)
     except SystemExit as done:  # argparse's own errors (2), --help and --version (0): returned, not raised
         return EXIT_OK if done.code is None else done.code if isinstance(done.code, int) else EXIT_INVALID
     try:

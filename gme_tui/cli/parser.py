@@ -55,16 +55,34 @@ def _completes(action: argparse.Action, what: tuple[str, ...] | str) -> None:
     setattr(action, COMPLETES, what)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="gme-tui",
-        description="A console for Tencent Cloud GME voice recording. With no COMMAND, gme-tui opens "
-        "the console: the StartRecord form, the answers and the history of every request.",
-        epilog="`gme-tui COMMAND --help` shows a command's options; global options go before COMMAND.",
-    )
-    parser.add_argument(
-        "--version", action="version", version=f"gme-tui {__version__}", help="print the version and exit"
-    )
+class _NotGlobal(Exception):
+    """The words are more than global options: the whole parser reads them."""
+
+
+class _GlobalParser(_Parser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _NotGlobal(message)
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """What the words say, read by `build_parser`'s parser. Words that are only global
+    options (`gme-tui --demo`, the console) are read by those options alone: building
+    every command's parser costs the console's start-up some milliseconds for nothing.
+    Anything else (a command, help, the version, a mistake) goes to the whole parser,
+    which gives the same namespace (a test compares them) and says what is wrong."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args, rest = _global_options(_GlobalParser(prog="gme-tui", add_help=False)).parse_known_args(words)
+    except _NotGlobal:
+        rest = words
+    if rest or "--" in words:  # argparse's global reading takes a "--" that the whole one refuses
+        return build_parser().parse_args(words)
+    args.command = None
+    return args
+
+
+def _global_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options before COMMAND, which the console takes too."""
     parser.add_argument(
         "--profile",
         default=None,
@@ -95,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run against a local emulator with demo credentials (no cloud account)",
     )
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gme-tui",
+        description="A console for Tencent Cloud GME voice recording. With no COMMAND, gme-tui opens "
+        "the console: the StartRecord form, the answers and the history of every request.",
+        epilog="`gme-tui COMMAND --help` shows a command's options; global options go before COMMAND.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"gme-tui {__version__}", help="print the version and exit"
+    )
+    _global_options(parser)
     sub = parser.add_subparsers(
         dest="command",
         metavar="COMMAND",

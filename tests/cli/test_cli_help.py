@@ -270,3 +270,58 @@ def test_fish_script_parses_and_completes(scripts, tmp_path):
     assert _fish_completes(str(path), "gme-tui --profile start completion ") == ["bash", "fish", "zsh"]
     assert "--secret-id" in _fish_completes(str(path), "gme-tui credentials set --")
     assert "--demo" not in _fish_completes(str(path), "gme-tui credentials set --")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        [],
+        ["--demo"],
+        ["--profile", "prod"],
+        ["--profile=prod", "--demo"],
+        ["--dem", "--prof", "x"],  # abbreviations, as argparse takes them
+        [
+            "--timeout",
+            "3",
+            "--region",
+            "ap-x",
+            "--endpoint",
+            "http://x",
+            "--data-dir",
+            "/d",
+            "--language",
+            "en-US",
+        ],
+        ["--demo", "history"],
+        ["--profile", "history", "start", "--room", "r"],
+    ],
+)
+def test_the_consoles_short_reading_gives_what_the_whole_parser_gives(words):
+    """`gme-tui --demo` is read by the global options alone (start-up), and must mean what
+    the whole parser makes of it; anything more goes to the whole parser."""
+    from gme_tui.cli.parser import parse_arguments
+
+    assert vars(parse_arguments(words)) == vars(build_parser().parse_args(words))
+
+
+@pytest.mark.parametrize(
+    "words, said",
+    [
+        (["--language", "fr"], "invalid choice: 'fr'"),
+        (["--profile"], "expected one argument"),
+        (["--"], "unrecognized arguments: --"),
+        (["--d"], "ambiguous option: --d"),
+        (["--nope"], "unrecognized arguments: --nope"),
+    ],
+)
+def test_global_options_that_are_wrong_are_told_by_the_whole_parser(words, said, capsys):
+    assert main(words) == 2
+    err = capsys.readouterr().err
+    assert said in err and "COMMAND" in err  # the whole parser's usage, with its commands
+
+
+@pytest.mark.parametrize("words", [["--version"], ["--vers"], ["-h"], ["--he"]])
+def test_help_and_version_are_the_whole_parsers(words, capsys):
+    assert main(words) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"gme-tui {__version__}") or "COMMAND" in out

@@ -7,7 +7,7 @@ import socket
 import pytest
 import yaml
 from helpers import after_first_frame, closed_port, send_confirmed, started, until, wait_idle
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Static
 
 from gme_tui.api.fields import RecordMode
 from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_KEY
@@ -20,7 +20,7 @@ from gme_tui.tui.screens.modify import ModifyScreen
 from gme_tui.tui.widgets.history_panel import HistoryPanel
 from gme_tui.tui.widgets.key_bar import KeyBar
 from gme_tui.tui.widgets.mode_choice import ModeChoice
-from gme_tui.tui.widgets.request_form import FieldRow, RequestForm
+from gme_tui.tui.widgets.request_form import FieldRow, IdList, RequestForm
 from gme_tui.tui.widgets.response_panel import ResponsePanel
 
 KEY = DEMO_KEY
@@ -35,8 +35,8 @@ async def fill(pilot, room: str = "lobby", mode: str = "2", allow: str = "", blo
         await pilot.press(mode)
     else:
         choice.value = None
-    screen.query_one("#allow", TextArea).text = allow
-    screen.query_one("#block", TextArea).text = block
+    screen.query_one("#allow", IdList).text = allow
+    screen.query_one("#block", IdList).text = block
     await pilot.pause()
 
 
@@ -160,7 +160,7 @@ async def test_the_key_bar_shows_what_can_act_now_and_a_click_presses_it(make_ap
         await send_confirmed(pilot)
         shown = keys_shown(app)
         assert "f2 Stop" in shown and "f7 Copy" in shown
-        app.screen.query_one("#allow", TextArea).focus()  # a TextArea binds F6 and F7 itself
+        app.screen.query_one("#allow", IdList).focus()  # a list field of its own keys must not hide F6 and F7
         await pilot.pause()
         assert " ^s Send  f2 Stop  f3 Task" in keys_shown(app)  # the screen's order, still
         app.screen.query_one("#history-table").focus()  # the focused widget's own keys come first
@@ -249,7 +249,7 @@ async def test_a_send_shows_the_exact_task_id_after_confirming_the_exact_body(ma
         shown = text_of(app.screen.query_one("#task-id", Static))
         assert shown == f"TaskId {task.task_id}"
         assert app.screen.query_one("#task-id").region.width >= len(shown)  # whole, on one line
-        app.screen.query_one("#allow", TextArea).focus()  # TextArea has F7 of its own
+        app.screen.query_one("#allow", IdList).focus()  # F7 acts from a list field too
         await pilot.press("f7")  # the copy menu, its first choice the TaskId
         await until(lambda: isinstance(app.screen, CopyScreen), "the copy menu", pilot)
         await pilot.press("enter")
@@ -358,7 +358,7 @@ async def test_history_survives_a_restart_and_loads_back_into_the_form(make_app)
         await pilot.pause()
         assert again.screen.query_one("#room-id", Input).value == "kept"
         assert again.screen.query_one("#record-mode", ModeChoice).value == RecordMode.BOTH
-        assert again.screen.query_one("#allow", TextArea).text == "10001, 10002"
+        assert again.screen.query_one("#allow", IdList).text == "10001, 10002"
 
 
 async def test_stop_describe_and_modify_the_task_just_started(make_app, emulator):
@@ -370,12 +370,12 @@ async def test_stop_describe_and_modify_the_task_just_started(make_app, emulator
 
         await pilot.press("f6")  # a DescribeTaskInfo first, then the dialog on what it found
         await until(lambda: isinstance(app.screen, ModifyScreen), "the Modify dialog", pilot)
-        app.screen.query_one("#allow", TextArea).text = "123"  # invalid: not above 10000
+        app.screen.query_one("#allow", IdList).text = "123"  # invalid: not above 10000
         await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ModifyScreen)  # refused while invalid
-        app.screen.query_one("#allow", TextArea).text = "10007"
+        app.screen.query_one("#allow", IdList).text = "10007"
         app.screen.query_one("#record-mode", ModeChoice).focus()
         await pilot.press("2")
         await pilot.press("ctrl+s")
@@ -448,7 +448,7 @@ async def test_the_first_frame_needs_no_restyle(make_app, settings_path, theme, 
     app = make_app(demo=True)
     async with app.run_test(size=size) as pilot:
         await after_first_frame(pilot)
-        for widget in app.screen.query("Input, TextArea"):
+        for widget in app.screen.query("Input"):
             widget.cursor_blink = False
         await pilot.pause()
         assert app.theme == theme

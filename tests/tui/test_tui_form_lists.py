@@ -28,6 +28,12 @@ async def paste(pilot, text: str) -> None:
     await pilot.pause()
 
 
+def focus_list(app, widget_id: str) -> IdList:
+    field = app.screen.query_one(f"#{widget_id}", IdList)
+    field.focus()
+    return field
+
+
 def count(app, widget_id: str) -> str:
     return app.screen.query_one(f"#{widget_id}-row", FieldRow).count
 
@@ -36,8 +42,7 @@ def count(app, widget_id: str) -> str:
 async def test_a_pasted_column_of_ids_is_all_in_sight(make_app, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        field = app.screen.query_one("#allow", IdList)
-        field.focus()
+        field = focus_list(app, "allow")
         await pilot.pause()
         await paste(pilot, "10001\n10002\n10003\n")
         await until(lambda: count(app, "allow") == "3/20", "the counter to say 3/20", pilot)
@@ -54,8 +59,7 @@ async def test_a_long_list_wraps_and_the_field_grows_to_three_rows(make_app):
     app = make_app()
     ids = [str(10000 + n) for n in range(20)]
     async with app.run_test(size=(80, 24)) as pilot:
-        field = app.screen.query_one("#block", IdList)
-        field.focus()
+        field = focus_list(app, "block")
         await paste(pilot, "\r\n".join(ids[:10]))
         await until(lambda: count(app, "block") == "10/20", "the counter to say 10/20", pilot)
         assert field.region.height == 2
@@ -70,8 +74,7 @@ async def test_a_long_list_wraps_and_the_field_grows_to_three_rows(make_app):
 async def test_pasted_after_an_id_the_ids_stay_apart(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        field = app.screen.query_one("#allow", IdList)
-        field.focus()
+        field = focus_list(app, "allow")
         await pilot.press("1", "0", "0", "0", "0")
         await paste(pilot, "10001\n10002")
         assert field.text == "10000, 10001, 10002"
@@ -83,8 +86,7 @@ async def test_pasted_after_an_id_the_ids_stay_apart(make_app):
 async def test_one_key_clears_the_list_and_undo_brings_it_back(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        field = app.screen.query_one("#allow", IdList)
-        field.focus()
+        field = focus_list(app, "allow")
         await paste(pilot, "10001\n10002\n10003")
         await until(lambda: count(app, "allow") == "3/20", "the counter to say 3/20", pilot)
         # the key is on the key bar while the list has the focus, with its words
@@ -100,3 +102,62 @@ async def test_one_key_clears_the_list_and_undo_brings_it_back(make_app):
         await pilot.press("ctrl+z")
         assert field.text == "10001, 10002, 10003"
         await until(lambda: count(app, "allow") == "3/20", "the counter to say 3/20 again", pilot)
+
+
+def test_a_list_wraps_after_a_gap_or_where_a_row_is_full():
+    from gme_tui.tui.widgets.request_form import wrap_starts
+
+    assert wrap_starts("10001, 10002 ", 20) == (0,)
+    assert wrap_starts("10001, 10002, 10003 ", 14) == (0, 14)  # after "10002, "
+    assert wrap_starts("10001, 10002, 10003 ", 13) == (0, 7)  # ", " is never split over two rows
+    assert wrap_starts("10001,10002,10003", 12) == (0, 12)  # commas alone are gaps too
+    assert wrap_starts("abcdefghij", 4) == (0, 4, 8)  # one ID longer than a row is cut
+    assert wrap_starts("ab, 漢字漢字", 5) == (0, 4, 6)  # a wide character is never split
+    assert wrap_starts("", 5) == (0,)
+
+
+async def test_the_cursor_goes_up_and_down_the_rows_and_a_click_lands_where_it_points(make_app):
+    app = make_app()
+    ids = ", ".join(str(10000 + n) for n in range(12))
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = focus_list(app, "allow")
+        await paste(pilot, ids)
+        await until(lambda: field.region.height == 2, "the list to take two rows", pilot)
+        rows = field_lines(app, "allow")
+        assert field.cursor_position == len(ids)  # at the end, on the second row
+        second = rows[1].strip()
+        assert ids.endswith(second)
+        await pilot.press("up")
+        assert field.cursor_screen_offset.y == field.content_region.y  # on the first row
+        await pilot.press("down")
+        assert field.cursor_screen_offset.y == field.content_region.y + 1
+        # a click on the second row's first ID puts the cursor before it
+        x, y = field.content_region.x, field.content_region.y + 1
+        await pilot.click(offset=(x, y))
+        assert ids[field.cursor_position :].startswith(second.split(",")[0])
+        await pilot.press("9")
+        assert field.text.count("9" + second.split(",")[0]) == 1
+
+
+async def test_a_key_typed_after_tab_goes_after_the_list_not_over_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = app.screen.query_one("#allow", IdList)
+        field.text = "10001\n10002"  # loaded as a history row would load it
+        assert field.text == "10001, 10002"
+        app.screen.query_one("#record-mode").focus()
+        await pilot.press("tab")
+        assert app.focused is field
+        await pilot.press(",", "1", "0", "0", "0", "3")
+        assert field.text == "10001, 10002,10003"
+        await until(lambda: count(app, "allow") == "3/20", "the counter to say 3/20", pilot)
+
+
+async def test_control_characters_pasted_into_a_list_are_drawn_marked(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = focus_list(app, "allow")
+        await paste(pilot, "10001\x1b[31m")
+        await pilot.pause()
+        shown = "".join(field_lines(app, "allow"))
+        assert "\x1b" not in shown and "10001" in shown and "[31m" in shown

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from helpers import SHOWN_ENDPOINT, after_first_frame, send_confirmed, until
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Static
 
 from gme_tui.api.fields import RecordMode
 from gme_tui.context import Context
@@ -33,6 +33,7 @@ from gme_tui.emulator import DEMO_BIZ_ID, DEMO_KEY
 from gme_tui.tui.app import GmeApp
 from gme_tui.tui.widgets.history_panel import HistoryFilter, HistoryPanel
 from gme_tui.tui.widgets.mode_choice import ModeChoice
+from gme_tui.tui.widgets.request_form import IdList
 
 KEY = DEMO_KEY
 SIZES = [pytest.param(size, id=f"{size[0]}x{size[1]}") for size in ((80, 24), (120, 40), (200, 50))]
@@ -89,8 +90,6 @@ async def steady(pilot: Pilot) -> None:
         widget.placeholder = widget.placeholder.replace(host, shown_host)
     for widget in app.screen.query(Input):
         widget.cursor_blink = False
-    for widget in app.screen.query(TextArea):
-        widget.cursor_blink = False
     await pilot.pause()
 
 
@@ -98,7 +97,7 @@ async def fill(pilot: Pilot, room: str, mode: str, allow: str = "") -> None:
     screen = pilot.app.screen
     screen.query_one("#room-id", Input).value = room
     screen.query_one("#record-mode", ModeChoice).value = RecordMode(int(mode))
-    screen.query_one("#allow", TextArea).text = allow
+    screen.query_one("#allow", IdList).text = allow
     await pilot.pause()
 
 

@@ -80,7 +80,7 @@ class MainScreen(Screen[None]):
     app: GmeApp
 
     BINDINGS = [
-        # Priority: the F-keys act from any field (TextArea has its own F6/F7).
+        # Priority: the F-keys act from any field, whatever keys it has of its own.
         Binding("ctrl+s", "send", "Send", priority=True, id="main.send"),
         Binding("f2", "stop", "Stop", priority=True, id="main.stop"),
         Binding("f3", "describe_task", "Task", priority=True, id="main.describe_task"),

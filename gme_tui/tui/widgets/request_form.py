@@ -8,19 +8,21 @@ validity itself, and it never sends: the screen asks for `checked` and acts.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any, Self
 
-from rich.text import Text
+from rich.cells import cell_len, get_character_cell_size
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
+from textual.widgets.input import Selection
 
 from ...api import fields
 from ...api.fields import RecordMode
@@ -65,61 +67,6 @@ class _StyledOnMount:
             super().update_node_styles(animate)  # type: ignore[misc]
 
 
-class IdList(_StyledOnMount, TextArea):
-    """A list of user IDs on one soft-wrapped line, drawn `marked`: pasted or loaded text
-    may hold anything.
-
-    New lines never enter it: a field a few rows tall that scrolled to an empty last
-    line showed nothing of a pasted column of IDs while its counter said 3/20. A
-    pasted new line becomes ", ", and so does Enter; the line wraps and the field
-    grows to three rows (app.tcss), so every ID is in sight at 80x24 too."""
-
-    BINDINGS = [Binding("ctrl+l", "clear_list", "Clear list", id="form.clear_list")]
-
-    def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
-        line.plain = marked(line.plain)  # as long as before: nothing moves
-        return line
-
-    def action_clear_list(self) -> None:
-        """An edit like any other: Ctrl+Z brings the list back."""
-        if self.text:
-            self.clear()
-
-    async def _on_paste(self, event: events.Paste) -> None:
-        event.prevent_default()  # TextArea's own handler would insert the new lines
-        if self.read_only:
-            return
-        start, end = self.selection
-        if result := self._replace_via_keyboard(self._one_line(event.text, start, end), start, end):
-            self.move_cursor(result.end_location)
-            self.focus()
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter" and not self.read_only:
-            event.stop()
-            event.prevent_default()
-            start, end = self.selection
-            self._replace_via_keyboard(self._one_line("\n", start, end), start, end)
-
-    def _one_line(self, text: str, start: tuple[int, int], end: tuple[int, int]) -> str:
-        """`text` with its lines joined by ", ", and a ", " where it would otherwise run
-        into an ID beside it (pasted after 10000, 10001 must not become 1000010001)."""
-        if "\n" not in text and "\r" not in text:
-            return text  # one line goes in as it is
-        joined = ", ".join(part for part in (line.strip(_GAP) for line in text.splitlines()) if part)
-        first, last = sorted((start, end))
-        before = self.document.get_text_range((0, 0), first)[-1:]
-        after = self.document.get_text_range(last, self.document.end)[:1]
-        if not joined:  # Enter, or a paste of blank lines: at most a separator
-            return ", " if before and before not in _GAP and (not after or after not in _GAP) else ""
-        if before and before not in _GAP:
-            joined = ", " + joined
-        if after and after not in _GAP:
-            joined += ", "
-        return joined
-
-
 class FieldInput(_StyledOnMount, Input):
     """An Input whose keystrokes repaint only itself, and whose Ctrl+Z undoes.
 
@@ -144,11 +91,15 @@ class FieldInput(_StyledOnMount, Input):
             self._undo.append(self._before)
             del self._undo[: -self.UNDO_DEPTH]
         self._before = value
-        self._layout_free = not self.styles.auto_dimensions
+        self._layout_free = not self._value_lays_out(value)
         try:
             super()._watch_value(value)
         finally:
             self._layout_free = False
+
+    def _value_lays_out(self, value: str) -> bool:
+        """Whether this value can change the field's size, so the screen is laid out again."""
+        return self.styles.auto_dimensions
 
     def action_undo(self) -> None:
         """Back to the value before the last change (each key typed is one step)."""
@@ -166,6 +117,202 @@ class FieldInput(_StyledOnMount, Input):
         return super().refresh(
             *regions, repaint=repaint, layout=layout and not self._layout_free, recompose=recompose
         )
+
+
+def wrap_starts(text: str, width: int) -> tuple[int, ...]:
+    """Where each row of `text` starts, wrapped at `width` cells: after the last run of
+    gaps that fits (", " stays whole at a row's end), else where the row is full."""
+    starts = [0]
+    cells = 0
+    gap: int | None = None  # where the row may end: just after its last run of gaps
+    for at, char in enumerate(text):
+        size = get_character_cell_size(char)
+        if cells + size > width and at > starts[-1]:
+            cut = gap if gap is not None else at
+            starts.append(cut)
+            cells = cell_len(text[cut:at])
+            gap = next((back + 1 for back in range(at - 1, cut - 1, -1) if _breaks_after(text, back)), None)
+        cells += size
+        if _breaks_after(text, at):
+            gap = at + 1
+    return tuple(starts)
+
+
+def _breaks_after(text: str, at: int) -> bool:
+    return text[at] in _GAP and (at + 1 == len(text) or text[at + 1] not in _GAP)
+
+
+class IdList(FieldInput):
+    """A list of user IDs: one line of text, wrapped over the field's rows and drawn
+    `marked`, as the other fields are (pasted or loaded text may hold anything).
+
+    New lines never enter it: a field a few rows tall that scrolled to an empty last
+    line showed nothing of a pasted column of IDs while its counter said 3/20. A
+    pasted new line becomes ", ", and so does Enter; the line wraps and the field
+    grows to three rows (app.tcss), so every ID is in sight at 80x24 too.
+
+    An Input drawn over several rows, not Textual's TextArea: two of those, with their
+    documents and styles, weighed on every start-up (benchmarks/startup.py)."""
+
+    BINDINGS = [Binding("ctrl+l", "clear_list", "Clear list", id="form.clear_list")]
+
+    #: the first row in sight, when the line takes more rows than the field shows
+    _top = 0
+
+    def __init__(self, *, id: str, classes: str) -> None:
+        # Not selected on focus: a key typed after Tab must not replace the whole list.
+        super().__init__(id=id, classes=classes, compact=True, highlighter=MARKED, select_on_focus=False)
+
+    @property
+    def text(self) -> str:
+        return self.value
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self.value = self._one_line(text, 0, len(self.value))
+
+    def action_clear_list(self) -> None:
+        """An edit like any other: Ctrl+Z brings the list back."""
+        if self.value:
+            self.clear()
+
+    # --- the rows ----------------------------------------------------------------
+
+    def _starts(self, width: int) -> tuple[int, ...]:
+        """The rows of the value and the cursor's cell after it, at this width."""
+        key = (self.value, width)
+        if self._wrapped is None or self._wrapped[0] != key:
+            self._wrapped = (key, wrap_starts(marked(self.value) + " ", max(1, width)))
+        return self._wrapped[1]
+
+    _wrapped: tuple[tuple[str, int], tuple[int, ...]] | None = None
+
+    def _place(self, index: int) -> tuple[int, int]:
+        """The row of a position in the value, and its cell in that row."""
+        starts = self._starts(self.content_size.width)
+        row = bisect_right(starts, index) - 1
+        return row, cell_len(marked(self.value[starts[row] : index]))
+
+    def _index_at(self, cell: int, row: int) -> int:
+        """The position in the value drawn at this cell of this row (its end, past the last)."""
+        starts = self._starts(self.content_size.width)
+        row = max(0, min(row, len(starts) - 1))
+        end = starts[row + 1] if row + 1 < len(starts) else len(self.value)
+        at, cells = starts[row], 0
+        shown = marked(self.value)
+        while at < end and cells + get_character_cell_size(shown[at]) <= cell:
+            cells += get_character_cell_size(shown[at])
+            at += 1
+        # a wrapped row's last cell is its gap: a click past it lands before the next row
+        return at - 1 if at == end and end < len(self.value) and at > starts[row] else at
+
+    def _value_lays_out(self, value: str) -> bool:
+        return len(self._starts(self.content_size.width)) != self.content_size.height
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._starts(width))
+
+    @property
+    def content_width(self) -> int:
+        return self.content_size.width  # wrapped, never scrolled sideways
+
+    def _first_row(self) -> int:
+        """The first row in sight: the cursor's row always is."""
+        height = max(1, self.content_size.height)
+        row, _cell = self._place(self.cursor_position)
+        rows = len(self._starts(self.content_size.width))
+        # and no row is left empty below the last while an earlier one is out of sight
+        self._top = max(0, row - height + 1, min(self._top, row, rows - height))
+        return self._top
+
+    @property
+    def cursor_screen_offset(self) -> Offset:
+        x, y, _width, _height = self.content_region
+        row, cell = self._place(self.cursor_position)
+        return Offset(x + cell, y + row - self._first_row())
+
+    def _watch_selection(self, selection: Selection) -> None:
+        self.app.clear_selection()
+        self.app.cursor_position = self.cursor_screen_offset
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        starts = self._starts(width)
+        row = y + self._first_row()
+        if row >= len(starts):
+            return Strip.blank(width, self.rich_style)
+        line = self._whole_line()
+        first = cell_len(marked(self.value[: starts[row]]))
+        last = cell_len(marked(self.value[: starts[row + 1]])) if row + 1 < len(starts) else line.cell_length
+        return line.crop(first, last).extend_cell_length(width).apply_style(self.rich_style)
+
+    def _whole_line(self) -> Strip:
+        """The value on one line, with the selection and the cursor, as Input draws it."""
+        text = self._value
+        if self.has_focus:
+            if not self.selection.is_empty:
+                start, end = sorted(self.selection)
+                text.stylize_before(self.get_component_rich_style("input--selection"), start, end)
+            if self._cursor_visible:
+                if self.cursor_at_end:
+                    text.pad_right(1)
+                cursor = self.cursor_position
+                text.stylize(self.get_component_rich_style("input--cursor"), cursor, cursor + 1)
+        options = self.app.console_options.update_width(text.cell_len + 1)
+        return Strip(list(self.app.console.render(text, options)))
+
+    # --- keys and the mouse ------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()  # Input's own would submit
+            start, end = self.selection
+            self.replace(self._one_line("\n", start, end), *sorted((start, end)))
+        elif event.key in ("up", "down"):
+            row, cell = self._place(self.cursor_position)
+            to = row + (1 if event.key == "down" else -1)
+            if 0 <= to < len(self._starts(self.content_size.width)):
+                event.stop()
+                event.prevent_default()
+                self.cursor_position = self._index_at(cell, to)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # Input's own would keep the first line only
+        start, end = sorted(self.selection)
+        if event.text:
+            self.replace(self._one_line(event.text, start, end), start, end)
+
+    async def _on_mouse_down(self, event: events.MouseDown) -> None:
+        event.prevent_default()  # Input's own reads the column only
+        self._pause_blink(visible=True)
+        offset = event.get_content_offset_capture(self)
+        self.selection = Selection.cursor(self._index_at(offset.x, offset.y + self._top))
+        self._selecting = True
+        self.capture_mouse()
+
+    async def _on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._selecting:
+            event.prevent_default()
+            offset = event.get_content_offset_capture(self)
+            self.selection = Selection(self.selection.start, self._index_at(offset.x, offset.y + self._top))
+
+    def _one_line(self, text: str, start: int, end: int) -> str:
+        """`text` with its lines joined by ", ", and a ", " where it would otherwise run
+        into an ID beside it (pasted after 10000, 10001 must not become 1000010001)."""
+        if "\n" not in text and "\r" not in text:
+            return text  # one line goes in as it is
+        joined = ", ".join(part for part in (line.strip(_GAP) for line in text.splitlines()) if part)
+        before = self.value[:start][-1:]
+        after = self.value[end:][:1]
+        if not joined:  # Enter, or a paste of blank lines: at most a separator
+            return ", " if before and before not in _GAP and (not after or after not in _GAP) else ""
+        if before and before not in _GAP:
+            joined = ", " + joined
+        if after and after not in _GAP:
+            joined += ", "
+        return joined
 
 
 #: the label's column; the field, its message and nothing else start after it
@@ -311,13 +458,7 @@ class RequestForm(Widget, can_focus=False):
             if name == fields.RECORD_MODE:
                 field = ModeChoice(id=widget_id)
             elif name in (fields.ALLOW, fields.BLOCK):
-                field = IdList(
-                    id=widget_id,
-                    soft_wrap=True,
-                    tab_behavior="focus",
-                    show_line_numbers=False,
-                    classes="id-list",
-                )
+                field = IdList(id=widget_id, classes="id-list")
             else:
                 field = FieldInput(
                     value=self._initial_biz if name == fields.BIZ_ID else "",
@@ -350,8 +491,6 @@ class RequestForm(Widget, can_focus=False):
         widget = self._rows[name].field
         if isinstance(widget, ModeChoice):
             return "" if widget.value is None else str(int(widget.value))
-        if isinstance(widget, TextArea):
-            return widget.text
         assert isinstance(widget, Input)
         return widget.value
 
@@ -457,10 +596,6 @@ class RequestForm(Widget, can_focus=False):
         event.stop()
         self.validate()
 
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        event.stop()
-        self.validate()
-
     def on_mode_choice_changed(self, event: ModeChoice.Changed) -> None:
         event.stop()
         self.validate()
@@ -479,7 +614,7 @@ class RequestForm(Widget, can_focus=False):
     def load(self, params: dict[str, Any]) -> None:
         """Fill the form from a request's parameters (a history row), then check it once
         (each field set would otherwise post a change and check the form again)."""
-        with self.prevent(Input.Changed, TextArea.Changed, ModeChoice.Changed):
+        with self.prevent(Input.Changed, ModeChoice.Changed):
             self._fill(params)
         self.validate()
 
@@ -495,7 +630,7 @@ class RequestForm(Widget, can_focus=False):
         )
         lists = params.get(fields.SUBSCRIPTION) or {}
         for name in (fields.ALLOW, fields.BLOCK):
-            self.query_one(f"#{self.ids[name]}", TextArea).text = ", ".join(
+            self.query_one(f"#{self.ids[name]}", IdList).text = ", ".join(
                 str(x) for x in lists.get(name) or ()
             )
 

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from ...api import fields
 from ...api.errors import OutcomeKind
@@ -115,6 +115,11 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         config = self.app.config
+        # A BizId prefilled (the profile's default) is kept: the first key typed goes to the
+        # room, not over the BizId (an Input selects its text as it takes the focus). Where
+        # Textual first focuses (it reads this per screen), not moved after: each move
+        # restyled both fields.
+        self.AUTO_FOCUS = "#room-id" if self.app.default_biz_id else "#biz-id"  # type: ignore[misc]
         yield TitleBar()
         if config.demo:
             yield Static(
@@ -164,10 +169,6 @@ class MainScreen(Screen[None]):
         self.query_one("#lower").update_classes({"-wide": width >= self.WIDE, "-roomy": width >= self.ROOMY})
 
     def on_mount(self) -> None:
-        # A BizId prefilled (the profile's default) is kept: the first key typed goes to the
-        # room, not over the BizId (an Input selects its text as it takes the focus).
-        biz = self.query_one("#biz-id", Input)
-        (self.query_one("#room-id") if biz.value else biz).focus()
         if self.app.history is not None:
             self.app.after_first_frame(self._mount_history)
         config = self.app.config

@@ -32,26 +32,31 @@ class ResponsePanel(VerticalScroll, can_focus=True):
         self.view: ResponseView | None = None
 
     def compose(self) -> ComposeResult:
+        # The TaskId's own line (`#task-id`) comes with the first answer that has one: the
+        # idle panel needs none, and each widget at start-up is styled and laid out.
         yield Static(IDLE, id="response-title")
-        yield Static("", id="task-id")
         yield Static("", id="response-body")
 
     def on_mount(self) -> None:
         self.border_title = "Response"
-        self.query_one("#task-id").display = False
 
     def show(self, view: ResponseView) -> None:
         self.view = view
         title = self.query_one("#response-title", Static)
-        task = self.query_one("#task-id", Static)
         body = self.query_one("#response-body", Static)
         state = _state_class(view.kind)  # one restyle at most, none when the state stays
         self.update_classes({name: name == state for name in ("-ok", "-error", "-unknown", "-pending")})
         title.update(_title(view))
         has_task = view.task_id is not None and view.kind is OutcomeKind.OK
-        task.display = has_task
+        task = self.query_one_optional("#task-id", Static)
         if has_task:
-            task.update(Text.assemble(("TaskId ", "bold"), (str(view.task_id), "bold reverse")))
+            line = Text.assemble(("TaskId ", "bold"), (str(view.task_id), "bold reverse"))
+            if task is None:
+                self.mount(Static(line, id="task-id"), after=title)
+            else:
+                task.update(line)
+        if task is not None:
+            task.display = has_task
         body.update(_body(view))
         self.scroll_home(animate=False)
 

@@ -66,14 +66,14 @@ async def until(check, what: str, pilot=None, timeout: float = 10.0) -> None:
 
 async def after_first_frame(pilot) -> None:
     """Until what the console loads in the frame after its first is in: the other themes
-    and, where there is a history, its panel with the first page read."""
+    and the history, its panel with the first page read or the words that it is missing."""
     app = pilot.app
 
     def loaded() -> bool:
         if not app.themes_loaded:
             return False
-        panels = app.screen.query("#history")
-        return app.history is None or (bool(panels) and panels.first().is_mounted)
+        panels = app.screen.query("#history, #history-missing")
+        return bool(panels) and panels.first().is_mounted
 
     await until(loaded, "the history panel and the other themes", pilot)
     await pilot.pause()

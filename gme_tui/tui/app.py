@@ -19,7 +19,6 @@ from textual.worker import Worker, WorkerState
 from ..api.errors import OutcomeKind
 from ..api.signing import SigningKey
 from ..context import Context, make_client
-from ..history import History
 from ..safe_text import clean
 from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
 from .commands import ConsoleCommands
@@ -27,6 +26,7 @@ from .themes import find_theme, load_all_themes
 
 if TYPE_CHECKING:
     from ..calls import Outcome
+    from ..history import History
     from ..recordings import Change
     from ..tracking import Settled
 
@@ -62,17 +62,42 @@ class GmeApp(App[int]):
         self.all_settings: Settings = settings
         self.setting_warnings = list(warnings or [])
         self.settings = self.all_settings.for_profile(config.profile)
-        self.history: History | None = None
-        self.history_problem: str | None = None
-        try:
-            self.history = History.in_dir(config.data_dir)
-        except Exception as error:  # sqlite3.Error, OSError: shown, never a traceback
-            self.history_problem = f"{config.data_dir}: {error}"
+        self._history: History | None = None
+        self._history_problem: str | None = None
+        self._history_opened = False
         self._client = None
         self._show_where()
         self.theme_warnings: list[str] = []
         self._install_themes()
         self._apply_keymap()
+
+    # --- the history --------------------------------------------------------------
+
+    @property
+    def history(self) -> History | None:
+        """The store every request is written to before it leaves, or None where it cannot
+        be opened (`history_problem` says why). Opened when first asked for, which is
+        right after the first frame (the history panel): its module, SQLite's and the
+        file are no part of drawing the form."""
+        if not self._history_opened:
+            self._open_history()
+        return self._history
+
+    @property
+    def history_problem(self) -> str | None:
+        if not self._history_opened:
+            self._open_history()
+        return self._history_problem
+
+    def _open_history(self) -> None:
+        from ..history import History
+
+        self._history_opened = True
+        data_dir = self.config.data_dir
+        try:
+            self._history = History.in_dir(data_dir)
+        except Exception as error:  # sqlite3.Error, OSError: shown, never a traceback
+            self._history_problem = f"{data_dir}: {error}"
 
     def _show_where(self) -> None:
         """The header names the profile, where its key comes from, the endpoint and region,
@@ -311,8 +336,7 @@ class GmeApp(App[int]):
             self.after_first_frame(self._late_themes)
         else:
             self._warn()
-        if self.history is not None:
-            self.after_first_frame(self._start_following)
+        self.after_first_frame(self._start_following)  # where there is a history
         if not self.keymap_checked:
             self.after_first_frame(self._check_keymap)
 
@@ -526,8 +550,8 @@ class GmeApp(App[int]):
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
-        if self.history is not None:
-            self.history.close()
+        if self._history is not None:  # never opened only to be closed
+            self._history.close()
 
 
 #: the name the recordings view is installed under (built once, kept)

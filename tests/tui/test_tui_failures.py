@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from helpers import started, until
+from helpers import after_first_frame, started, until
 from hostile_server import HostileServer
 from textual.widgets import DataTable, Input, Static
 
@@ -160,6 +160,28 @@ async def test_a_history_that_refuses_the_row_says_not_sent_instead_of_pending(m
         await send_over(pilot, "written")
         assert "StartRecord ok" in shown(app)
     assert started(emulator) == 1
+
+
+async def test_a_history_that_cannot_open_is_said_where_it_would_be_and_nothing_is_sent(
+    make_app, emulator, tmp_path
+):
+    """The store opens after the first frame; where it cannot, its place says why, and a
+    send is refused with the reason (no row, no request)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the history's folder should be")
+    app = make_app(data_dir=blocker)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await after_first_frame(pilot)
+        said = str(app.screen.query_one("#history-missing", Static).content)
+        assert said.startswith(f"History unavailable: {blocker}") and said.endswith("Nothing can be sent.")
+        assert not app.screen.query("#history-slot")
+        app.screen.query_one("#room-id", Input).value = "lobby"
+        app.screen.query_one("#record-mode", ModeChoice).focus()
+        await pilot.press("2", "ctrl+s")
+        await until(lambda: any("Not sent" in notice for notice in notices(app)), "the refusal", pilot)
+        assert any("history is unavailable" in notice for notice in notices(app))
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert started(emulator) == 0
 
 
 # --- (b) the credentials check -----------------------------------------------------

@@ -134,14 +134,9 @@ class MainScreen(Screen[None]):
         # restyled the panels below the form once more before the first frame.
         with Horizontal(id="lower", classes=self._lower_classes(self.app.size.width)):
             yield ResponsePanel(id="response")
-            if self.app.history is not None:
-                # Filled after the first frame: the form is usable before the table is built.
-                yield Container(id="history-slot")
-            else:
-                yield Static(
-                    content(f"History unavailable: {self.app.history_problem}. Nothing can be sent."),
-                    id="history-missing",
-                )
+            # Filled after the first frame, when the history is opened: the form is usable
+            # before the store and its table are.
+            yield Container(id="history-slot")
         yield KeyBar()
 
     WIDE = 110
@@ -169,8 +164,7 @@ class MainScreen(Screen[None]):
         self.query_one("#lower").update_classes({"-wide": width >= self.WIDE, "-roomy": width >= self.ROOMY})
 
     def on_mount(self) -> None:
-        if self.app.history is not None:
-            self.app.after_first_frame(self._mount_history)
+        self.app.after_first_frame(self._mount_history)
         config = self.app.config
         if config.key is None and not config.from_keyring:
             self.notify(
@@ -432,14 +426,17 @@ class MainScreen(Screen[None]):
                 self.target = Target.of(recording)
 
     async def _mount_history(self) -> None:
-        from ..widgets.history_panel import HistoryPanel
-
-        assert self.app.history is not None, "the slot is there only when the history is"
         if not self.is_attached:  # the app ended in its first frame
             return
-        await self.query_one("#history-slot").mount(
-            HistoryPanel(self.app.history, endpoint=self.app.config.scope, id="history")
-        )
+        history, slot = self.app.history, self.query_one("#history-slot")
+        if history is None:
+            missing = f"History unavailable: {self.app.history_problem}. Nothing can be sent."
+            await self.query_one("#lower").mount(Static(content(missing), id="history-missing"), after=slot)
+            await slot.remove()
+            return
+        from ..widgets.history_panel import HistoryPanel
+
+        await slot.mount(HistoryPanel(history, endpoint=self.app.config.scope, id="history"))
 
     def _history_panel(self) -> HistoryPanel | None:
         from ..widgets.history_panel import HistoryPanel

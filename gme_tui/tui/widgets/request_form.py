@@ -277,7 +277,7 @@ class IdList(FieldInput):
                 event.prevent_default()
                 self.cursor_position = self._index_at(cell, to)
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    def _on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()  # Input's own would keep the first line only
         start, end = sorted(self.selection)

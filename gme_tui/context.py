@@ -235,7 +235,7 @@ def resolve(
     key: SigningKey | None = None
     source: str | None = None
     if flags.demo:  # nothing a profile says may point the demo at the cloud
-        from .emulator import DEMO_BIZ_ID, DEMO_KEY
+        from .demo import DEMO_BIZ_ID, DEMO_KEY
 
         fixed += ["endpoint", "credentials", "biz_id"]
         key, source = DEMO_KEY, DEMO_SOURCE

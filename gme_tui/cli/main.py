@@ -10,6 +10,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..api import fields
 from ..api.errors import GmeError
@@ -18,6 +19,9 @@ from ..safe_text import clean, failure_text
 from . import commands
 from .exits import EXIT_CANNOT_RUN, EXIT_INTERRUPTED, EXIT_INVALID, EXIT_OK, EXIT_TRANSPORT, CannotRun
 from .parser import build_parser, flags_from, parse_arguments
+
+if TYPE_CHECKING:
+    from ..emulator import Emulator
 
 
 def context_for(args: argparse.Namespace) -> tuple[Context, list[str]]:
@@ -99,15 +103,28 @@ def _with_demo(
     """
     if not ctx.demo:
         return run(ctx, None)
-    from ..emulator import Emulator
+    from ..demo import LOOPBACK, host_header, listen
 
-    # it accepts the demo key; ctx.data_dir is the demo folder in --demo
-    emulator = Emulator(state_file=ctx.data_dir / "emulator.sqlite3", warn=say)
+    listener = listen()  # the port now; the emulator is made when it serves
+    made: list[Emulator] = []
+
+    def serve() -> Emulator:
+        from ..emulator import Emulator
+
+        # it accepts the demo key; ctx.data_dir is the demo folder in --demo
+        made.append(Emulator(state_file=ctx.data_dir / "emulator.sqlite3", warn=say, listener=listener))
+        return made[0].start()
+
     try:
-        emulator.reserve() if serve_later else emulator.start()
-        return run(ctx.pinned_to(emulator.url), emulator.start if serve_later else None)
+        url = f"http://{host_header(LOOPBACK, listener.getsockname()[1])}"
+        if not serve_later:
+            serve()
+        return run(ctx.pinned_to(url), serve if serve_later else None)
     finally:
-        emulator.stop()
+        if made:
+            made[0].stop()
+        else:
+            listener.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,17 +11,11 @@ after the service acted) cannot be provoked on the real service at will.
 - ``transport``: HTTP (imported when an emulator starts serving).
 """
 
+from gme_tui.demo import DEMO_BIZ_ID, DEMO_KEY, DEMO_SECRET_ID, DEMO_SECRET_KEY
+
 from .faults import KINDS as FAULT_KINDS
 from .faults import Fault, FaultPlan, parse_spec
-from .server import (
-    DEMO_BIZ_ID,
-    DEMO_KEY,
-    DEMO_SECRET_ID,
-    DEMO_SECRET_KEY,
-    Emulator,
-    check_signature,
-    run_forever,
-)
+from .server import Emulator, check_signature, run_forever
 from .state import ApiError, RecordingService
 
 __all__ = [

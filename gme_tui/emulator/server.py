@@ -34,22 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gme_tui.api import signing
+from gme_tui.demo import DEMO_BIZ_ID, DEMO_SECRET_ID, DEMO_SECRET_KEY, LOOPBACK, host_header, listen
 
 from .faults import FaultPlan, parse_spec
 from .state import ApiError, RecordingService
 from .store import open_store
 
-DEMO_SECRET_ID = "AKIDgmeTuiDemo0000000000000000000000"
-#: hyphens on purpose: no real SecretKey looks like this, so it can never be mistaken for one
-DEMO_SECRET_KEY = "demo-only-secret-key-not-a-real-one"
-DEMO_BIZ_ID = 1400089356
-#: the key `--demo` signs with, and the one an emulator accepts unless told otherwise
-DEMO_KEY = signing.SigningKey(DEMO_SECRET_ID, DEMO_SECRET_KEY)
-
 MAX_SKEW = 300
-#: the socketserver default of 5 drops SYNs when a client opens many connections at once
-#: (the client then stalls a second in TCP retransmission, hiding the rate limit)
-LISTEN_BACKLOG = 128
 #: how often the serving loop looks for stop(): short, so that tests do not wait on teardown
 POLL = 0.01
 
@@ -149,11 +140,15 @@ class Emulator:
     emulator opened on it (the demo's, beside its history), instead of in memory.
     What was wrong with the file is in ``warnings`` (and passed to ``warn``, which
     prints to stderr unless given), never raised.
+
+    ``listener``: a socket already listening (`gme_tui.demo.listen`), whose address
+    this emulator serves on: the demo console takes its port before the first frame
+    and makes its emulator after it.
     """
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
+        host: str = LOOPBACK,
         port: int = 0,
         credentials: Mapping[str, str] | None = None,
         status_step: float = 1.0,
@@ -162,6 +157,7 @@ class Emulator:
         verbose: bool = False,
         state_file: Path | None = None,
         warn: Callable[[str], None] | None = None,
+        listener: socket.socket | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -177,7 +173,9 @@ class Emulator:
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
-        self._listener: socket.socket | None = None
+        self._listener: socket.socket | None = listener
+        if listener is not None:
+            self.host, self.port = listener.getsockname()[:2]
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -187,7 +185,7 @@ class Emulator:
         """Bind and listen now, so `url` is known; `start` serves. A request that comes
         in between waits in the listen queue, it is not refused."""
         if self._listener is None:
-            self._listener = _listen(self.host, self.port)
+            self._listener = listen(self.host, self.port)
             self.port = self._listener.getsockname()[1]
         return self
 
@@ -244,8 +242,7 @@ class Emulator:
 
     @property
     def host_header(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return host_header(self.host, self.port)
 
     @property
     def url(self) -> str:
@@ -279,20 +276,6 @@ def _to_stderr(message: str) -> None:
     from gme_tui.safe_text import clean
 
     print(f"gme-tui: {clean(message, one_line=True)}", file=sys.stderr, flush=True)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket, bound as socketserver binds one: address reuse on, and
-    the system's own IPv6-only default, so `::` takes IPv4 too where the system does."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(LISTEN_BACKLOG)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 # --- command line ----------------------------------------------------------

@@ -30,6 +30,7 @@ from tencentcloud.gme.v20180711 import gme_client, models
 from gme_tui.api import signing
 from gme_tui.api.actions import encode_body
 from gme_tui.api.signing import SigningKey, signed_headers
+from gme_tui.demo import LISTEN_BACKLOG
 from gme_tui.emulator import (
     DEMO_BIZ_ID,
     DEMO_KEY,
@@ -38,7 +39,6 @@ from gme_tui.emulator import (
     Emulator,
     parse_spec,
 )
-from gme_tui.emulator.server import LISTEN_BACKLOG
 
 BIZ = DEMO_BIZ_ID
 KEY = DEMO_KEY

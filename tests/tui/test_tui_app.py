@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -550,11 +551,13 @@ def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(
     seen: dict[str, object] = {}
 
     async def drive(app: GmeApp) -> None:
+        port = urlsplit(app.config.endpoint).port
+        seen["port"] = port
+        seen["port in header"] = bool(port) and f"127.0.0.1:{port}" in app.sub_title
         async with app.run_test(size=(100, 30)) as pilot:
-            emulator = app.serve_demo.__self__
-            seen["port"] = emulator.port
-            seen["port in header"] = emulator.port > 0 and f"127.0.0.1:{emulator.port}" in app.sub_title
-            await pilot.pause()
+            await until(lambda: "emulator" in seen, "the emulator to serve", pilot)
+            emulator = seen["emulator"]
+            seen["its port"] = emulator.port
             await fill(pilot, room="demo-room", mode="1")
             await send_confirmed(pilot)
             seen["task"] = app.screen.response.view.task_id
@@ -563,12 +566,17 @@ def test_the_demo_serves_right_after_the_first_frame_and_a_send_goes_through(
     def run_in_test(ctx, warnings, serve_demo) -> int:
         import asyncio
 
-        asyncio.run(drive(GmeApp(ctx, warnings, serve_demo)))
+        def serve():
+            # made when it serves (after the first frame), on the port the header names
+            seen["emulator"] = serve_demo()
+            return seen["emulator"]
+
+        asyncio.run(drive(GmeApp(ctx, warnings, serve)))
         return 0
 
     monkeypatch.setattr(app_module, "run_app", run_in_test)
     assert cli.main(["--demo"]) == 0
-    assert seen["port in header"] is True
+    assert seen["port in header"] is True and seen["its port"] == seen["port"]
     with socket.create_server(("127.0.0.1", seen["port"])):  # given back when the app ended
         pass
     (task,) = seen["served"]

@@ -197,8 +197,6 @@ def resolve(
     the environment when it holds one (or the demo's); otherwise `from_keyring`
     says it is still to be looked up.
     """
-    from .credentials import CredentialsMissing, check_profile, from_environment
-
     env = os.environ if environ is None else environ
     # A flag given empty is an error (a script's unset variable must not mean the default,
     # which is the real service); an empty environment variable counts as unset, as the
@@ -206,6 +204,8 @@ def resolve(
     flag_profile = given(flags.profile, "--profile")
     named = flag_profile or env.get(PROFILE_ENV) or None
     if named:
+        from .credentials import check_profile
+
         check_profile(named, "--profile" if flag_profile else PROFILE_ENV)
     endpoint = given(flags.endpoint, ENDPOINT)
     biz_flag = given(flags.biz_id, "--biz-id")
@@ -240,7 +240,9 @@ def resolve(
         fixed += ["endpoint", "credentials", "biz_id"]
         key, source = DEMO_KEY, DEMO_SOURCE
         biz = biz_flag or str(DEMO_BIZ_ID)
-    else:
+    else:  # the demo needs no credentials module: its key is the demo's
+        from .credentials import CredentialsMissing, from_environment
+
         biz = biz_flag or seen.biz_id_text
         try:
             key, source = from_environment(env), ENVIRONMENT_SOURCE

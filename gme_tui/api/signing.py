@@ -3,12 +3,13 @@
 Written here (not borrowed from the SDK) so that the one-shot command line stays
 light; `tests/core/test_signing_conformance.py` proves it equal to the official SDK.
 The emulator verifies with the same functions, so one rule has one home.
+
+`hashlib` and `hmac` are imported by the functions that hash: the console holds a
+key long before it signs anything, and its first frame needs neither.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,7 +40,7 @@ def utc_date(timestamp: int) -> str:
 
 def canonical_request(host: str, body: bytes, content_type: str = CONTENT_TYPE) -> str:
     canonical_headers = f"content-type:{content_type.strip()}\nhost:{host.strip()}\n"
-    payload_hash = hashlib.sha256(body).hexdigest()
+    payload_hash = _sha256_hex(body)
     return f"POST\n/\n\n{canonical_headers}\n{SIGNED_HEADERS}\n{payload_hash}"
 
 
@@ -50,11 +51,20 @@ def credential_scope(timestamp: int, service: str = SERVICE) -> str:
 
 def string_to_sign(timestamp: int, canonical: str, service: str = SERVICE) -> str:
     scope = credential_scope(timestamp, service)
-    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    digest = _sha256_hex(canonical.encode("utf-8"))
     return f"{ALGORITHM}\n{timestamp}\n{scope}\n{digest}"
 
 
+def _sha256_hex(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def _hmac(key: bytes, msg: str) -> bytes:
+    import hashlib
+    import hmac
+
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
@@ -62,7 +72,7 @@ def signature(secret_key: str, timestamp: int, to_sign: str, service: str = SERV
     k_date = _hmac(("TC3" + secret_key).encode("utf-8"), utc_date(timestamp))
     k_service = _hmac(k_date, service)
     k_signing = _hmac(k_service, "tc3_request")
-    return hmac.new(k_signing, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return _hmac(k_signing, to_sign).hex()
 
 
 def authorization(key: SigningKey, host: str, body: bytes, timestamp: int, service: str = SERVICE) -> str:

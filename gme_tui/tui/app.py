@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from ..api.errors import OutcomeKind
-from ..api.signing import SigningKey
 from ..context import Context, make_client
 from ..safe_text import clean
 from ..settings import DEFAULT_THEME, Settings, load_settings, update_settings
@@ -25,6 +24,7 @@ from .commands import ConsoleCommands
 from .themes import find_theme, load_all_themes
 
 if TYPE_CHECKING:
+    from ..api.signing import SigningKey
     from ..calls import Outcome
     from ..history import History
     from ..recordings import Change

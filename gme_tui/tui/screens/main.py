@@ -224,15 +224,7 @@ class MainScreen(Screen[None]):
         )
 
     def _refuse_send(self) -> bool:
-        reason = None
-        if self.sending:
-            reason = "A request is in flight; wait for its answer."
-        elif self.app.history is None:
-            reason = f"The history is unavailable ({self.app.history_problem}); nothing is sent without it."
-        elif self.app.config.from_keyring:
-            reason = "Still looking up the credentials in the keyring; try again in a moment."
-        elif self.app.client is None:
-            reason = self.app.config.key_problem or "No credentials for this profile (F5 to store them)."
+        reason = "A request is in flight; wait for its answer." if self.sending else self.app.cannot_send()
         if reason:
             self.notify(reason, title="Not sent", severity="warning")
             self.app.bell()

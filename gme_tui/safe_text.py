@@ -50,10 +50,12 @@ def clean(text: object, *, one_line: bool = False) -> str:
 
 
 def marked(text: str) -> str:
-    """`text` with each character `clean` escapes shown as one visible character instead:
-    C0 and DEL as their control pictures (␛ for ESC), any other as �. For text being
-    edited, where the cursor counts characters: nothing moves, and nothing is raw."""
-    return _replaced(text, _picture)
+    """`text` with each character `clean` escapes, and the new line, shown as one visible
+    character instead: C0 and DEL as their control pictures (␛ for ESC, ␊ for a new
+    line), any other as �. For a line being edited, where the cursor counts characters:
+    nothing moves, and nothing is raw (a new line pasted into a field of one line would
+    draw a line of its own over the screen)."""
+    return _replaced(text, _picture, keep_lines=False)
 
 
 def failure_text(error: BaseException | None, limit: int = 300) -> str:

@@ -161,3 +161,70 @@ async def test_control_characters_pasted_into_a_list_are_drawn_marked(make_app):
         await pilot.pause()
         shown = "".join(field_lines(app, "allow"))
         assert "\x1b" not in shown and "10001" in shown and "[31m" in shown
+
+
+async def test_a_list_pasted_from_the_apps_clipboard_is_joined_too_and_nothing_draws_raw(make_app):
+    """Ctrl+V pastes the console's own clipboard (what F7 copied), not the terminal's."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.copy_to_clipboard("10001\n10002\r\n10003")
+        focus_list(app, "allow")
+        await pilot.press("ctrl+v")
+        field = app.screen.query_one("#allow", IdList)
+        assert field.text == "10001, 10002, 10003"
+        await until(lambda: count(app, "allow") == "3/20", "the counter to say 3/20", pilot)
+        # a field of one line draws a new line as a mark, never as a line of its own
+        app.screen.query_one("#room-id").focus()
+        await pilot.press("ctrl+v")
+        await pilot.pause()
+        rows = screen_lines(app)
+        assert all("\n" not in row and "\r" not in row for row in rows)
+        assert any("10001␊10002␍␊10003" in row for row in rows), rows
+
+
+async def test_a_loaded_list_longer_than_the_field_shows_its_first_ids_and_says_there_are_more(make_app):
+    app = make_app()
+    ids = ", ".join(str(10001 + n) for n in range(20))
+    async with app.run_test(size=(60, 24)) as pilot:
+        field = app.screen.query_one("#allow", IdList)
+        field.text = ids  # as a history row or the Modify dialog loads it
+        await until(lambda: count(app, "allow") == "20/20", "the counter to say 20/20", pilot)
+        await pilot.pause()
+        rows = field_lines(app, "allow")
+        assert field.region.height == 3 and "10001" in rows[0]  # its first IDs
+        assert rows[-1].rstrip().endswith("▼") and not rows[0].rstrip().endswith("▲")  # more below
+        field.focus()  # the cursor, at the end, is brought into sight
+        await pilot.press("end")
+        await pilot.pause()
+        rows = field_lines(app, "allow")
+        assert "10020" in rows[-1] and rows[0].rstrip().endswith("▲")  # more above
+        assert "▼" not in " ".join(rows)
+
+
+@pytest.mark.parametrize("keys", [["home", *["shift+right"] * 5], ["end", *["shift+left"] * 5]])
+async def test_enter_over_a_selection_replaces_it_whichever_way_it_was_made(make_app, keys):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        field = focus_list(app, "allow")
+        field.text = "10001 10002"
+        if keys[0] == "home":
+            keys = ["end", *["shift+left"] * 5]  # the last ID, selected from the right ...
+            await pilot.press(*keys)
+        else:
+            await pilot.press("end", *["left"] * 5, *["shift+right"] * 5)  # ... and from the left
+        await pilot.press("enter")
+        assert field.text == "10001 "
+
+
+async def test_shift_and_up_or_down_select_across_the_rows(make_app):
+    app = make_app()
+    ids = ", ".join(str(10001 + n) for n in range(12))
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = focus_list(app, "allow")
+        field.text = ids
+        await until(lambda: field.region.height == 2, "the list to take two rows", pilot)
+        await pilot.press("home", "shift+down")
+        start, end = field.selection
+        assert start == 0 and end > 0 and field.selected_text == ids[:end]
+        await pilot.press("shift+up")
+        assert field.selection == (0, 0)

@@ -12,6 +12,8 @@ from bisect import bisect_right
 from typing import Any, Self
 
 from rich.cells import cell_len, get_character_cell_size
+from rich.segment import Segment
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -27,7 +29,7 @@ from textual.widgets.input import Selection
 from ...api import fields
 from ...api.fields import RecordMode
 from ...safe_text import marked
-from ..shown import MARKED, content
+from ..shown import content
 from .mode_choice import ModeChoice
 
 START = "StartRecord"
@@ -68,7 +70,8 @@ class _StyledOnMount:
 
 
 class FieldInput(_StyledOnMount, Input):
-    """An Input whose keystrokes repaint only itself, and whose Ctrl+Z undoes.
+    """An Input whose keystrokes repaint only itself, whose Ctrl+Z undoes, and whose value
+    is drawn `marked`.
 
     Textual's Input sets its scrollable width on every change of its value, and that
     lays out the whole screen again: two widgets in a minimal app, the console's
@@ -96,6 +99,12 @@ class FieldInput(_StyledOnMount, Input):
             super()._watch_value(value)
         finally:
             self._layout_free = False
+
+    @property
+    def _value(self) -> Text:
+        """The value as drawn: `marked` before Rich reads it, for Rich drops some control
+        characters (a carriage return, a bell) and the cursor would land off its place."""
+        return Text(marked(self.value), no_wrap=True, overflow="ignore", end="")
 
     def _value_lays_out(self, value: str) -> bool:
         """Whether this value can change the field's size, so the screen is laid out again."""
@@ -142,6 +151,12 @@ def _breaks_after(text: str, at: int) -> bool:
     return text[at] in _GAP and (at + 1 == len(text) or text[at + 1] not in _GAP)
 
 
+def _text_width(width: int) -> int:
+    """The cells a list's text wraps in: all but the last column, which says whether
+    rows are out of sight."""
+    return max(1, width - 1)
+
+
 class IdList(FieldInput):
     """A list of user IDs: one line of text, wrapped over the field's rows and drawn
     `marked`, as the other fields are (pasted or loaded text may hold anything).
@@ -156,12 +171,14 @@ class IdList(FieldInput):
 
     BINDINGS = [Binding("ctrl+l", "clear_list", "Clear list", id="form.clear_list")]
 
-    #: the first row in sight, when the line takes more rows than the field shows
+    #: the first row in sight, where the line takes more rows than the field shows
     _top = 0
+    #: what the field's last column shows where rows are out of sight: above, below, both
+    MORE = {(True, False): "▲", (False, True): "▼", (True, True): "↕"}
 
     def __init__(self, *, id: str, classes: str) -> None:
         # Not selected on focus: a key typed after Tab must not replace the whole list.
-        super().__init__(id=id, classes=classes, compact=True, highlighter=MARKED, select_on_focus=False)
+        super().__init__(id=id, classes=classes, compact=True, select_on_focus=False)
 
     @property
     def text(self) -> str:
@@ -170,6 +187,12 @@ class IdList(FieldInput):
     @text.setter
     def text(self, text: str) -> None:
         self.value = self._one_line(text, 0, len(self.value))
+        self._top = 0  # a list loaded shows its first IDs
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        """Every edit comes here (a key, a paste, Ctrl+V, Enter): new lines never enter."""
+        start, end = sorted((start, end))
+        super().replace(self._one_line(text, start, end), start, end)
 
     def action_clear_list(self) -> None:
         """An edit like any other: Ctrl+Z brings the list back."""
@@ -182,7 +205,7 @@ class IdList(FieldInput):
         """The rows of the value and the cursor's cell after it, at this width."""
         key = (self.value, width)
         if self._wrapped is None or self._wrapped[0] != key:
-            self._wrapped = (key, wrap_starts(marked(self.value) + " ", max(1, width)))
+            self._wrapped = (key, wrap_starts(marked(self.value) + " ", _text_width(width)))
         return self._wrapped[1]
 
     _wrapped: tuple[tuple[str, int], tuple[int, ...]] | None = None
@@ -217,12 +240,16 @@ class IdList(FieldInput):
         return self.content_size.width  # wrapped, never scrolled sideways
 
     def _first_row(self) -> int:
-        """The first row in sight: the cursor's row always is."""
+        """The first row in sight. In focus, the cursor's row always is; out of focus the
+        list stays where it was put (a list loaded shows its first IDs)."""
         height = max(1, self.content_size.height)
-        row, _cell = self._place(self.cursor_position)
         rows = len(self._starts(self.content_size.width))
+        top = self._top
+        if self.has_focus:
+            row, _cell = self._place(self.cursor_position)
+            top = max(row - height + 1, min(top, row))
         # and no row is left empty below the last while an earlier one is out of sight
-        self._top = max(0, row - height + 1, min(self._top, row, rows - height))
+        self._top = max(0, min(top, rows - height))
         return self._top
 
     @property
@@ -238,13 +265,19 @@ class IdList(FieldInput):
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         starts = self._starts(width)
-        row = y + self._first_row()
+        top = self._first_row()
+        row = y + top
         if row >= len(starts):
             return Strip.blank(width, self.rich_style)
         line = self._whole_line()
         first = cell_len(marked(self.value[: starts[row]]))
         last = cell_len(marked(self.value[: starts[row + 1]])) if row + 1 < len(starts) else line.cell_length
-        return line.crop(first, last).extend_cell_length(width).apply_style(self.rich_style)
+        strip = line.crop(first, last).extend_cell_length(_text_width(width))
+        # the last column says where rows are out of sight (a TextArea's scroll bar did)
+        above = y == 0 and top > 0
+        below = y == self.content_size.height - 1 and top + self.content_size.height < len(starts)
+        more = Strip([Segment(self.MORE.get((above, below), " "))])
+        return Strip.join([strip, more]).crop_extend(0, width, None).apply_style(self.rich_style)
 
     def _whole_line(self) -> Strip:
         """The value on one line, with the selection and the cursor, as Input draws it."""
@@ -267,22 +300,22 @@ class IdList(FieldInput):
         if event.key == "enter":
             event.stop()
             event.prevent_default()  # Input's own would submit
-            start, end = self.selection
-            self.replace(self._one_line("\n", start, end), *sorted((start, end)))
-        elif event.key in ("up", "down"):
+            self.replace("\n", *self.selection)
+        elif event.key in ("up", "down", "shift+up", "shift+down"):
             row, cell = self._place(self.cursor_position)
-            to = row + (1 if event.key == "down" else -1)
+            to = row + (1 if event.key.endswith("down") else -1)
             if 0 <= to < len(self._starts(self.content_size.width)):
                 event.stop()
                 event.prevent_default()
-                self.cursor_position = self._index_at(cell, to)
+                at = self._index_at(cell, to)
+                # with Shift the selection grows from where it started, as Shift+Left does
+                self.selection = Selection(self.selection.start if "shift" in event.key else at, at)
 
     def _on_paste(self, event: events.Paste) -> None:
         event.stop()
         event.prevent_default()  # Input's own would keep the first line only
-        start, end = sorted(self.selection)
         if event.text:
-            self.replace(self._one_line(event.text, start, end), start, end)
+            self.replace(event.text, *self.selection)
 
     async def _on_mouse_down(self, event: events.MouseDown) -> None:
         event.prevent_default()  # Input's own reads the column only
@@ -465,7 +498,6 @@ class RequestForm(Widget, can_focus=False):
                     placeholder=help_text,
                     id=widget_id,
                     compact=True,
-                    highlighter=MARKED,
                 )
             counted = name in (fields.ALLOW, fields.BLOCK)
             text, kind = self._message(name, checked)

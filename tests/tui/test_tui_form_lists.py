@@ -156,7 +156,7 @@ async def test_a_key_typed_after_tab_goes_after_the_list_not_over_it(make_app):
 async def test_control_characters_pasted_into_a_list_are_drawn_marked(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        field = focus_list(app, "allow")
+        focus_list(app, "allow")
         await paste(pilot, "10001\x1b[31m")
         await pilot.pause()
         shown = "".join(field_lines(app, "allow"))

@@ -4,17 +4,18 @@ A str handed to a Static, a border title, an option or a palette entry is parsed
 as markup ("[/x]" raises), and any text is drawn with its control characters raw
 (an escape sequence reaches the terminal). Text from the service, a file, the
 environment or the operator goes through one of these instead; Rich renderables
-take `Text(clean(...))`, every toast is cleaned in `GmeApp.notify`, and every
-Input and TextArea draws its text `marked`.
+take `Text(clean(...))`, every toast is cleaned in `GmeApp.notify`, every Input
+is a `MarkedInput` and every TextArea draws its lines `marked`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.highlighter import Highlighter
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 from textual.content import Content
+from textual.widgets import Input
 
 from ..safe_text import clean, marked
 
@@ -37,18 +38,36 @@ def markup(text: object) -> str:
     return clean(text, one_line=True).replace("[", "\\[")
 
 
-class Marked(Highlighter):
-    """For an Input: what is typed, pasted or loaded (a history row, the keyring) drawn with
-    each control or invisible character as one visible one (`marked`), so the cursor
-    still lands where it is."""
+class MarkedInput(Input):
+    """An Input whose value is drawn `marked`: what is typed, pasted or loaded (a history
+    row, the keyring) shows each control or invisible character, the new line too, as
+    one visible one, so the cursor still lands where it is. Marked before Rich reads
+    it, for Rich drops some (a carriage return, a bell) and the cursor, which counts
+    characters, would land off its place. A password field draws its dots, as Input's."""
 
-    def __call__(self, text: str | Text) -> Text:
-        shown = Text(text) if isinstance(text, str) else text.copy()
-        shown.plain = marked(shown.plain)  # as long as before: the styles stay where they were
-        return shown
+    @property
+    def _value(self) -> Text:
+        if self.password:
+            return super()._value
+        return Text(marked(self.value), no_wrap=True, overflow="ignore", end="")
 
-    def highlight(self, text: Text) -> None:
-        """Nothing to colour."""
+    # Input measures its cursor and its clicks on the raw value, where a control
+    # character takes no cell: on what is drawn instead.
 
+    def _position_to_cell(self, position: int) -> int:
+        if self.password:
+            return super()._position_to_cell(position)
+        return cell_len(marked(self.value[:position]))
 
-MARKED = Marked()
+    def _cell_offset_to_index(self, offset: int) -> int:
+        if self.password:
+            return super()._cell_offset_to_index(offset)
+        shown = marked(self.value)
+        offset += self.scroll_offset.x
+        cells = 0
+        for index, char in enumerate(shown):
+            size = get_character_cell_size(char)
+            if cells <= offset < cells + size:
+                return index
+            cells += size
+        return max(0, min(offset, len(shown)))

@@ -201,6 +201,25 @@ async def test_the_credentials_check_ends_with_a_status_whatever_the_code(make_a
         assert_clean(app, said[:30])
 
 
+async def test_what_is_pasted_into_the_credentials_is_drawn_marked_and_the_cursor_stays_on_it(make_app):
+    async with console(make_app, b"") as (_server, pilot):
+        app = pilot.app
+        await pilot.press("f5")
+        await until(lambda: isinstance(app.screen, CredentialsScreen), "the credentials screen", pilot)
+        field = app.screen.query_one("#secret-id", Input)
+        field.focus()
+        app.copy_to_clipboard("AKID\r\x07\x1b[2Jx")  # the app's own clipboard: Ctrl+V takes it whole
+        await pilot.press("ctrl+v")
+        await until(lambda: field.value == "AKID\r\x07\x1b[2Jx", "the paste", pilot)
+        await pilot.pause()
+        assert_clean(app, "AKID␍␇␛[2Jx")
+        # one cell a character: the cursor sits where it would after as many letters
+        marked_at = field.cursor_screen_offset.x
+        field.value = "A" * len(field.value)
+        field.cursor_position = len(field.value)
+        assert marked_at == field.cursor_screen_offset.x
+
+
 async def test_the_header_shows_a_hostile_profile_and_region_escaped(make_app):
     async with console(make_app, b"", profile="\u202e\x1b[2J", region="\x9b") as (_server, pilot):
         assert_clean(pilot.app, "\\u202e\\u001b[2J · ", " · \\u009b")
@@ -226,15 +245,15 @@ async def test_a_stored_row_with_raw_controls_loads_into_the_form_marked(make_ap
         await until(lambda: app.screen.query_one("#room-id", Input).value, "the row loaded", pilot)
         await pilot.pause()
         assert app.screen.query_one("#room-id", Input).value == "r\x1b]0;PWNED\x07"  # as stored
-        # (Rich drops the BEL from an Input's line by itself.)
-        assert_clean(app, "r␛]0;PWNED", "�1001␛[2J", "r\\u001b]0;PWNED\\u0007")
+        # the BEL too, which Rich would drop by itself and the cursor land a cell off
+        assert_clean(app, "r␛]0;PWNED␇", "�1001␛[2J", "r\\u001b]0;PWNED\\u0007")
 
 
 @given(st.text())
 def test_marked_text_keeps_its_length_and_holds_nothing_raw(text):
     shown = marked(text)
     assert len(shown) == len(text)  # a cursor in the field still counts the same characters
-    assert not [ch for ch in shown if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Cs")]
+    assert not [ch for ch in shown if unicodedata.category(ch) in ("Cc", "Cf", "Cs")]  # a new line neither
 
 
 async def test_toasts_are_plain_text_textuals_own_hint_included(make_app):

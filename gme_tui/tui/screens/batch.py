@@ -56,7 +56,7 @@ from ...batch.run import (
 )
 from ...safe_text import clean, failure_text, marked
 from ...words import mode_text
-from ..shown import MARKED, content, lines, markup
+from ..shown import MarkedInput, content, lines, markup
 from ..widgets.key_bar import KeyBar
 from .dialogs import ConfirmScreen
 
@@ -245,11 +245,9 @@ class BatchScreen(Screen[None]):
         yield Header()
         yield Static(id="batch-where")
         with Horizontal(id="batch-inputs"):
-            yield Input(self.app.default_biz_id, id="batch-biz", highlighter=MARKED)
-            yield Input(placeholder="1, 2 or 3", id="batch-mode", highlighter=MARKED)
-            yield Input(
-                placeholder="a .csv or .yaml file; Enter reads it", id="batch-path", highlighter=MARKED
-            )
+            yield MarkedInput(self.app.default_biz_id, id="batch-biz")
+            yield MarkedInput(placeholder="1, 2 or 3", id="batch-mode")
+            yield MarkedInput(placeholder="a .csv or .yaml file; Enter reads it", id="batch-path")
         yield RoomsText(
             id="batch-rooms",
             placeholder="Paste rooms: CSV with a RoomId header, YAML, or one RoomId per line",

@@ -19,7 +19,7 @@ from textual.widgets import Input, Label, Static
 from ...api.signing import SigningKey
 from ...credentials import KEYRING_ERRORS, KeyringStore, keyring_source, mask
 from ...safe_text import clean
-from ..shown import MARKED, content
+from ..shown import MarkedInput, content
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -60,9 +60,7 @@ class CredentialsScreen(ModalScreen[None]):
             ):
                 with Horizontal(classes="field-row"):
                     yield Label(label, classes="field-label")
-                    yield Input(
-                        placeholder=hint, password=password, id=widget_id, compact=True, highlighter=MARKED
-                    )
+                    yield MarkedInput(placeholder=hint, password=password, id=widget_id, compact=True)
             yield Static(
                 "Ctrl+S saves · Ctrl+K checks with one harmless signed call · Ctrl+D deletes",
                 classes="dialog-hint",

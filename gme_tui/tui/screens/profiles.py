@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.worker import Worker
 
-from ..shown import MARKED, content
+from ..shown import MarkedInput, content
 from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -36,11 +36,10 @@ class ProfileScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog", id="profiles"):
             yield Static("Enter picks a profile; or type a new name below.", classes="dialog-question")
             yield OptionList(id="profile-list")
-            yield Input(
+            yield MarkedInput(
                 placeholder="new profile name, then Enter",
                 id="profile-name",
                 compact=True,
-                highlighter=MARKED,
             )
             yield Static("", id="profile-status")
         yield KeyBar()

@@ -54,7 +54,7 @@ from ...context import endpoint_host
 from ...history import History, Row
 from ...safe_text import clean
 from ...words import mode_text, outcome_label
-from ..shown import MARKED, content
+from ..shown import MarkedInput, content
 
 #: rows per read; a screenful several times over, and well under a millisecond to fetch
 PAGE_SIZE = 100
@@ -184,7 +184,7 @@ class _Rows(DataTable):
         self.post_message(self.Resized())
 
 
-class HistoryFilter(Input):
+class HistoryFilter(MarkedInput):
     """The filter box; Escape empties it, or passes on to the screen when it is empty;
     Down goes on into the rows it found."""
 
@@ -373,7 +373,7 @@ class HistoryPanel(Widget):
     # --- building ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield HistoryFilter(placeholder=self._placeholder(), id="history-filter", highlighter=MARKED)
+        yield HistoryFilter(placeholder=self._placeholder(), id="history-filter")
         yield _Rows(id="history-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:

@@ -13,7 +13,6 @@ from typing import Any, Self
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.segment import Segment
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,7 +28,7 @@ from textual.widgets.input import Selection
 from ...api import fields
 from ...api.fields import RecordMode
 from ...safe_text import marked
-from ..shown import content
+from ..shown import MarkedInput, content
 from .mode_choice import ModeChoice
 
 START = "StartRecord"
@@ -69,7 +68,7 @@ class _StyledOnMount:
             super().update_node_styles(animate)  # type: ignore[misc]
 
 
-class FieldInput(_StyledOnMount, Input):
+class FieldInput(_StyledOnMount, MarkedInput):
     """An Input whose keystrokes repaint only itself, whose Ctrl+Z undoes, and whose value
     is drawn `marked`.
 
@@ -99,12 +98,6 @@ class FieldInput(_StyledOnMount, Input):
             super()._watch_value(value)
         finally:
             self._layout_free = False
-
-    @property
-    def _value(self) -> Text:
-        """The value as drawn: `marked` before Rich reads it, for Rich drops some control
-        characters (a carriage return, a bell) and the cursor would land off its place."""
-        return Text(marked(self.value), no_wrap=True, overflow="ignore", end="")
 
     def _value_lays_out(self, value: str) -> bool:
         """Whether this value can change the field's size, so the screen is laid out again."""

@@ -105,7 +105,12 @@ def _with_demo(
         return run(ctx, None)
     from ..demo import LOOPBACK, host_header, listen
 
-    listener = listen()  # the port now; the emulator is made when it serves
+    try:
+        listener = listen()  # the port now; the emulator is made when it serves
+    except OSError as error:
+        raise CannotRun(
+            f"the demo's emulator could not take a port on {LOOPBACK}: {failure_text(error)}"
+        ) from None
     made: list[Emulator] = []
 
     def serve() -> Emulator:

@@ -63,6 +63,20 @@ def test_a_later_demo_command_finds_the_task_an_earlier_one_started(demo):
     assert (demo.state.parent / "history.sqlite3").is_file()  # both in the demo folder
 
 
+def test_a_demo_that_cannot_take_its_port_says_so_and_sends_nothing(demo, monkeypatch):
+    from gme_tui import demo as demo_module
+
+    def refused(*_args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(demo_module, "listen", refused)
+    code, out, err = demo("describe-task", "--room-id", "r1")
+    assert code == 1 and out == ""
+    assert "the demo's emulator could not take a port on 127.0.0.1: PermissionError" in err
+    assert "internal error" not in err
+    assert not (demo.state.parent / "history.sqlite3").exists()  # nothing was sent, nor begun
+
+
 def test_a_damaged_demo_state_file_is_set_aside_and_the_demo_goes_on(demo):
     demo.state.parent.mkdir(parents=True)
     demo.state.write_bytes(b"\x00garbage" * 500)

@@ -349,6 +349,21 @@ COUNT_WIDTH = 6
 STATUS_PADDING = 1
 
 
+def words_in(
+    widget: Widget, words: Content, width: int, component: str, *, left: int, right: int = 0
+) -> list[Strip]:
+    """`words` wrapped in a widget's own lines, in the style of one of its component
+    classes, with `left` and `right` blank cells beside them; none where they cannot fit."""
+    if width <= left + right:
+        return []
+    style = widget.get_visual_style(component)
+    lines = Visual.to_strips(widget, words, width - left - right, None, style, pad=True)
+    blank = widget.visual_style.rich_style
+    before = [Strip.blank(left, blank)] if left else []
+    after = [Strip.blank(right, blank)] if right else []
+    return [Strip.join([*before, line, *after]) for line in lines]
+
+
 class FieldRow(_StyledOnMount, Widget):
     """One field of the form: its label, its counter and the line under it drawn by the
     row itself around the field, the one child.
@@ -407,13 +422,8 @@ class FieldRow(_StyledOnMount, Widget):
         key = (self.message, width)
         if self._message_cache is not None and self._message_cache[0] == key:
             return self._message_cache[1]
-        strips: list[Strip] = []
-        if width > LABEL_WIDTH:
-            style = self.get_visual_style("field-row--message")
-            # a rule quotes what was typed: "[/x]" is no markup
-            lines = Visual.to_strips(self, content(self.message), width - LABEL_WIDTH, None, style, pad=True)
-            gap = Strip.blank(LABEL_WIDTH, self.visual_style.rich_style)
-            strips = [Strip.join([gap, line]) for line in lines]
+        # a rule quotes what was typed: "[/x]" is no markup
+        strips = words_in(self, content(self.message), width, "field-row--message", left=LABEL_WIDTH)
         self._message_cache = (key, strips)
         return strips
 
@@ -596,12 +606,9 @@ class RequestForm(Widget, can_focus=False):
         if self._status_cache is not None and self._status_cache[0] == key:
             return self._status_cache[1]
         text, kind = self.status
-        strips: list[Strip] = []
-        if width > 2 * STATUS_PADDING:
-            style = self.get_visual_style(f"request-form-{kind}")
-            lines = Visual.to_strips(self, Content(text), width - 2 * STATUS_PADDING, None, style, pad=True)
-            gap = Strip.blank(STATUS_PADDING, self.visual_style.rich_style)
-            strips = [Strip.join([gap, line, gap]) for line in lines]
+        strips = words_in(
+            self, Content(text), width, f"request-form-{kind}", left=STATUS_PADDING, right=STATUS_PADDING
+        )
         self._status_cache = (key, strips)
         return strips
 

@@ -272,8 +272,21 @@ class IdList(FieldInput):
         more = Strip([Segment(self.MORE.get((above, below), " "))])
         return Strip.join([strip, more]).crop_extend(0, width, None).apply_style(self.rich_style)
 
+    _drawn: tuple[object, Strip] | None = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._drawn = None  # a class or the theme changed: the colours with it
+
     def _whole_line(self) -> Strip:
-        """The value on one line, with the selection and the cursor, as Input draws it."""
+        """The value on one line, with the selection and the cursor, as Input draws it;
+        drawn once for all the rows of a paint."""
+        key = (self.value, self.selection, self.has_focus, self._cursor_visible)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = (key, self._draw_line())
+        return self._drawn[1]
+
+    def _draw_line(self) -> Strip:
         text = self._value
         if self.has_focus:
             if not self.selection.is_empty:
